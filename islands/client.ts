@@ -1,0 +1,32 @@
+/**
+ * Browser entry: finds every [data-island] element, loads that island's chunk and
+ * hydrates it over the server-rendered HTML with the JSON props from data-props.
+ */
+import { h, hydrate } from "preact";
+import type { ComponentType } from "preact";
+import type { IslandName } from "./mod.ts";
+
+// deno-lint-ignore no-explicit-any
+type Loader = () => Promise<ComponentType<any>>;
+
+const LOADERS: Record<IslandName, Loader> = {
+  EngineStatus: () => import("./EngineStatus.tsx").then((m) => m.EngineStatus),
+};
+
+async function hydrateAll() {
+  const elements = document.querySelectorAll<HTMLElement>("[data-island]");
+  await Promise.all([...elements].map(async (element) => {
+    const name = element.dataset.island as IslandName;
+    const load = LOADERS[name];
+    if (!load) {
+      console.error(`Unknown island "${name}"`);
+      return;
+    }
+    const props = JSON.parse(element.dataset.props ?? "{}");
+    const Component = await load();
+    hydrate(h(Component, props), element);
+    element.dataset.hydrated = "true";
+  }));
+}
+
+hydrateAll();

@@ -1,0 +1,197 @@
+import { parseArgs } from "node:util";
+
+export const VERSION = "0.1.0";
+
+export type DockerHost =
+  | { kind: "unix"; path: string }
+  | { kind: "tcp"; hostname: string; port: number };
+
+export interface Config {
+  readonly listen: { readonly hostname: string; readonly port: number };
+  readonly dataDir: string;
+  readonly dockerHost: DockerHost;
+  readonly keyFile: string;
+  readonly managedLabel: string;
+  /** Extra origins accepted for mutations and WebSocket upgrades (reverse proxies). */
+  readonly allowedOrigins: readonly string[];
+}
+
+/** A bad flag or value. main.ts prints the message and exits non-zero. */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+export type ParsedCommand =
+  | { kind: "help" }
+  | { kind: "version" }
+  | { kind: "serve"; config: Config };
+
+export const HELP =
+  `Container Manager ${VERSION}: a control panel for the Docker containers on this node.
+
+Usage: container-manager [flags]
+
+Flags (each has an environment equivalent):
+  --listen HOST:PORT        address to listen on          CM_LISTEN     (default 127.0.0.1:8080)
+  --data-dir DIR            where the database lives      CM_DATA_DIR   (default ./data)
+  --docker-host URL         unix:///path or tcp://h:p     DOCKER_HOST   (default unix:///var/run/docker.sock)
+  --key-file FILE           0600 key for stored secrets   CM_KEY_FILE   (default <data-dir>/secret.key)
+  --managed-label KEY       label marking managed ones    CM_MANAGED_LABEL (default io.quazzar.managed)
+  --allowed-origins LIST    extra origins, comma-separated CM_ALLOWED_ORIGINS
+  --help                    print this help and exit
+  --version                 print the version and exit
+`;
+
+const FLAG_SPEC = {
+  listen: { type: "string" },
+  "data-dir": { type: "string" },
+  "docker-host": { type: "string" },
+  "key-file": { type: "string" },
+  "managed-label": { type: "string" },
+  "allowed-origins": { type: "string" },
+  help: { type: "boolean", short: "h" },
+  version: { type: "boolean", short: "V" },
+} as const;
+
+/** Parses flags, falling back to the environment, then to defaults. Throws ConfigError. */
+export function parseCommand(
+  args: readonly string[],
+  env: (name: string) => string | undefined,
+): ParsedCommand {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: [...args],
+      options: FLAG_SPEC,
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (error) {
+    throw new ConfigError(describeParseError(error));
+  }
+  if (values.help) return { kind: "help" };
+  if (values.version) return { kind: "version" };
+
+  const pick = (flag: string, envName: string): { value: string; source: string } | undefined => {
+    const fromFlag = values[flag];
+    if (typeof fromFlag === "string") return { value: fromFlag, source: `--${flag}` };
+    const fromEnv = env(envName);
+    if (fromEnv !== undefined && fromEnv !== "") return { value: fromEnv, source: envName };
+    return undefined;
+  };
+
+  const listenRaw = pick("listen", "CM_LISTEN") ?? { value: "127.0.0.1:8080", source: "--listen" };
+  const dataDirRaw = pick("data-dir", "CM_DATA_DIR") ?? { value: "./data", source: "--data-dir" };
+  const dockerRaw = pick("docker-host", "DOCKER_HOST") ??
+    { value: "unix:///var/run/docker.sock", source: "--docker-host" };
+  const dataDir = nonEmpty(dataDirRaw.value, dataDirRaw.source);
+  const keyRaw = pick("key-file", "CM_KEY_FILE");
+  const labelRaw = pick("managed-label", "CM_MANAGED_LABEL") ??
+    { value: "io.quazzar.managed", source: "--managed-label" };
+  const originsRaw = pick("allowed-origins", "CM_ALLOWED_ORIGINS");
+
+  const config: Config = {
+    listen: parseListen(listenRaw.value, listenRaw.source),
+    dataDir,
+    dockerHost: parseDockerHost(dockerRaw.value, dockerRaw.source),
+    keyFile: keyRaw ? nonEmpty(keyRaw.value, keyRaw.source) : joinPath(dataDir, "secret.key"),
+    managedLabel: parseLabelKey(labelRaw.value, labelRaw.source),
+    allowedOrigins: originsRaw ? parseOrigins(originsRaw.value, originsRaw.source) : [],
+  };
+  return { kind: "serve", config: deepFreeze(config) };
+}
+
+function describeParseError(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const unknown = message.match(/Unknown option '([^']+)'/);
+  if (unknown) return `Unknown flag ${unknown[1]}. Run with --help to see the flags.`;
+  const missing = message.match(/Option '(?:-\w, )?(--[\w-]+) <value>' argument missing/);
+  if (missing) return `Flag ${missing[1]} needs a value.`;
+  const positional = message.match(/Unexpected argument '([^']+)'/);
+  if (positional) {
+    return `Unexpected argument "${positional[1]}". Run with --help to see the flags.`;
+  }
+  return message;
+}
+
+function nonEmpty(value: string, source: string): string {
+  if (value.trim() === "") throw new ConfigError(`${source} must not be empty.`);
+  return value;
+}
+
+export function parseListen(value: string, source = "--listen"): Config["listen"] {
+  const match = value.match(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/);
+  if (!match) {
+    throw new ConfigError(
+      `${source} must look like HOST:PORT (for example 127.0.0.1:8080), got "${value}".`,
+    );
+  }
+  const port = Number(match[2]);
+  if (port < 1 || port > 65535) {
+    throw new ConfigError(`${source} port must be between 1 and 65535, got ${match[2]}.`);
+  }
+  const hostname = match[1].startsWith("[") ? match[1].slice(1, -1) : match[1];
+  return { hostname, port };
+}
+
+export function parseDockerHost(value: string, source = "--docker-host"): DockerHost {
+  if (value.startsWith("unix://")) {
+    const path = value.slice("unix://".length);
+    if (!path.startsWith("/")) {
+      throw new ConfigError(
+        `${source} must name an absolute socket path (unix:///path), got "${value}".`,
+      );
+    }
+    return { kind: "unix", path };
+  }
+  if (value.startsWith("tcp://")) {
+    const rest = value.slice("tcp://".length).replace(/\/$/, "");
+    const match = rest.match(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/);
+    const port = match ? Number(match[2]) : 0;
+    if (!match || port < 1 || port > 65535) {
+      throw new ConfigError(`${source} must look like tcp://HOST:PORT, got "${value}".`);
+    }
+    return { kind: "tcp", hostname: match[1], port };
+  }
+  throw new ConfigError(`${source} must start with unix:// or tcp://, got "${value}".`);
+}
+
+function parseLabelKey(value: string, source: string): string {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._\/-]{0,127}$/.test(value)) {
+    throw new ConfigError(
+      `${source} must be a label key such as io.example.managed, got "${value}".`,
+    );
+  }
+  return value;
+}
+
+function parseOrigins(value: string, source: string): string[] {
+  return value.split(",").map((s) => s.trim()).filter(Boolean).map((origin) => {
+    let url: URL;
+    try {
+      url = new URL(origin);
+    } catch {
+      throw new ConfigError(
+        `${source} entry "${origin}" is not an origin like https://panel.example.`,
+      );
+    }
+    if (url.origin !== origin || !/^https?:$/.test(url.protocol)) {
+      throw new ConfigError(
+        `${source} entry "${origin}" is not an origin like https://panel.example.`,
+      );
+    }
+    return origin;
+  });
+}
+
+function joinPath(dir: string, file: string): string {
+  return dir.endsWith("/") ? dir + file : `${dir}/${file}`;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === "object") {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}

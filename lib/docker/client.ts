@@ -1,0 +1,246 @@
+/**
+ * The Docker Engine API transport: fetch over the Unix socket (or TCP), API version
+ * negotiation, timeouts, and daemon errors turned into DockerError.
+ *
+ * Callers pass a path built from validated parts (lib/docker/validate.ts) and a query
+ * object; the query string is always built with URLSearchParams here.
+ */
+import type { DockerHost } from "../config.ts";
+import { DockerError, DockerTimeoutError, DockerUnreachableError } from "./errors.ts";
+import { hijack, type HijackedStream } from "./hijack.ts";
+
+/** The newest API version this client speaks; older daemons are spoken to in theirs. */
+export const MAX_API_VERSION = "1.45";
+/** The oldest one it accepts. 1.41 is Docker 20.10. */
+export const MIN_API_VERSION = "1.41";
+const DEFAULT_TIMEOUT_MS = 30_000;
+const VERSION_TIMEOUT_MS = 5_000;
+
+/** Query parameters; an array value repeats the key (the Engine's `changes`, for example). */
+export type Query = Record<string, string | number | boolean | string[] | undefined>;
+
+export interface RequestOptions {
+  query?: Query;
+  /** Sent as JSON. */
+  json?: unknown;
+  /** Sent as is (a tar stream, for example). */
+  body?: BodyInit;
+  headers?: HeadersInit;
+  /** For non-streaming calls; default 30 s. Ignored once a streaming response has begun. */
+  timeoutMs?: number;
+  /** A streaming call: the timeout covers only the wait for the response headers. */
+  stream?: boolean;
+  signal?: AbortSignal;
+}
+
+export interface EngineVersion {
+  Version: string;
+  ApiVersion: string;
+  MinAPIVersion?: string;
+  Os?: string;
+  Arch?: string;
+  KernelVersion?: string;
+}
+
+export interface DockerClient {
+  /** Human-readable endpoint, e.g. `unix:///var/run/docker.sock`. */
+  readonly endpoint: string;
+  /** A raw response (2xx only); the caller consumes or cancels its body. */
+  request(method: string, path: string, options?: RequestOptions): Promise<Response>;
+  /** A 2xx JSON response, parsed. An empty body gives `undefined`. */
+  json<T>(method: string, path: string, options?: RequestOptions): Promise<T>;
+  /** `GET /version`, unversioned. Also (re)negotiates the API version. */
+  version(): Promise<EngineVersion>;
+  /** The negotiated API version, negotiating first if needed. */
+  apiVersion(): Promise<string>;
+  /** A raw hijacked stream for `POST path` (exec start, attach). */
+  hijack(path: string, json: unknown): Promise<HijackedStream>;
+  close(): void;
+}
+
+export interface ClientOptions {
+  /** Replaces the global fetch; tests use it to count requests. */
+  fetch?: typeof fetch;
+}
+
+export function createDockerClient(host: DockerHost, options: ClientOptions = {}): DockerClient {
+  const endpoint = host.kind === "unix"
+    ? `unix://${host.path}`
+    : `tcp://${host.hostname}:${host.port}`;
+  const baseUrl = host.kind === "unix" ? "http://docker" : `http://${host.hostname}:${host.port}`;
+  const httpClient = host.kind === "unix"
+    ? Deno.createHttpClient({ proxy: { transport: "unix", path: host.path } })
+    : undefined;
+  const doFetch = options.fetch ?? fetch;
+  let negotiated: Promise<string> | undefined;
+
+  async function send(method: string, url: string, options: RequestOptions, operation: string) {
+    const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    const timeout = new AbortController();
+    const timer = setTimeout(() => timeout.abort(), timeoutMs);
+    const signal = options.signal
+      ? AbortSignal.any([options.signal, timeout.signal])
+      : timeout.signal;
+    const headers = new Headers(options.headers);
+    let body = options.body;
+    if (options.json !== undefined) {
+      headers.set("Content-Type", "application/json");
+      body = JSON.stringify(options.json);
+    }
+    let response: Response;
+    try {
+      response = await doFetch(url, {
+        method,
+        headers,
+        body,
+        signal,
+        ...(httpClient ? { client: httpClient } : {}),
+      } as RequestInit);
+    } catch (error) {
+      clearTimeout(timer);
+      if (timeout.signal.aborted) throw new DockerTimeoutError(operation, timeoutMs);
+      if (options.signal?.aborted) throw error;
+      negotiated = undefined; // the daemon may come back as another version
+      throw new DockerUnreachableError(endpoint, error);
+    }
+    if (options.stream) {
+      clearTimeout(timer);
+    } else {
+      // Keep the timeout running while the body is read by the caller.
+      const body = response.body;
+      if (body) {
+        response = new Response(
+          body.pipeThrough(
+            new TransformStream({
+              flush: () => clearTimeout(timer),
+            }),
+          ),
+          response,
+        );
+      } else clearTimeout(timer);
+    }
+    if (!response.ok) {
+      const text = await readText(response, timeout.signal, operation, timeoutMs);
+      clearTimeout(timer);
+      throw new DockerError(response.status, daemonMessage(text, response.status));
+    }
+    return response;
+  }
+
+  async function version(): Promise<EngineVersion> {
+    const response = await send(
+      "GET",
+      `${baseUrl}/version`,
+      { timeoutMs: VERSION_TIMEOUT_MS },
+      "GET /version",
+    );
+    const info = await response.json() as EngineVersion;
+    negotiated = Promise.resolve(pickVersion(info.ApiVersion));
+    return info;
+  }
+
+  function apiVersion(): Promise<string> {
+    if (!negotiated) {
+      const attempt = version().then(() => negotiated!);
+      negotiated = attempt;
+      attempt.catch(() => {
+        if (negotiated === attempt) negotiated = undefined;
+      });
+    }
+    return negotiated;
+  }
+
+  async function request(method: string, path: string, options: RequestOptions = {}) {
+    assertPath(path);
+    const url = `${baseUrl}/v${await apiVersion()}${path}${queryString(options.query)}`;
+    return await send(method, url, options, `${method} ${path}`);
+  }
+
+  return {
+    endpoint,
+    request,
+    async json<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
+      const response = await request(method, path, options);
+      const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+      const text = await readText(response, undefined, `${method} ${path}`, timeoutMs);
+      return (text === "" ? undefined : JSON.parse(text)) as T;
+    },
+    version,
+    apiVersion,
+    async hijack(path: string, json: unknown) {
+      assertPath(path);
+      const fullPath = `/v${await apiVersion()}${path}`;
+      try {
+        return await hijack(host, fullPath, json);
+      } catch (error) {
+        if (error instanceof DockerError) throw error;
+        negotiated = undefined;
+        throw new DockerUnreachableError(endpoint, error);
+      }
+    },
+    close() {
+      httpClient?.close();
+    },
+  };
+}
+
+function pickVersion(serverVersion: string): string {
+  if (compareVersions(serverVersion, MIN_API_VERSION) < 0) {
+    throw new DockerError(
+      400,
+      `Docker Engine API ${serverVersion} is too old; Container Manager needs ${MIN_API_VERSION} or newer`,
+    );
+  }
+  return compareVersions(serverVersion, MAX_API_VERSION) < 0 ? serverVersion : MAX_API_VERSION;
+}
+
+export function compareVersions(a: string, b: string): number {
+  const [aMajor, aMinor] = a.split(".").map(Number);
+  const [bMajor, bMinor] = b.split(".").map(Number);
+  return aMajor !== bMajor ? aMajor - bMajor : aMinor - bMinor;
+}
+
+/** Defence in depth: a path must be a plain absolute path; queries go through `query`. */
+function assertPath(path: string) {
+  if (!path.startsWith("/") || /[?#%\s\\]|\/\.\.?(\/|$)/.test(path)) {
+    throw new Error(`Refusing to send an Engine request with unsafe path ${JSON.stringify(path)}`);
+  }
+}
+
+function queryString(query: Query | undefined): string {
+  if (!query) return "";
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) {
+    if (Array.isArray(value)) value.forEach((item) => params.append(key, item));
+    else if (value !== undefined) params.set(key, String(value));
+  }
+  const text = params.toString();
+  return text ? `?${text}` : "";
+}
+
+async function readText(
+  response: Response,
+  signal: AbortSignal | undefined,
+  operation: string,
+  timeoutMs: number,
+): Promise<string> {
+  try {
+    return await response.text();
+  } catch (error) {
+    if (signal?.aborted || (error instanceof DOMException && error.name === "AbortError")) {
+      throw new DockerTimeoutError(operation, timeoutMs);
+    }
+    throw error;
+  }
+}
+
+function daemonMessage(text: string, status: number): string {
+  try {
+    const parsed = JSON.parse(text);
+    if (parsed && typeof parsed.message === "string") return parsed.message;
+  } catch {
+    // not JSON: fall through to the raw text
+  }
+  const trimmed = text.trim();
+  return trimmed === "" ? `Docker Engine answered ${status}` : trimmed.slice(0, 4096);
+}

@@ -1,0 +1,53 @@
+/** Container operations on the Engine API. Every id is validated before the URL is built. */
+import type { DockerClient } from "./client.ts";
+import type { ContainerCreateBody, ContainerInspect, ContainerSummary } from "./types.ts";
+import { containerName, containerRef } from "./validate.ts";
+
+export function listContainers(docker: DockerClient, options: { all?: boolean } = {}) {
+  return docker.json<ContainerSummary[]>("GET", "/containers/json", {
+    query: { all: options.all ?? true ? 1 : 0 },
+  });
+}
+
+export function inspectContainer(docker: DockerClient, ref: string) {
+  return docker.json<ContainerInspect>("GET", `/containers/${containerRef(ref)}/json`);
+}
+
+export function createContainer(
+  docker: DockerClient,
+  body: ContainerCreateBody,
+  name?: string,
+) {
+  return docker.json<{ Id: string; Warnings: string[] | null }>("POST", "/containers/create", {
+    query: { name: name === undefined ? undefined : containerName(name) },
+    json: body,
+  });
+}
+
+export async function startContainer(docker: DockerClient, ref: string) {
+  await docker.json("POST", `/containers/${containerRef(ref)}/start`);
+}
+
+export async function stopContainer(docker: DockerClient, ref: string, timeoutSeconds = 10) {
+  await docker.json("POST", `/containers/${containerRef(ref)}/stop`, {
+    query: { t: timeoutSeconds },
+    timeoutMs: (timeoutSeconds + 30) * 1000,
+  });
+}
+
+export async function restartContainer(docker: DockerClient, ref: string, timeoutSeconds = 10) {
+  await docker.json("POST", `/containers/${containerRef(ref)}/restart`, {
+    query: { t: timeoutSeconds },
+    timeoutMs: (timeoutSeconds + 30) * 1000,
+  });
+}
+
+export async function removeContainer(
+  docker: DockerClient,
+  ref: string,
+  options: { force?: boolean; volumes?: boolean } = {},
+) {
+  await docker.json("DELETE", `/containers/${containerRef(ref)}`, {
+    query: { force: options.force ? 1 : undefined, v: options.volumes ? 1 : undefined },
+  });
+}

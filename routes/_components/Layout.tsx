@@ -1,0 +1,64 @@
+import type { ComponentChildren } from "preact";
+import { Island } from "./Island.tsx";
+
+export type Tab = "containers" | "compose" | "images" | "audit";
+
+const TABS: { id: Tab; label: string; href: string }[] = [
+  { id: "containers", label: "Containers", href: "/containers" },
+  { id: "compose", label: "Compose", href: "/compose" },
+  { id: "images", label: "Images", href: "/images" },
+  { id: "audit", label: "Audit", href: "/audit" },
+];
+
+export interface LayoutProps {
+  title: string;
+  active: Tab;
+  engine: { reachable: boolean; version: string | null };
+  children: ComponentChildren;
+}
+
+export function Layout({ title, active, engine, children }: LayoutProps) {
+  return (
+    <html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <title>{`${title} · Container Manager`}</title>
+        <link rel="stylesheet" href="/static/styles.css" />
+        <link rel="icon" href="/static/icon.svg" type="image/svg+xml" />
+        <script type="module" src="/static/build/client.js" />
+      </head>
+      <body>
+        <header class="topbar">
+          <a class="brand" href="/containers">
+            <img src="/static/icon.svg" alt="" width="22" height="22" />
+            Container Manager
+          </a>
+          <nav class="tabs" aria-label="Sections">
+            {TABS.map((tab) => (
+              <a
+                href={tab.href}
+                class={tab.id === active ? "tab active" : "tab"}
+                aria-current={tab.id === active ? "page" : undefined}
+              >
+                {tab.label}
+              </a>
+            ))}
+          </nav>
+          <div class="topbar-actions">
+            <Island name="EngineStatus" props={engine} />
+            <button
+              type="button"
+              class="btn primary"
+              disabled
+              title="Running containers from the panel is not available in this build yet"
+            >
+              Run container
+            </button>
+          </div>
+        </header>
+        <main class="page">{children}</main>
+      </body>
+    </html>
+  );
+}
