@@ -1,6 +1,6 @@
 /**
  * The Docker Engine indicator in the header. It re-checks /api/health every 15 s (and on
- * click), so the page says when dockerd goes away and when it comes back.
+ * click), so the page says when dockerd goes away, and reloads itself when it comes back.
  */
 import { useEffect, useState } from "preact/hooks";
 
@@ -21,6 +21,8 @@ export function EngineStatus(props: EngineStatusProps) {
     try {
       const response = await fetch("/api/health", { headers: { Accept: "application/json" } });
       const health = await response.json();
+      // The page was rendered without the Engine's data: render it again now that it answers.
+      if (health.docker.reachable && !props.reachable) location.reload();
       setState({ reachable: health.docker.reachable, version: health.docker.version });
     } catch {
       setState({ reachable: false, version: null });

@@ -127,8 +127,9 @@ export function parseListen(value: string, source = "--listen"): Config["listen"
     );
   }
   const port = Number(match[2]);
-  if (port < 1 || port > 65535) {
-    throw new ConfigError(`${source} port must be between 1 and 65535, got ${match[2]}.`);
+  // Port 0 asks the OS for a free port; the startup line prints the one it got.
+  if (port > 65535) {
+    throw new ConfigError(`${source} port must be between 0 and 65535, got ${match[2]}.`);
   }
   const hostname = match[1].startsWith("[") ? match[1].slice(1, -1) : match[1];
   return { hostname, port };

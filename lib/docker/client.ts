@@ -74,67 +74,69 @@ export function createDockerClient(host: DockerHost, options: ClientOptions = {}
   const doFetch = options.fetch ?? fetch;
   let negotiated: Promise<string> | undefined;
 
+  /**
+   * Sends one request. The timeout keeps running until `settle` is called (after the body
+   * is read) unless the call is a stream, where it covers only the wait for headers.
+   */
   async function send(method: string, url: string, options: RequestOptions, operation: string) {
     const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     const timeout = new AbortController();
     const timer = setTimeout(() => timeout.abort(), timeoutMs);
+    const settle = () => clearTimeout(timer);
     const signal = options.signal
       ? AbortSignal.any([options.signal, timeout.signal])
       : timeout.signal;
-    const headers = new Headers(options.headers);
+    let headers = options.headers;
     let body = options.body;
     if (options.json !== undefined) {
-      headers.set("Content-Type", "application/json");
+      headers = { ...Object.fromEntries(new Headers(headers)), "Content-Type": "application/json" };
       body = JSON.stringify(options.json);
     }
     let response: Response;
     try {
-      response = await doFetch(url, {
-        method,
-        headers,
-        body,
-        signal,
-        ...(httpClient ? { client: httpClient } : {}),
-      } as RequestInit);
+      response = await doFetch(
+        url,
+        { method, headers, body, signal, client: httpClient } as RequestInit,
+      );
     } catch (error) {
-      clearTimeout(timer);
+      settle();
       if (timeout.signal.aborted) throw new DockerTimeoutError(operation, timeoutMs);
       if (options.signal?.aborted) throw error;
       negotiated = undefined; // the daemon may come back as another version
       throw new DockerUnreachableError(endpoint, error);
     }
-    if (options.stream) {
-      clearTimeout(timer);
-    } else {
-      // Keep the timeout running while the body is read by the caller.
-      const body = response.body;
-      if (body) {
-        response = new Response(
-          body.pipeThrough(
-            new TransformStream({
-              flush: () => clearTimeout(timer),
-            }),
-          ),
-          response,
-        );
-      } else clearTimeout(timer);
-    }
+    if (options.stream) settle();
     if (!response.ok) {
-      const text = await readText(response, timeout.signal, operation, timeoutMs);
-      clearTimeout(timer);
-      throw new DockerError(response.status, daemonMessage(text, response.status));
+      try {
+        const text = await readText(response, operation, timeoutMs);
+        throw new DockerError(response.status, daemonMessage(text, response.status));
+      } finally {
+        settle();
+      }
     }
-    return response;
+    return { response, settle };
+  }
+
+  /** Reads a whole non-streaming body under the call's timeout. */
+  async function sendForText(
+    method: string,
+    url: string,
+    options: RequestOptions,
+    operation: string,
+  ) {
+    const { response, settle } = await send(method, url, options, operation);
+    try {
+      return await readText(response, operation, options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+    } finally {
+      settle();
+    }
   }
 
   async function version(): Promise<EngineVersion> {
-    const response = await send(
-      "GET",
-      `${baseUrl}/version`,
-      { timeoutMs: VERSION_TIMEOUT_MS },
-      "GET /version",
-    );
-    const info = await response.json() as EngineVersion;
+    const options = { timeoutMs: VERSION_TIMEOUT_MS };
+    const info = JSON.parse(
+      await sendForText("GET", `${baseUrl}/version`, options, "GET /version"),
+    ) as EngineVersion;
     negotiated = Promise.resolve(pickVersion(info.ApiVersion));
     return info;
   }
@@ -150,19 +152,29 @@ export function createDockerClient(host: DockerHost, options: ClientOptions = {}
     return negotiated;
   }
 
-  async function request(method: string, path: string, options: RequestOptions = {}) {
+  async function versionedUrl(path: string, query?: Query) {
     assertPath(path);
-    const url = `${baseUrl}/v${await apiVersion()}${path}${queryString(options.query)}`;
-    return await send(method, url, options, `${method} ${path}`);
+    return `${baseUrl}/v${await apiVersion()}${path}${queryString(query)}`;
   }
 
   return {
     endpoint,
-    request,
+    async request(method: string, path: string, options: RequestOptions = {}) {
+      const url = await versionedUrl(path, options.query);
+      const { response, settle } = await send(method, url, options, `${method} ${path}`);
+      if (options.stream || !response.body) {
+        settle();
+        return response;
+      }
+      // The caller reads the body: keep the timeout running until it is done.
+      return new Response(
+        response.body.pipeThrough(new TransformStream({ flush: settle })),
+        response,
+      );
+    },
     async json<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
-      const response = await request(method, path, options);
-      const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-      const text = await readText(response, undefined, `${method} ${path}`, timeoutMs);
+      const url = await versionedUrl(path, options.query);
+      const text = await sendForText(method, url, options, `${method} ${path}`);
       return (text === "" ? undefined : JSON.parse(text)) as T;
     },
     version,
@@ -218,16 +230,11 @@ function queryString(query: Query | undefined): string {
   return text ? `?${text}` : "";
 }
 
-async function readText(
-  response: Response,
-  signal: AbortSignal | undefined,
-  operation: string,
-  timeoutMs: number,
-): Promise<string> {
+async function readText(response: Response, operation: string, timeoutMs: number): Promise<string> {
   try {
     return await response.text();
   } catch (error) {
-    if (signal?.aborted || (error instanceof DOMException && error.name === "AbortError")) {
+    if (error instanceof DOMException && error.name === "AbortError") {
       throw new DockerTimeoutError(operation, timeoutMs);
     }
     throw error;

@@ -3,25 +3,29 @@ import type { DockerClient } from "./client.ts";
 import type { ContainerCreateBody, ContainerInspect, ContainerSummary } from "./types.ts";
 import { containerName, containerRef } from "./validate.ts";
 
-export function listContainers(docker: DockerClient, options: { all?: boolean } = {}) {
-  return docker.json<ContainerSummary[]>("GET", "/containers/json", {
+export async function listContainers(docker: DockerClient, options: { all?: boolean } = {}) {
+  return await docker.json<ContainerSummary[]>("GET", "/containers/json", {
     query: { all: options.all ?? true ? 1 : 0 },
   });
 }
 
-export function inspectContainer(docker: DockerClient, ref: string) {
-  return docker.json<ContainerInspect>("GET", `/containers/${containerRef(ref)}/json`);
+export async function inspectContainer(docker: DockerClient, ref: string) {
+  return await docker.json<ContainerInspect>("GET", `/containers/${containerRef(ref)}/json`);
 }
 
-export function createContainer(
+export async function createContainer(
   docker: DockerClient,
   body: ContainerCreateBody,
   name?: string,
 ) {
-  return docker.json<{ Id: string; Warnings: string[] | null }>("POST", "/containers/create", {
-    query: { name: name === undefined ? undefined : containerName(name) },
-    json: body,
-  });
+  return await docker.json<{ Id: string; Warnings: string[] | null }>(
+    "POST",
+    "/containers/create",
+    {
+      query: { name: name === undefined ? undefined : containerName(name) },
+      json: body,
+    },
+  );
 }
 
 export async function startContainer(docker: DockerClient, ref: string) {

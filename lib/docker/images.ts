@@ -5,12 +5,12 @@ import { imageRef } from "./validate.ts";
 import { parseReference } from "./reference.ts";
 import { ndjson } from "./streams.ts";
 
-export function listImages(docker: DockerClient) {
-  return docker.json<ImageSummary[]>("GET", "/images/json");
+export async function listImages(docker: DockerClient) {
+  return await docker.json<ImageSummary[]>("GET", "/images/json");
 }
 
-export function inspectImage(docker: DockerClient, ref: string) {
-  return docker.json<ImageInspect>("GET", `/images/${imageRef(ref)}/json`);
+export async function inspectImage(docker: DockerClient, ref: string) {
+  return await docker.json<ImageInspect>("GET", `/images/${imageRef(ref)}/json`);
 }
 
 export async function removeImage(
