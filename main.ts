@@ -6,6 +6,15 @@ import { type Config, ConfigError, HELP, parseCommand, VERSION } from "./lib/con
 import { DatabaseCorruptError, openDatabase } from "./lib/db/db.ts";
 import { createDockerClient } from "./lib/docker/client.ts";
 import { createApp } from "./routes/app.ts";
+import type { Db } from "./lib/db/db.ts";
+import { countSealedRows, loadOrCreateKey, SecretKeyError } from "./lib/secrets.ts";
+import { countUsers } from "./lib/auth/users.ts";
+import { ValidationError } from "./lib/errors.ts";
+import { createSessionStreams } from "./lib/auth/streams.ts";
+import { createLoginThrottle } from "./lib/auth/throttle.ts";
+import { purgeExpiredSessions } from "./lib/auth/sessions.ts";
+import { pruneAudit, verifyAudit } from "./lib/sysctl/audit.ts";
+import { createPanelDispatcher, type Dispatcher } from "./lib/sysctl/mod.ts";
 
 const SHUTDOWN_GRACE_MS = 10_000;
 
@@ -28,27 +37,128 @@ export async function main(args: string[]): Promise<number> {
     console.log(`container-manager ${VERSION}`);
     return 0;
   }
+  if (command.kind === "audit-verify") return auditVerify(command.config);
   return await serve(command.config);
+}
+
+function openOrReport(config: Config): Db | undefined {
+  try {
+    return openDatabase(`${config.dataDir}/container-manager.db`);
+  } catch (error) {
+    if (error instanceof DatabaseCorruptError) {
+      console.error(`container-manager: ${error.message}`);
+      return undefined;
+    }
+    throw error;
+  }
+}
+
+/** `container-manager audit verify`: walks the hash chain; exit 0 when intact, 1 when not. */
+function auditVerify(config: Config): number {
+  const db = openOrReport(config);
+  if (!db) return 1;
+  try {
+    const result = verifyAudit(db);
+    if (result.ok) {
+      console.log(`OK: ${result.rows} audit rows, hash chain intact`);
+      return 0;
+    }
+    console.log(`BROKEN at sequence ${result.seq}: ${result.reason}`);
+    return 1;
+  } finally {
+    db.close();
+  }
+}
+
+/**
+ * First run (no user yet): create "admin" from CM_ADMIN_PASSWORD or --admin-password-file,
+ * or return a one-time setup token for /setup. There are no default credentials.
+ */
+async function firstRun(
+  db: Db,
+  dispatcher: Dispatcher,
+  config: Config,
+  log: (message: string) => void,
+): Promise<string | undefined> {
+  if (countUsers(db) > 0) return undefined;
+  let password = Deno.env.get("CM_ADMIN_PASSWORD") || undefined;
+  let source = "CM_ADMIN_PASSWORD";
+  if (config.adminPasswordFile) {
+    password = (await Deno.readTextFile(config.adminPasswordFile)).replace(/\r?\n$/, "");
+    source = config.adminPasswordFile;
+  }
+  if (password !== undefined) {
+    await dispatcher.dispatch({
+      verb: "user.create",
+      target: "admin",
+      params: { username: "admin", password, role: "admin", source },
+      actor: { username: "system", role: "system", ip: "" },
+    });
+    log(`Created the first admin "admin" from ${source}`);
+    return undefined;
+  }
+  const bytes = crypto.getRandomValues(new Uint8Array(24));
+  const token = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  log(`No user exists yet. Open /setup and enter this one-time setup token: ${token}`);
+  return token;
 }
 
 async function serve(config: Config): Promise<number> {
   const log = (message: string) => console.error(`${new Date().toISOString()} ${message}`);
   await Deno.mkdir(config.dataDir, { recursive: true, mode: 0o700 });
 
-  let db;
+  const db = openOrReport(config);
+  if (!db) return 1;
+
+  const docker = createDockerClient(config.dockerHost);
+  const streams = createSessionStreams();
+  const dispatcher = createPanelDispatcher({ db, docker, streams });
+  let secretKey: CryptoKey;
+  let setupToken: string | undefined;
   try {
-    db = openDatabase(`${config.dataDir}/container-manager.db`);
+    secretKey = await loadOrCreateKey(config.keyFile, {
+      encryptedRowsExist: countSealedRows(db) > 0,
+    });
+    setupToken = await firstRun(db, dispatcher, config, log);
   } catch (error) {
-    if (error instanceof DatabaseCorruptError) {
+    db.close();
+    docker.close();
+    if (error instanceof SecretKeyError || error instanceof Deno.errors.NotFound) {
       console.error(`container-manager: ${error.message}`);
+      return 1;
+    }
+    if (error instanceof ValidationError) {
+      console.error(
+        `container-manager: the first admin's password is not acceptable: ${error.message}`,
+      );
       return 1;
     }
     throw error;
   }
 
-  const docker = createDockerClient(config.dockerHost);
+  const timeouts = { idleMs: config.sessionIdleMs, absoluteMs: config.sessionAbsoluteMs };
+  const retention = { maxAgeMs: config.auditMaxAgeMs, maxRows: config.auditMaxRows };
+  const housekeeping = () => {
+    purgeExpiredSessions(db, timeouts);
+    const pruned = pruneAudit(db, retention);
+    if (pruned) log(`Audit retention pruned ${pruned} rows`);
+  };
+  housekeeping();
+  const housekeepingTimer = setInterval(housekeeping, 10 * 60_000);
+
   const shutdown = new AbortController();
-  const app = createApp({ config, db, docker, shutdown: shutdown.signal, log });
+  const app = createApp({
+    config,
+    db,
+    docker,
+    secretKey,
+    dispatcher,
+    streams,
+    throttle: createLoginThrottle(),
+    setup: { token: setupToken },
+    shutdown: shutdown.signal,
+    log,
+  });
 
   const server = Deno.serve({
     hostname: config.listen.hostname,
@@ -63,6 +173,7 @@ async function serve(config: Config): Promise<number> {
     if (shutdown.signal.aborted) return;
     log(`${signal} received, shutting down`);
     shutdown.abort();
+    clearInterval(housekeepingTimer);
     const forced = setTimeout(() => {
       log("Shutdown took longer than 10 s; exiting anyway");
       Deno.exit(1);

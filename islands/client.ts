@@ -11,6 +11,11 @@ type Loader = () => Promise<ComponentType<any>>;
 
 const LOADERS: Record<IslandName, Loader> = {
   EngineStatus: () => import("./EngineStatus.tsx").then((m) => m.EngineStatus),
+  LoginForm: () => import("./LoginForm.tsx").then((m) => m.LoginForm),
+  SetupForm: () => import("./SetupForm.tsx").then((m) => m.SetupForm),
+  UserMenu: () => import("./UserMenu.tsx").then((m) => m.UserMenu),
+  UsersPanel: () => import("./UsersPanel.tsx").then((m) => m.UsersPanel),
+  AuditLog: () => import("./AuditLog.tsx").then((m) => m.AuditLog),
 };
 
 async function hydrateAll() {

@@ -5,9 +5,19 @@
  */
 import type { ComponentProps } from "preact";
 import { EngineStatus } from "./EngineStatus.tsx";
+import { LoginForm } from "./LoginForm.tsx";
+import { SetupForm } from "./SetupForm.tsx";
+import { UserMenu } from "./UserMenu.tsx";
+import { UsersPanel } from "./UsersPanel.tsx";
+import { AuditLog } from "./AuditLog.tsx";
 
 export const ISLANDS = {
   EngineStatus,
+  LoginForm,
+  SetupForm,
+  UserMenu,
+  UsersPanel,
+  AuditLog,
 } as const;
 
 export type IslandName = keyof typeof ISLANDS;

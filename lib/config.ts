@@ -2,6 +2,25 @@ import { parseArgs } from "node:util";
 
 export const VERSION = "0.1.0";
 
+/**
+ * Every environment variable the panel reads. deno.json's start, dev and compile tasks
+ * grant exactly these (--allow-env=...); tests/main_test.ts checks the two agree.
+ */
+export const ENV_NAMES = [
+  "CM_LISTEN",
+  "CM_DATA_DIR",
+  "DOCKER_HOST",
+  "CM_KEY_FILE",
+  "CM_MANAGED_LABEL",
+  "CM_ALLOWED_ORIGINS",
+  "CM_SESSION_IDLE",
+  "CM_SESSION_MAX",
+  "CM_ADMIN_PASSWORD",
+  "CM_ADMIN_PASSWORD_FILE",
+  "CM_AUDIT_MAX_AGE",
+  "CM_AUDIT_MAX_ROWS",
+] as const;
+
 export type DockerHost =
   | { kind: "unix"; path: string }
   | { kind: "tcp"; hostname: string; port: number };
@@ -14,6 +33,13 @@ export interface Config {
   readonly managedLabel: string;
   /** Extra origins accepted for mutations and WebSocket upgrades (reverse proxies). */
   readonly allowedOrigins: readonly string[];
+  readonly sessionIdleMs: number;
+  readonly sessionAbsoluteMs: number;
+  /** A file holding the first admin's password (first run only). */
+  readonly adminPasswordFile?: string;
+  /** Audit retention; 0 keeps everything. */
+  readonly auditMaxAgeMs: number;
+  readonly auditMaxRows: number;
 }
 
 /** A bad flag or value. main.ts prints the message and exits non-zero. */
@@ -24,7 +50,8 @@ export class ConfigError extends Error {
 export type ParsedCommand =
   | { kind: "help" }
   | { kind: "version" }
-  | { kind: "serve"; config: Config };
+  | { kind: "serve"; config: Config }
+  | { kind: "audit-verify"; config: Config };
 
 export const HELP =
   `Container Manager ${VERSION}: a control panel for the Docker containers on this node.
@@ -38,6 +65,17 @@ Flags (each has an environment equivalent):
   --key-file FILE           0600 key for stored secrets   CM_KEY_FILE   (default <data-dir>/secret.key)
   --managed-label KEY       label marking managed ones    CM_MANAGED_LABEL (default io.quazzar.managed)
   --allowed-origins LIST    extra origins, comma-separated CM_ALLOWED_ORIGINS
+  --session-idle DURATION   sign out after this idle time CM_SESSION_IDLE (default 2h)
+  --session-max DURATION    sign out after this long      CM_SESSION_MAX  (default 12h)
+  --admin-password-file F   first run: create "admin" with the password in F
+                            (or set CM_ADMIN_PASSWORD; otherwise a setup token is printed)
+  --audit-max-age DURATION  prune audit rows older than this CM_AUDIT_MAX_AGE (default: keep)
+  --audit-max-rows N        keep at most N audit rows      CM_AUDIT_MAX_ROWS (default: keep)
+
+Durations look like 90s, 30m, 2h or 7d.
+
+Subcommands:
+  audit verify              check the audit trail's hash chain (uses --data-dir)
   --help                    print this help and exit
   --version                 print the version and exit
 `;
@@ -49,6 +87,11 @@ const FLAG_SPEC = {
   "key-file": { type: "string" },
   "managed-label": { type: "string" },
   "allowed-origins": { type: "string" },
+  "session-idle": { type: "string" },
+  "session-max": { type: "string" },
+  "admin-password-file": { type: "string" },
+  "audit-max-age": { type: "string" },
+  "audit-max-rows": { type: "string" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean", short: "V" },
 } as const;
@@ -58,6 +101,15 @@ export function parseCommand(
   args: readonly string[],
   env: (name: string) => string | undefined,
 ): ParsedCommand {
+  if (args[0] === "audit") {
+    if (args[1] !== "verify") {
+      throw new ConfigError(
+        `Unknown audit subcommand "${args[1] ?? ""}". The only one is "audit verify".`,
+      );
+    }
+    const command = parseCommand(args.slice(2), env);
+    return command.kind === "serve" ? { kind: "audit-verify", config: command.config } : command;
+  }
   let values: Record<string, string | boolean | undefined>;
   try {
     ({ values } = parseArgs({
@@ -89,6 +141,12 @@ export function parseCommand(
   const labelRaw = pick("managed-label", "CM_MANAGED_LABEL") ??
     { value: "io.quazzar.managed", source: "--managed-label" };
   const originsRaw = pick("allowed-origins", "CM_ALLOWED_ORIGINS");
+  const idleRaw = pick("session-idle", "CM_SESSION_IDLE") ??
+    { value: "2h", source: "--session-idle" };
+  const maxRaw = pick("session-max", "CM_SESSION_MAX") ?? { value: "12h", source: "--session-max" };
+  const passwordFileRaw = pick("admin-password-file", "CM_ADMIN_PASSWORD_FILE");
+  const auditAgeRaw = pick("audit-max-age", "CM_AUDIT_MAX_AGE");
+  const auditRowsRaw = pick("audit-max-rows", "CM_AUDIT_MAX_ROWS");
 
   const config: Config = {
     listen: parseListen(listenRaw.value, listenRaw.source),
@@ -97,7 +155,17 @@ export function parseCommand(
     keyFile: keyRaw ? nonEmpty(keyRaw.value, keyRaw.source) : joinPath(dataDir, "secret.key"),
     managedLabel: parseLabelKey(labelRaw.value, labelRaw.source),
     allowedOrigins: originsRaw ? parseOrigins(originsRaw.value, originsRaw.source) : [],
+    sessionIdleMs: parseDuration(idleRaw.value, idleRaw.source),
+    sessionAbsoluteMs: parseDuration(maxRaw.value, maxRaw.source),
+    adminPasswordFile: passwordFileRaw
+      ? nonEmpty(passwordFileRaw.value, passwordFileRaw.source)
+      : undefined,
+    auditMaxAgeMs: auditAgeRaw ? parseDuration(auditAgeRaw.value, auditAgeRaw.source) : 0,
+    auditMaxRows: auditRowsRaw ? parseCount(auditRowsRaw.value, auditRowsRaw.source) : 0,
   };
+  if (config.sessionIdleMs > config.sessionAbsoluteMs) {
+    throw new ConfigError(`${idleRaw.source} must not be longer than ${maxRaw.source}.`);
+  }
   return { kind: "serve", config: deepFreeze(config) };
 }
 
@@ -155,6 +223,25 @@ export function parseDockerHost(value: string, source = "--docker-host"): Docker
     return { kind: "tcp", hostname: match[1], port };
   }
   throw new ConfigError(`${source} must start with unix:// or tcp://, got "${value}".`);
+}
+
+const DURATION_UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+export function parseDuration(value: string, source: string): number {
+  const match = value.match(/^(\d{1,6})(s|m|h|d)$/);
+  if (!match || Number(match[1]) === 0) {
+    throw new ConfigError(
+      `${source} must be a duration such as 90s, 30m, 2h or 7d, got "${value}".`,
+    );
+  }
+  return Number(match[1]) * DURATION_UNITS[match[2]];
+}
+
+function parseCount(value: string, source: string): number {
+  if (!/^\d{1,9}$/.test(value) || Number(value) === 0) {
+    throw new ConfigError(`${source} must be a positive whole number, got "${value}".`);
+  }
+  return Number(value);
 }
 
 function parseLabelKey(value: string, source: string): string {

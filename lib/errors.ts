@@ -22,6 +22,14 @@ export class ValidationError extends HttpError {
   }
 }
 
+/** Too many attempts: answered 429 with a Retry-After header. */
+export class RateLimitedError extends HttpError {
+  override name = "RateLimitedError";
+  constructor(readonly retryAfterSeconds: number) {
+    super(429, `Too many failed attempts. Try again in ${retryAfterSeconds} seconds.`);
+  }
+}
+
 /** Anything that carries an HTTP status (HttpError, DockerError) reports it here. */
 export function statusOf(error: unknown): number {
   if (error && typeof error === "object" && "status" in error) {

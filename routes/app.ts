@@ -1,23 +1,58 @@
-/** createApp(deps): the whole Hono app. Pages, /api and static assets are mounted here. */
+/**
+ * createApp(deps): the whole Hono app. Order matters: request id and client address,
+ * security headers, body cap, same-origin check, then the session check that denies
+ * everything not on the public list, then the routes.
+ */
 import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
 import type { AppDeps } from "./deps.ts";
-import { HttpError, statusOf } from "../lib/errors.ts";
+import type { AppEnv } from "./env.ts";
+import { HttpError, RateLimitedError, statusOf } from "../lib/errors.ts";
 import { securityHeaders } from "./middleware/security_headers.ts";
+import { requireSameOrigin } from "./middleware/origin.ts";
+import { requireSession } from "./middleware/auth.ts";
 import { staticAssets } from "./static.ts";
 import { healthRoutes } from "./api/health.ts";
+import { authApiRoutes } from "./api/auth.ts";
+import { userApiRoutes } from "./api/users.ts";
+import { auditApiRoutes } from "./api/audit.ts";
 import { pageRoutes } from "./pages/mod.tsx";
 
-export type AppEnv = { Variables: { requestId: string } };
+export const DEFAULT_BODY_LIMIT = 1024 * 1024;
 
 export function createApp(deps: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.use("*", async (c, next) => {
     c.set("requestId", crypto.randomUUID());
+    const info = c.env as { remoteAddr?: { hostname?: string } } | undefined;
+    c.set("clientIp", info?.remoteAddr?.hostname ?? "local");
     await next();
+    c.header("X-Request-Id", c.get("requestId"));
   });
   app.use("*", securityHeaders());
+  app.use(
+    "*",
+    bodyLimit({
+      maxSize: DEFAULT_BODY_LIMIT,
+      onError: () => {
+        throw new HttpError(413, `The request body is larger than ${DEFAULT_BODY_LIMIT} bytes`);
+      },
+    }),
+  );
+  app.use("*", requireSameOrigin({ allowedOrigins: deps.config.allowedOrigins }));
+  app.use(
+    "*",
+    requireSession(deps.db, {
+      idleMs: deps.config.sessionIdleMs,
+      absoluteMs: deps.config.sessionAbsoluteMs,
+    }),
+  );
+
   app.route("/static", staticAssets());
   app.route("/api/health", healthRoutes(deps));
+  app.route("/api/auth", authApiRoutes(deps));
+  app.route("/api/users", userApiRoutes(deps));
+  app.route("/api/audit", auditApiRoutes(deps));
   app.route("/", pageRoutes(deps));
 
   app.notFound((c) => {
@@ -28,19 +63,17 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   });
   app.onError((error, c) => {
     const status = statusOf(error);
-    if (status >= 500 && !(error instanceof HttpError)) {
+    const expected = error instanceof HttpError;
+    if (!expected) {
       deps.log(
         `error ${c.req.method} ${c.req.path} [${c.get("requestId")}]: ${error.stack ?? error}`,
       );
     }
-    const message = status >= 500 && !(error instanceof HttpError)
-      ? "Internal server error"
-      : error.message;
-    const field = error instanceof HttpError ? error.field : undefined;
-    return c.json(
-      { error: message, ...(field ? { field } : {}), requestId: c.get("requestId") },
-      status as 400,
-    );
+    if (error instanceof RateLimitedError) c.header("Retry-After", String(error.retryAfterSeconds));
+    c.header("X-Request-Id", c.get("requestId"));
+    const message = expected ? error.message : "Internal server error";
+    const field = expected ? error.field : undefined;
+    return c.json({ error: message, ...(field ? { field } : {}) }, status as 400);
   });
   return app;
 }

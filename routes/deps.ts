@@ -1,12 +1,26 @@
 import type { Config } from "../lib/config.ts";
 import type { Db } from "../lib/db/db.ts";
 import type { DockerClient } from "../lib/docker/client.ts";
+import type { Dispatcher } from "../lib/sysctl/dispatch.ts";
+import type { SessionStreams } from "../lib/auth/streams.ts";
+import type { LoginThrottle } from "../lib/auth/throttle.ts";
+
+/** First-run state: the one-time token that /setup requires while no user exists. */
+export interface SetupState {
+  token: string | undefined;
+}
 
 /** What the app needs from the outside world; main.ts and tests build it. */
 export interface AppDeps {
   config: Config;
   db: Db;
   docker: DockerClient;
+  /** The AES-256-GCM key for stored secrets (lib/secrets.ts). */
+  secretKey: CryptoKey;
+  dispatcher: Dispatcher;
+  streams: SessionStreams;
+  throttle: LoginThrottle;
+  setup: SetupState;
   /** Aborted when the server shuts down: long-lived streams close on it. */
   shutdown: AbortSignal;
   log: (message: string) => void;

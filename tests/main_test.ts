@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { delay, startPanel, startPermissions } from "./fixtures/server.ts";
+import { ENV_NAMES } from "../lib/config.ts";
 
 const ROOT = new URL("../", import.meta.url);
 
@@ -30,10 +31,9 @@ Deno.test("the start task grants explicit permissions, never -A", async () => {
   }
   const permissions = await startPermissions();
   assert.ok(permissions.includes("--allow-net"));
-  assert.ok(
-    permissions.some((flag) => flag.startsWith("--allow-env=")),
-    "env access is limited to named variables",
-  );
+  const env = permissions.find((flag) => flag.startsWith("--allow-env="));
+  assert.ok(env, "env access is limited to named variables");
+  assert.deepEqual(env.slice("--allow-env=".length).split(",").sort(), [...ENV_NAMES].sort());
 });
 
 Deno.test("--help and --version print and exit 0", async () => {
@@ -83,7 +83,9 @@ Deno.test("with no Engine the panel still starts and answers health with reachab
     assert.equal(health.ok, true);
     assert.equal(health.docker.reachable, false);
     assert.equal(health.docker.version, null);
-    const page = await fetch(`${panel.url}/containers`);
+    const page = await fetch(`${panel.url}/containers`, {
+      headers: { Cookie: await panel.login() },
+    });
     assert.equal(page.status, 200);
     assert.match(await page.text(), /Docker Engine unreachable at unix:\/\/\/nonexistent.sock/);
   } finally {
@@ -95,10 +97,13 @@ Deno.test("with no Engine the panel still starts and answers health with reachab
 Deno.test("SIGTERM lets an in-flight request finish, then exits 0 within 10 s", async () => {
   const panel = await startPanel();
   try {
-    const inFlight = fetch(`${panel.url}/containers`).then(async (response) => {
-      await response.text();
-      return response.status;
-    });
+    const cookie = await panel.login();
+    const inFlight = fetch(`${panel.url}/containers`, { headers: { Cookie: cookie } }).then(
+      async (response) => {
+        await response.text();
+        return response.status;
+      },
+    );
     await delay(5);
     const started = Date.now();
     const code = await panel.stop();
@@ -124,5 +129,134 @@ Deno.test("a corrupt database refuses to start with a clear message", async () =
     );
   } finally {
     await Deno.remove(dataDir, { recursive: true });
+  }
+});
+
+Deno.test("first run without an admin password prints a one-time setup token that /setup requires", async () => {
+  const panel = await startPanel({ env: { CM_ADMIN_PASSWORD: "" } });
+  try {
+    const token = panel.output().match(/setup token: ([0-9a-f]{48})/)?.[1];
+    assert.ok(token, "the token is in the log");
+    const login = await fetch(`${panel.url}/login`, { redirect: "manual" });
+    assert.equal(login.headers.get("location"), "/setup");
+    const setup = (body: unknown) =>
+      fetch(`${panel.url}/api/auth/setup`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", Origin: panel.url },
+        body: JSON.stringify(body),
+      });
+    const wrong = await setup({
+      token: "0".repeat(48),
+      username: "boss",
+      password: "a good long password",
+    });
+    assert.equal(wrong.status, 403);
+    await wrong.body?.cancel();
+    const right = await setup({ token, username: "boss", password: "a good long password" });
+    assert.equal(right.status, 200);
+    await right.body?.cancel();
+    assert.ok(
+      right.headers.getSetCookie().some((line) => line.startsWith("cm_session=")),
+      "signed in at once",
+    );
+    const again = await setup({ token, username: "boss2", password: "a good long password" });
+    assert.equal(again.status, 409, "the token is single-use");
+    await again.body?.cancel();
+    await panel.login("boss", "a good long password");
+  } finally {
+    await panel.stop();
+    await Deno.remove(panel.dataDir, { recursive: true });
+  }
+});
+
+Deno.test("a key file readable by group or others refuses to start; so does a missing key with sealed rows", async () => {
+  const dataDir = await Deno.makeTempDir({ prefix: "cm-panel-" });
+  try {
+    await Deno.writeFile(`${dataDir}/secret.key`, crypto.getRandomValues(new Uint8Array(32)), {
+      mode: 0o644,
+    });
+    await Deno.chmod(`${dataDir}/secret.key`, 0o644);
+    const loose = await runMain(["--data-dir", dataDir, "--listen", "127.0.0.1:0"]);
+    assert.equal(loose.code, 1);
+    assert.match(loose.stderr, /secret\.key/);
+    assert.match(loose.stderr, /chmod 600/);
+
+    await Deno.chmod(`${dataDir}/secret.key`, 0o600);
+    const { openDatabase } = await import("../lib/db/db.ts");
+    const db = openDatabase(`${dataDir}/container-manager.db`);
+    db.prepare(
+      "INSERT INTO image_registries (server_address, username, password_sealed, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
+    ).run("localhost:5000", "u", new Uint8Array(40), "now", "now");
+    db.close();
+    await Deno.remove(`${dataDir}/secret.key`);
+    const missing = await runMain(["--data-dir", dataDir, "--listen", "127.0.0.1:0"]);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /key/i);
+    await assert.rejects(
+      Deno.stat(`${dataDir}/secret.key`),
+      Deno.errors.NotFound,
+      "no new key was made",
+    );
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
+
+Deno.test("a canary password never shows up in a response, a log line, an audit row or the database files", async () => {
+  const canary = `Canary-${crypto.randomUUID()}`;
+  const panel = await startPanel();
+  const responses: string[] = [];
+  const call = async (method: string, path: string, cookie: string, body?: unknown) => {
+    const response = await fetch(`${panel.url}${path}`, {
+      method,
+      headers: {
+        Cookie: cookie,
+        Origin: panel.url,
+        ...(body ? { "Content-Type": "application/json" } : {}),
+      },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    responses.push([...response.headers].join("\n") + "\n" + await response.text());
+    return response;
+  };
+  try {
+    const admin = await panel.login();
+    const created = await call("POST", "/api/users", admin, {
+      username: "canary",
+      password: canary,
+      role: "viewer",
+    });
+    assert.equal(created.status, 201);
+    const viewer = await panel.login("canary", canary);
+    await call("POST", "/api/auth/login", "", { username: "canary", password: `${canary}-wrong` });
+    await call("POST", "/api/auth/password", viewer, {
+      current_password: canary,
+      new_password: `${canary}-2`,
+    });
+    await call("GET", "/api/users", admin);
+    await call("GET", "/api/audit?limit=500", admin);
+    await call("GET", "/api/audit/export?format=csv", admin);
+    await call("GET", "/api/audit/export?format=json", admin);
+    await call("GET", "/users", admin);
+    await call("GET", "/audit", admin);
+  } finally {
+    await panel.stop();
+  }
+  try {
+    for (const text of responses) {
+      assert.ok(!text.includes(canary), `a response leaked the canary:\n${text.slice(0, 500)}`);
+    }
+    assert.ok(!panel.output().includes(canary), "the log leaked the canary");
+    for (
+      const file of ["container-manager.db", "container-manager.db-wal", "container-manager.db-shm"]
+    ) {
+      const bytes = await Deno.readFile(`${panel.dataDir}/${file}`).catch(() => new Uint8Array());
+      assert.ok(
+        !new TextDecoder("latin1").decode(bytes).includes(canary),
+        `${file} holds the canary in plaintext`,
+      );
+    }
+  } finally {
+    await Deno.remove(panel.dataDir, { recursive: true });
   }
 });

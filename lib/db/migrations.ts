@@ -21,6 +21,81 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 2,
+    name: "users_sessions_audit_registries",
+    sql: `
+      CREATE TABLE users (
+        id            INTEGER PRIMARY KEY,
+        username      TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        password_hash TEXT NOT NULL,
+        role          TEXT NOT NULL CHECK (role IN ('admin', 'viewer')),
+        created_at    TEXT NOT NULL,
+        updated_at    TEXT NOT NULL
+      ) STRICT;
+
+      -- Only the SHA-256 of a session token is stored; the token lives in the cookie.
+      CREATE TABLE sessions (
+        token_hash   TEXT PRIMARY KEY,
+        user_id      INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        created_at   INTEGER NOT NULL,
+        last_seen_at INTEGER NOT NULL,
+        client_ip    TEXT NOT NULL DEFAULT ''
+      ) STRICT;
+      CREATE INDEX sessions_user ON sessions (user_id);
+
+      -- Append-only: hash = SHA-256(prev_hash || canonical row). Retention prunes only from
+      -- the oldest end, through audit_prune, and leaves a checkpoint to continue from.
+      CREATE TABLE sysctl_audit (
+        seq         INTEGER PRIMARY KEY,
+        ts          TEXT NOT NULL,
+        actor       TEXT NOT NULL,
+        client_ip   TEXT NOT NULL DEFAULT '',
+        action      TEXT NOT NULL,
+        target      TEXT NOT NULL DEFAULT '',
+        params      TEXT NOT NULL DEFAULT '{}',
+        exit_code   INTEGER NOT NULL,
+        duration_ms INTEGER NOT NULL,
+        stdout      TEXT NOT NULL DEFAULT '',
+        stderr      TEXT NOT NULL DEFAULT '',
+        request_id  TEXT NOT NULL DEFAULT '',
+        prev_hash   TEXT NOT NULL,
+        hash        TEXT NOT NULL
+      ) STRICT;
+      CREATE INDEX sysctl_audit_ts ON sysctl_audit (ts);
+      CREATE INDEX sysctl_audit_action ON sysctl_audit (action);
+      CREATE INDEX sysctl_audit_actor ON sysctl_audit (actor);
+
+      CREATE TABLE audit_prune (upto INTEGER NOT NULL) STRICT;
+      CREATE TABLE audit_checkpoint (
+        id              INTEGER PRIMARY KEY CHECK (id = 1),
+        pruned_through  INTEGER NOT NULL,
+        continues_from  TEXT NOT NULL,
+        created_at      TEXT NOT NULL
+      ) STRICT;
+
+      CREATE TRIGGER sysctl_audit_no_update BEFORE UPDATE ON sysctl_audit
+      BEGIN
+        SELECT RAISE(ABORT, 'sysctl_audit is append-only');
+      END;
+      CREATE TRIGGER sysctl_audit_no_delete BEFORE DELETE ON sysctl_audit
+      WHEN OLD.seq > COALESCE((SELECT MAX(upto) FROM audit_prune), 0)
+      BEGIN
+        SELECT RAISE(ABORT, 'sysctl_audit is append-only');
+      END;
+
+      -- password_sealed = 12-byte IV || AES-256-GCM ciphertext, with the row id as AAD.
+      CREATE TABLE image_registries (
+        id              INTEGER PRIMARY KEY,
+        server_address  TEXT NOT NULL UNIQUE,
+        username        TEXT NOT NULL,
+        password_sealed BLOB NOT NULL,
+        created_at      TEXT NOT NULL,
+        updated_at      TEXT NOT NULL,
+        last_used_at    TEXT
+      ) STRICT;
+    `,
+  },
 ];
 
 /** Applies every migration newer than the recorded version. Returns the versions applied. */

@@ -1,7 +1,7 @@
 import type { ComponentChildren } from "preact";
 import { Island } from "./Island.tsx";
 
-export type Tab = "containers" | "compose" | "images" | "audit";
+export type Tab = "containers" | "compose" | "images" | "audit" | "users";
 
 const TABS: { id: Tab; label: string; href: string }[] = [
   { id: "containers", label: "Containers", href: "/containers" },
@@ -14,26 +14,39 @@ export interface LayoutProps {
   title: string;
   active: Tab;
   engine: { reachable: boolean; version: string | null };
+  user: { username: string; role: "admin" | "viewer" };
   children: ComponentChildren;
 }
 
-export function Layout({ title, active, engine, children }: LayoutProps) {
+function Head({ title }: { title: string }) {
+  return (
+    <head>
+      <meta charset="utf-8" />
+      <meta name="viewport" content="width=device-width, initial-scale=1" />
+      <title>{`${title} · Container Manager`}</title>
+      <link rel="stylesheet" href="/static/styles.css" />
+      <link rel="icon" href="/static/icon.svg" type="image/svg+xml" />
+      <script type="module" src="/static/build/client.js" />
+    </head>
+  );
+}
+
+function Brand() {
+  return (
+    <a class="brand" href="/containers">
+      <img src="/static/icon.svg" alt="" width="22" height="22" />
+      Container Manager
+    </a>
+  );
+}
+
+export function Layout({ title, active, engine, user, children }: LayoutProps) {
   return (
     <html lang="en">
-      <head>
-        <meta charset="utf-8" />
-        <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <title>{`${title} · Container Manager`}</title>
-        <link rel="stylesheet" href="/static/styles.css" />
-        <link rel="icon" href="/static/icon.svg" type="image/svg+xml" />
-        <script type="module" src="/static/build/client.js" />
-      </head>
+      <Head title={title} />
       <body>
         <header class="topbar">
-          <a class="brand" href="/containers">
-            <img src="/static/icon.svg" alt="" width="22" height="22" />
-            Container Manager
-          </a>
+          <Brand />
           <nav class="tabs" aria-label="Sections">
             {TABS.map((tab) => (
               <a
@@ -47,17 +60,35 @@ export function Layout({ title, active, engine, children }: LayoutProps) {
           </nav>
           <div class="topbar-actions">
             <Island name="EngineStatus" props={engine} />
-            <button
-              type="button"
-              class="btn primary"
-              disabled
-              title="Running containers from the panel is not available in this build yet"
-            >
-              Run container
-            </button>
+            {user.role === "admin" && (
+              <button
+                type="button"
+                class="btn primary"
+                disabled
+                title="Running containers from the panel is not available in this build yet"
+              >
+                Run container
+              </button>
+            )}
+            <Island name="UserMenu" props={user} />
           </div>
         </header>
         <main class="page">{children}</main>
+      </body>
+    </html>
+  );
+}
+
+/** Sign-in and setup: no tabs, a centred card. */
+export function BareLayout({ title, children }: { title: string; children: ComponentChildren }) {
+  return (
+    <html lang="en">
+      <Head title={title} />
+      <body class="bare">
+        <header class="topbar">
+          <Brand />
+        </header>
+        <main class="centered">{children}</main>
       </body>
     </html>
   );

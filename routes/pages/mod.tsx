@@ -1,55 +1,107 @@
-/** Server-rendered pages. Each reads straight from the Engine; none of them mutates. */
-import { Hono } from "hono";
+/** Server-rendered pages. Each reads straight from the Engine or the database; none mutates. */
+import { type Context, Hono } from "hono";
+import type { VNode } from "preact";
 import type { AppDeps } from "../deps.ts";
-import { Layout } from "../_components/Layout.tsx";
+import type { AppEnv } from "../env.ts";
+import { BareLayout, Layout, type Tab } from "../_components/Layout.tsx";
+import { Island } from "../_components/Island.tsx";
 import { renderDocument } from "../_components/render.ts";
 import { checkHealth } from "../api/health.ts";
 import { containersPage } from "./containers.tsx";
 import { imagesPage } from "./images.tsx";
 import { ComposePage } from "./compose.tsx";
-import { AuditPage } from "./audit.tsx";
+import { countUsers, listUsers } from "../../lib/auth/users.ts";
+import { listAudit } from "../../lib/sysctl/audit.ts";
+import { VERBS } from "../../lib/sysctl/dispatch.ts";
 
-export function pageRoutes(deps: AppDeps): Hono {
-  const app = new Hono();
-  const engine = async () => {
+export function pageRoutes(deps: AppDeps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+
+  /** Renders a tabbed page for the signed-in user; `body` gets whether the Engine answers. */
+  async function page(
+    c: Context<AppEnv>,
+    title: string,
+    active: Tab,
+    body: (reachable: boolean) => Promise<VNode> | VNode,
+  ) {
     const { docker } = await checkHealth(deps);
-    return { reachable: docker.reachable, version: docker.version };
-  };
-
-  app.get("/", (c) => c.redirect("/containers"));
-  app.get("/containers", async (c) => {
-    const status = await engine();
-    const body = await containersPage(deps, status.reachable);
+    const engine = { reachable: docker.reachable, version: docker.version };
+    const session = c.get("session");
+    const user = { username: session.username, role: session.role };
+    const content = await body(engine.reachable);
     return c.html(
       renderDocument(
-        <Layout title="Containers" active="containers" engine={status}>{body}</Layout>,
+        <Layout title={title} active={active} engine={engine} user={user}>{content}</Layout>,
       ),
     );
-  });
-  app.get("/images", async (c) => {
-    const status = await engine();
-    const body = await imagesPage(deps, status.reachable);
-    return c.html(
-      renderDocument(<Layout title="Images" active="images" engine={status}>{body}</Layout>),
-    );
-  });
+  }
+
+  app.get("/", (c) => c.redirect("/containers"));
   app.get(
-    "/compose",
-    async (c) =>
-      c.html(renderDocument(
-        <Layout title="Compose" active="compose" engine={await engine()}>
-          <ComposePage />
-        </Layout>,
-      )),
+    "/containers",
+    (c) => page(c, "Containers", "containers", (reachable) => containersPage(deps, reachable)),
   );
   app.get(
-    "/audit",
-    async (c) =>
-      c.html(renderDocument(
-        <Layout title="Audit" active="audit" engine={await engine()}>
-          <AuditPage />
-        </Layout>,
-      )),
+    "/images",
+    (c) => page(c, "Images", "images", (reachable) => imagesPage(deps, reachable)),
   );
+  app.get("/compose", (c) => page(c, "Compose", "compose", () => <ComposePage />));
+  app.get("/audit", (c) =>
+    page(c, "Audit", "audit", () => (
+      <section>
+        <div class="section-head">
+          <h1>Audit</h1>
+          <span class="muted">
+            Every sign-in and every change, newest first. Rows are hash-chained.
+          </span>
+        </div>
+        <Island
+          name="AuditLog"
+          props={{
+            initial: listAudit(deps.db, { limit: 50 }),
+            actions: [...Object.keys(VERBS), "audit.prune"].sort(),
+          }}
+        />
+      </section>
+    )));
+  app.get("/users", (c) => {
+    const session = c.get("session");
+    const me = { id: session.userId, username: session.username, role: session.role };
+    return page(c, "Users", "users", () => (
+      <section>
+        <div class="section-head">
+          <h1>{me.role === "admin" ? "Users" : "Your account"}</h1>
+        </div>
+        <Island
+          name="UsersPanel"
+          props={{ me, users: me.role === "admin" ? listUsers(deps.db) : [] }}
+        />
+      </section>
+    ));
+  });
+
+  app.get("/login", (c) => {
+    if (c.get("session")) return c.redirect("/containers");
+    if (countUsers(deps.db) === 0) return c.redirect("/setup");
+    const next = c.req.query("next");
+    return c.html(renderDocument(
+      <BareLayout title="Sign in">
+        <Island
+          name="LoginForm"
+          props={{
+            next: next && next.startsWith("/") && !next.startsWith("//") ? next : undefined,
+          }}
+        />
+      </BareLayout>,
+    ));
+  });
+  app.get("/setup", (c) => {
+    if (countUsers(deps.db) > 0) return c.redirect("/login");
+    return c.html(renderDocument(
+      <BareLayout title="Set up">
+        <Island name="SetupForm" props={{}} />
+      </BareLayout>,
+    ));
+  });
   return app;
 }

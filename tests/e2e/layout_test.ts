@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { launchBrowser, screenshotPath } from "../fixtures/browser.ts";
+import { launchBrowser, screenshotPath, signIn } from "../fixtures/browser.ts";
 import { startPanel } from "../fixtures/server.ts";
 
 Deno.test({
@@ -14,7 +14,7 @@ Deno.test({
       const errors: string[] = [];
       page.on("pageerror", (error) => errors.push(error.message));
       page.on("console", (message) => message.type() === "error" && errors.push(message.text()));
-      await page.goto(`${panel.url}/containers`);
+      await signIn(page, panel.url);
       assert.equal(await page.title(), "Containers · Container Manager");
       for (const tab of ["Containers", "Compose", "Images", "Audit"]) {
         assert.equal(await page.locator("nav.tabs a", { hasText: tab }).count(), 1, `tab ${tab}`);
@@ -58,7 +58,7 @@ Deno.test({
     const browser = await launchBrowser();
     try {
       const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
-      await page.goto(`${panel.url}/containers`);
+      await signIn(page, panel.url);
       await page.locator('[data-island="EngineStatus"][data-hydrated="true"]').waitFor({
         timeout: 10_000,
       });

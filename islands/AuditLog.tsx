@@ -1,0 +1,198 @@
+/** The Audit tab: filters, newest-first rows with "Load more", and CSV/JSON export. */
+import { Fragment } from "preact";
+import { useEffect, useState } from "preact/hooks";
+import { api } from "./api.ts";
+
+export interface AuditRowView {
+  seq: number;
+  ts: string;
+  actor: string;
+  client_ip: string;
+  action: string;
+  target: string;
+  params: string;
+  exit_code: number;
+  duration_ms: number;
+  stdout: string;
+  stderr: string;
+}
+
+interface Page {
+  rows: AuditRowView[];
+  next_cursor: number | null;
+}
+
+export interface AuditLogProps {
+  initial: Page;
+  actions: string[];
+}
+
+const EMPTY_FILTERS = { user: "", action: "", target: "", outcome: "", from: "", to: "" };
+
+function queryOf(filters: typeof EMPTY_FILTERS, extra: Record<string, string> = {}) {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries({ ...filters, ...extra })) {
+    if (value) params.set(key, value);
+  }
+  return params.toString();
+}
+
+export function AuditLog({ initial, actions }: AuditLogProps) {
+  const [filters, setFilters] = useState(EMPTY_FILTERS);
+  const [page, setPage] = useState<Page>(initial);
+  const [error, setError] = useState("");
+  const [expanded, setExpanded] = useState<number | null>(null);
+  const [loaded, setLoaded] = useState(false);
+
+  async function load(cursor?: number) {
+    setError("");
+    try {
+      const next = await api<Page>(
+        "GET",
+        `/api/audit?${queryOf(filters, cursor ? { cursor: String(cursor) } : {})}`,
+      );
+      setPage(
+        cursor ? { rows: [...page.rows, ...next.rows], next_cursor: next.next_cursor } : next,
+      );
+    } catch (e) {
+      setError((e as Error).message);
+    }
+  }
+
+  useEffect(() => {
+    if (loaded) load();
+    setLoaded(true);
+  }, [filters]);
+
+  const set = (name: keyof typeof EMPTY_FILTERS) => (e: Event) =>
+    setFilters({ ...filters, [name]: (e.target as HTMLInputElement).value });
+
+  return (
+    <div class="stack">
+      <form class="filters" onSubmit={(e) => e.preventDefault()}>
+        <label>
+          User <input value={filters.user} onChange={set("user")} placeholder="any" />
+        </label>
+        <label>
+          Action
+          <select value={filters.action} onChange={set("action")}>
+            <option value="">any</option>
+            {actions.map((action) => <option key={action} value={action}>{action}</option>)}
+          </select>
+        </label>
+        <label>
+          Target <input value={filters.target} onChange={set("target")} placeholder="contains…" />
+        </label>
+        <label>
+          Outcome
+          <select value={filters.outcome} onChange={set("outcome")}>
+            <option value="">any</option>
+            <option value="success">success</option>
+            <option value="failure">failure</option>
+          </select>
+        </label>
+        <label>
+          From <input type="datetime-local" value={filters.from} onChange={set("from")} />
+        </label>
+        <label>
+          To <input type="datetime-local" value={filters.to} onChange={set("to")} />
+        </label>
+        <div class="filters-actions">
+          <a class="btn" href={`/api/audit/export?${queryOf(filters, { format: "csv" })}`} download>
+            Export CSV
+          </a>
+          <a
+            class="btn"
+            href={`/api/audit/export?${queryOf(filters, { format: "json" })}`}
+            download
+          >
+            Export JSON
+          </a>
+        </div>
+      </form>
+      {error && <div class="notice error" role="alert">{error}</div>}
+      {page.rows.length === 0
+        ? (
+          <div class="empty">
+            <p class="empty-title">No audit rows match.</p>
+            <p class="muted">Every sign-in and every change made through the panel lands here.</p>
+          </div>
+        )
+        : (
+          <table class="table audit">
+            <thead>
+              <tr>
+                <th class="col-seq">#</th>
+                <th class="col-time">Time (UTC)</th>
+                <th>User</th>
+                <th>Action</th>
+                <th>Target</th>
+                <th class="col-outcome">Outcome</th>
+                <th class="col-ms">ms</th>
+              </tr>
+            </thead>
+            <tbody>
+              {page.rows.map((row) => (
+                <Fragment key={row.seq}>
+                  <tr
+                    class="clickable"
+                    onClick={() => setExpanded(expanded === row.seq ? null : row.seq)}
+                    title="Show details"
+                  >
+                    <td class="mono muted">{row.seq}</td>
+                    <td class="mono">{row.ts.replace("T", " ").slice(0, 19)}</td>
+                    <td class="truncate" title={`${row.actor} from ${row.client_ip}`}>
+                      {row.actor}
+                    </td>
+                    <td class="mono">{row.action}</td>
+                    <td class="mono truncate" title={row.target}>{row.target || "–"}</td>
+                    <td>
+                      <span
+                        class={`pill ${row.exit_code === 0 ? "state-running" : "state-exited"}`}
+                      >
+                        {row.exit_code === 0 ? "ok" : `failed ${row.exit_code}`}
+                      </span>
+                    </td>
+                    <td class="mono muted">{row.duration_ms}</td>
+                  </tr>
+                  {expanded === row.seq && (
+                    <tr class="details">
+                      <td colSpan={7}>
+                        <dl>
+                          <dt>Client</dt>
+                          <dd class="mono">{row.client_ip || "–"}</dd>
+                          <dt>Parameters</dt>
+                          <dd class="mono pre">{row.params}</dd>
+                          {row.stdout && (
+                            <>
+                              <dt>Result</dt>
+                              <dd class="mono pre">{row.stdout}</dd>
+                            </>
+                          )}
+                          {row.stderr && (
+                            <>
+                              <dt>Error</dt>
+                              <dd class="mono pre">{row.stderr}</dd>
+                            </>
+                          )}
+                        </dl>
+                      </td>
+                    </tr>
+                  )}
+                </Fragment>
+              ))}
+            </tbody>
+          </table>
+        )}
+      {page.next_cursor !== null && (
+        <button
+          type="button"
+          class="btn"
+          onClick={() => load(page.next_cursor!)}
+        >
+          Load more
+        </button>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,138 @@
+/**
+ * dispatch({ verb, target, params, actor }): the only way anything mutates Docker or the
+ * panel's own security state. It checks the verb against the whitelist and the actor's
+ * role, runs the verb's handler, and writes exactly one audit row in a `finally`,
+ * whether the action succeeded, failed or was refused.
+ */
+import type { Db } from "../db/db.ts";
+import { HttpError, statusOf } from "../errors.ts";
+import { DockerError } from "../docker/errors.ts";
+import type { Role } from "../auth/users.ts";
+import { appendAudit } from "./audit.ts";
+import { redact } from "./redact.ts";
+
+/** Who may call a verb: anyone (login), any signed-in user, or admins only. */
+export type Access = "public" | "user" | "admin";
+
+export const VERBS = {
+  "docker.start": "admin",
+  "docker.stop": "admin",
+  "docker.restart": "admin",
+  "docker.rm": "admin",
+  "docker.run": "admin",
+  "docker.pull": "admin",
+  "docker.image.rm": "admin",
+  "docker.image.prune": "admin",
+  "docker.exec": "admin",
+  "compose.deploy": "admin",
+  "registry.upsert": "admin",
+  "registry.delete": "admin",
+  "user.create": "admin",
+  "user.delete": "admin",
+  // Admins change anything; every user may change their own password (the handler checks).
+  "user.update": "user",
+  "auth.login": "public",
+  "auth.login_failed": "public",
+  "auth.logout": "user",
+} as const satisfies Record<string, Access>;
+
+export type Verb = keyof typeof VERBS;
+
+export function isVerb(value: string): value is Verb {
+  return Object.hasOwn(VERBS, value);
+}
+
+export interface Actor {
+  /** The signed-in user, the name tried at login, or "system"/"setup". */
+  username: string;
+  /** "system" is the panel itself (startup, setup with a valid token). */
+  role: Role | "anonymous" | "system";
+  ip: string;
+  userId?: number;
+  sessionHash?: string;
+}
+
+export interface DispatchRequest {
+  verb: string;
+  target: string;
+  params?: Record<string, unknown>;
+  actor: Actor;
+  requestId?: string;
+}
+
+export interface HandlerContext {
+  target: string;
+  params: Record<string, unknown>;
+  actor: Actor;
+  requestId: string;
+}
+
+export type Handler = (context: HandlerContext) => Promise<unknown>;
+export type Handlers = Partial<Record<Verb, Handler>>;
+
+export interface Dispatcher {
+  dispatch<T = unknown>(request: DispatchRequest): Promise<T>;
+}
+
+export function createDispatcher(db: Db, handlers: Handlers): Dispatcher {
+  return {
+    async dispatch<T>(request: DispatchRequest): Promise<T> {
+      const started = performance.now();
+      const requestId = request.requestId ?? crypto.randomUUID();
+      let exitCode = 0;
+      let stdout = "";
+      let stderr = "";
+      try {
+        const handler = authorise(request, handlers);
+        const result = await handler({
+          target: request.target,
+          params: request.params ?? {},
+          actor: request.actor,
+          requestId,
+        });
+        stdout = result === undefined ? "" : JSON.stringify(redact(result));
+        return result as T;
+      } catch (error) {
+        exitCode = exitCodeOf(error);
+        stderr = error instanceof Error ? error.message : String(error);
+        throw error;
+      } finally {
+        appendAudit(db, {
+          actor: request.actor.username,
+          clientIp: request.actor.ip,
+          action: request.verb,
+          target: request.target,
+          params: redact(request.params ?? {}),
+          exitCode,
+          durationMs: performance.now() - started,
+          stdout,
+          stderr,
+          requestId,
+        });
+      }
+    },
+  };
+}
+
+function authorise(request: DispatchRequest, handlers: Handlers): Handler {
+  const { verb, actor } = request;
+  if (!isVerb(verb)) throw new HttpError(400, `Unknown action "${verb.slice(0, 64)}"`);
+  const access = VERBS[verb];
+  if (actor.role !== "system") {
+    if (access !== "public" && (actor.role === "anonymous" || !actor.userId)) {
+      throw new HttpError(401, "Sign in first");
+    }
+    if (access === "admin" && actor.role !== "admin") {
+      throw new HttpError(403, `Your role (${actor.role}) may not perform ${verb}`);
+    }
+  }
+  const handler = handlers[verb];
+  if (!handler) throw new HttpError(501, `${verb} is not available in this build`);
+  return handler;
+}
+
+/** 0 is success; otherwise the HTTP status, or the daemon's own status for Engine errors. */
+function exitCodeOf(error: unknown): number {
+  if (error instanceof DockerError) return error.daemonStatus;
+  return statusOf(error);
+}

@@ -1,0 +1,20 @@
+/** Builds the panel's dispatcher with every verb handler this build has. */
+import type { Db } from "../db/db.ts";
+import type { DockerClient } from "../docker/client.ts";
+import type { SessionStreams } from "../auth/streams.ts";
+import { createDispatcher, type Dispatcher } from "./dispatch.ts";
+import { authHandlers } from "./handlers/auth.ts";
+import { userHandlers } from "./handlers/users.ts";
+import { containerHandlers } from "./handlers/containers.ts";
+
+export function createPanelDispatcher(
+  deps: { db: Db; docker: DockerClient; streams: SessionStreams },
+): Dispatcher {
+  return createDispatcher(deps.db, {
+    ...authHandlers(deps.db, deps.streams),
+    ...userHandlers(deps.db, deps.streams),
+    ...containerHandlers(deps.docker),
+  });
+}
+
+export type { Actor, Dispatcher, Verb } from "./dispatch.ts";

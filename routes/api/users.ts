@@ -1,0 +1,40 @@
+/** User management: admins create, delete, change roles and reset passwords. */
+import { Hono } from "hono";
+import { listUsers } from "../../lib/auth/users.ts";
+import type { AppDeps } from "../deps.ts";
+import type { AppEnv } from "../env.ts";
+import { readJsonObject } from "./body.ts";
+import { dispatchAs } from "./dispatch.ts";
+
+export function userApiRoutes(deps: AppDeps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+
+  app.get("/", (c) => c.json({ users: listUsers(deps.db) }));
+
+  app.post("/", async (c) => {
+    const body = await readJsonObject(c);
+    const user = await dispatchAs(c, deps.dispatcher, "user.create", String(body.username ?? ""), {
+      username: body.username,
+      password: body.password,
+      role: body.role ?? "viewer",
+    });
+    return c.json({ user }, 201);
+  });
+
+  app.patch("/:id", async (c) => {
+    const body = await readJsonObject(c);
+    const params: Record<string, unknown> = {};
+    if (body.role !== undefined) params.role = body.role;
+    if (body.password !== undefined) params.password = body.password;
+    if (body.current_password !== undefined) params.current_password = body.current_password;
+    const user = await dispatchAs(c, deps.dispatcher, "user.update", c.req.param("id"), params);
+    return c.json({ user });
+  });
+
+  app.delete("/:id", async (c) => {
+    const result = await dispatchAs(c, deps.dispatcher, "user.delete", c.req.param("id"));
+    return c.json(result);
+  });
+
+  return app;
+}

@@ -1,0 +1,209 @@
+import assert from "node:assert/strict";
+import { openDatabase } from "../../../lib/db/db.ts";
+import {
+  type Actor,
+  createDispatcher,
+  type Handlers,
+  type Verb,
+  VERBS,
+} from "../../../lib/sysctl/dispatch.ts";
+import { verifyAudit } from "../../../lib/sysctl/audit.ts";
+import { HttpError } from "../../../lib/errors.ts";
+import { DockerError } from "../../../lib/docker/errors.ts";
+
+async function tempDb() {
+  const dir = await Deno.makeTempDir({ prefix: "cm-dispatch-" });
+  const db = openDatabase(`${dir}/test.db`);
+  return {
+    db,
+    rows: () =>
+      db.prepare("SELECT * FROM sysctl_audit ORDER BY seq").all() as Record<string, unknown>[],
+    async close() {
+      db.close();
+      await Deno.remove(dir, { recursive: true });
+    },
+  };
+}
+
+const ADMIN: Actor = {
+  username: "root-admin",
+  role: "admin",
+  ip: "10.1.1.1",
+  userId: 1,
+  sessionHash: "abc",
+};
+const VIEWER: Actor = { username: "just-looking", role: "viewer", ip: "10.1.1.2", userId: 2 };
+const ALL_VERBS = Object.keys(VERBS) as Verb[];
+
+Deno.test("every verb writes exactly one row on success and exactly one on failure", async () => {
+  const t = await tempDb();
+  try {
+    let fail = false;
+    const handlers: Handlers = Object.fromEntries(ALL_VERBS.map((verb) => [verb, () => {
+      if (fail) return Promise.reject(new DockerError(409, `conflict in ${verb}`));
+      return Promise.resolve({ done: verb });
+    }]));
+    const dispatcher = createDispatcher(t.db, handlers);
+    for (const verb of ALL_VERBS) {
+      fail = false;
+      const before = t.rows().length;
+      assert.deepEqual(await dispatcher.dispatch({ verb, target: "t1", actor: ADMIN }), {
+        done: verb,
+      });
+      const success = t.rows().slice(before);
+      assert.equal(success.length, 1, `${verb} success`);
+      assert.equal(success[0].action, verb);
+      assert.equal(success[0].exit_code, 0);
+      assert.equal(success[0].actor, "root-admin");
+      assert.equal(success[0].client_ip, "10.1.1.1");
+      assert.equal(success[0].target, "t1");
+      assert.match(String(success[0].stdout), new RegExp(verb.replace(".", "\\.")));
+
+      fail = true;
+      await assert.rejects(dispatcher.dispatch({ verb, target: "t2", actor: ADMIN }), DockerError);
+      const failure = t.rows().slice(before + 1);
+      assert.equal(failure.length, 1, `${verb} failure`);
+      assert.equal(failure[0].exit_code, 409);
+      assert.equal(failure[0].stderr, `conflict in ${verb}`);
+    }
+    assert.deepEqual(verifyAudit(t.db), { ok: true, rows: ALL_VERBS.length * 2 });
+  } finally {
+    await t.close();
+  }
+});
+
+Deno.test("a viewer calling a mutating verb is refused with 403 and audited", async () => {
+  const t = await tempDb();
+  try {
+    let ran = 0;
+    const dispatcher = createDispatcher(t.db, {
+      "docker.stop": () => Promise.resolve(ran++),
+      "docker.rm": () => Promise.resolve(ran++),
+      "user.create": () => Promise.resolve(ran++),
+    });
+    for (const verb of ["docker.stop", "docker.rm", "user.create"]) {
+      await assert.rejects(
+        dispatcher.dispatch({ verb, target: "web", actor: VIEWER }),
+        (error: unknown) => {
+          assert.ok(error instanceof HttpError);
+          assert.equal(error.status, 403);
+          return true;
+        },
+      );
+    }
+    assert.equal(ran, 0, "no handler ran");
+    const rows = t.rows();
+    assert.deepEqual(rows.map((row) => [row.action, row.actor, row.exit_code]), [
+      ["docker.stop", "just-looking", 403],
+      ["docker.rm", "just-looking", 403],
+      ["user.create", "just-looking", 403],
+    ]);
+  } finally {
+    await t.close();
+  }
+});
+
+Deno.test("an unknown verb is refused, and the refusal is audited", async () => {
+  const t = await tempDb();
+  try {
+    const dispatcher = createDispatcher(t.db, {});
+    await assert.rejects(
+      dispatcher.dispatch({ verb: "docker.system.prune", target: "", actor: ADMIN }),
+      /Unknown action/,
+    );
+    await assert.rejects(
+      dispatcher.dispatch({ verb: "__proto__", target: "", actor: ADMIN }),
+      /Unknown action/,
+    );
+    const rows = t.rows();
+    assert.deepEqual(rows.map((row) => [row.action, row.exit_code]), [
+      ["docker.system.prune", 400],
+      ["__proto__", 400],
+    ]);
+  } finally {
+    await t.close();
+  }
+});
+
+Deno.test("an anonymous actor may only use the public verbs", async () => {
+  const t = await tempDb();
+  try {
+    const dispatcher = createDispatcher(t.db, { "auth.logout": () => Promise.resolve(1) });
+    await assert.rejects(
+      dispatcher.dispatch({
+        verb: "auth.logout",
+        target: "",
+        actor: { username: "x", role: "anonymous", ip: "" },
+      }),
+      (error: unknown) => error instanceof HttpError && error.status === 401,
+    );
+    assert.equal(t.rows().length, 1);
+  } finally {
+    await t.close();
+  }
+});
+
+Deno.test("secrets never reach the audit row: passwords, env values, cookies, tokens", async () => {
+  const t = await tempDb();
+  try {
+    const canary = "canary-Zq8w-secret";
+    const dispatcher = createDispatcher(t.db, {
+      "docker.run": () => Promise.resolve({ id: "abc", token: canary }),
+      "registry.upsert": () => Promise.reject(new HttpError(400, "registry said no")),
+    });
+    await dispatcher.dispatch({
+      verb: "docker.run",
+      target: "web",
+      actor: ADMIN,
+      params: { image: "x", env: [`DB_PASSWORD=${canary}`, "PLAIN"], labels: { cookie: canary } },
+    });
+    await dispatcher.dispatch({
+      verb: "docker.run",
+      target: "web2",
+      actor: ADMIN,
+      params: { image: "x", env: { API_KEY: canary } },
+    });
+    await assert.rejects(dispatcher.dispatch({
+      verb: "registry.upsert",
+      target: "localhost:5000",
+      actor: ADMIN,
+      params: { server_address: "localhost:5000", username: "u", password: canary },
+    }));
+    const rows = t.rows();
+    for (const row of rows) assert.ok(!JSON.stringify(row).includes(canary), JSON.stringify(row));
+    assert.deepEqual(JSON.parse(String(rows[0].params)).env, ["DB_PASSWORD=[redacted]", "PLAIN"]);
+    assert.deepEqual(JSON.parse(String(rows[1].params)).env, { API_KEY: "[redacted]" });
+    assert.equal(JSON.parse(String(rows[2].params)).username, "u");
+  } finally {
+    await t.close();
+  }
+});
+
+Deno.test("200 concurrent mutations produce 200 rows and no 'database is locked'", async () => {
+  const t = await tempDb();
+  try {
+    const dispatcher = createDispatcher(t.db, {
+      "docker.restart": async ({ target }) => {
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 20));
+        if (Number(target.slice(1)) % 7 === 0) throw new HttpError(404, "No such container");
+        return { restarted: target };
+      },
+    });
+    const results = await Promise.allSettled(
+      Array.from(
+        { length: 200 },
+        (_, i) => dispatcher.dispatch({ verb: "docker.restart", target: `c${i}`, actor: ADMIN }),
+      ),
+    );
+    const rejected = results.filter((r) => r.status === "rejected") as PromiseRejectedResult[];
+    assert.ok(
+      rejected.every((r) => /No such container/.test(r.reason.message)),
+      "only the expected failures",
+    );
+    assert.equal(t.rows().length, 200);
+    assert.equal(new Set(t.rows().map((row) => row.target)).size, 200);
+    assert.deepEqual(verifyAudit(t.db), { ok: true, rows: 200 });
+  } finally {
+    await t.close();
+  }
+});
