@@ -15,6 +15,8 @@ import { createLoginThrottle } from "./lib/auth/throttle.ts";
 import { purgeExpiredSessions } from "./lib/auth/sessions.ts";
 import { pruneAudit, verifyAudit } from "./lib/sysctl/audit.ts";
 import { createPanelDispatcher, type Dispatcher } from "./lib/sysctl/mod.ts";
+import { createEventsHub } from "./lib/docker/events.ts";
+import { createStatsHub } from "./lib/docker/stats.ts";
 
 const SHUTDOWN_GRACE_MS = 10_000;
 
@@ -112,7 +114,12 @@ async function serve(config: Config): Promise<number> {
 
   const docker = createDockerClient(config.dockerHost);
   const streams = createSessionStreams();
-  const dispatcher = createPanelDispatcher({ db, docker, streams });
+  const dispatcher = createPanelDispatcher({
+    db,
+    docker,
+    streams,
+    managedLabel: config.managedLabel,
+  });
   let secretKey: CryptoKey;
   let setupToken: string | undefined;
   try {
@@ -147,12 +154,16 @@ async function serve(config: Config): Promise<number> {
   const housekeepingTimer = setInterval(housekeeping, 10 * 60_000);
 
   const shutdown = new AbortController();
+  const events = createEventsHub(docker, { log });
+  const stats = createStatsHub(docker, events, { log });
   const app = createApp({
     config,
     db,
     docker,
     secretKey,
     dispatcher,
+    events,
+    stats,
     streams,
     throttle: createLoginThrottle(),
     setup: { token: setupToken },
@@ -178,6 +189,8 @@ async function serve(config: Config): Promise<number> {
       log("Shutdown took longer than 10 s; exiting anyway");
       Deno.exit(1);
     }, SHUTDOWN_GRACE_MS);
+    stats.close();
+    events.close();
     await server.shutdown();
     db.close();
     docker.close();

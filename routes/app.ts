@@ -16,6 +16,7 @@ import { healthRoutes } from "./api/health.ts";
 import { authApiRoutes } from "./api/auth.ts";
 import { userApiRoutes } from "./api/users.ts";
 import { auditApiRoutes } from "./api/audit.ts";
+import { containerApiRoutes, containerStatsRoutes } from "./api/containers.ts";
 import { pageRoutes } from "./pages/mod.tsx";
 
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
@@ -53,6 +54,8 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.route("/api/auth", authApiRoutes(deps));
   app.route("/api/users", userApiRoutes(deps));
   app.route("/api/audit", auditApiRoutes(deps));
+  app.route("/api/containers", containerApiRoutes(deps));
+  app.route("/api/docker/containers", containerStatsRoutes(deps));
   app.route("/", pageRoutes(deps));
 
   app.notFound((c) => {

@@ -4,6 +4,8 @@ import type { DockerClient } from "../lib/docker/client.ts";
 import type { Dispatcher } from "../lib/sysctl/dispatch.ts";
 import type { SessionStreams } from "../lib/auth/streams.ts";
 import type { LoginThrottle } from "../lib/auth/throttle.ts";
+import type { EventsHub } from "../lib/docker/events.ts";
+import type { StatsHub } from "../lib/docker/stats.ts";
 
 /** First-run state: the one-time token that /setup requires while no user exists. */
 export interface SetupState {
@@ -18,6 +20,10 @@ export interface AppDeps {
   /** The AES-256-GCM key for stored secrets (lib/secrets.ts). */
   secretKey: CryptoKey;
   dispatcher: Dispatcher;
+  /** The one shared Engine /events subscription. */
+  events: EventsHub;
+  /** At most one upstream stats stream per container, shared by every subscriber. */
+  stats: StatsHub;
   streams: SessionStreams;
   throttle: LoginThrottle;
   setup: SetupState;

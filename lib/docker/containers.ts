@@ -3,9 +3,15 @@ import type { DockerClient } from "./client.ts";
 import type { ContainerCreateBody, ContainerInspect, ContainerSummary } from "./types.ts";
 import { containerName, containerRef } from "./validate.ts";
 
-export async function listContainers(docker: DockerClient, options: { all?: boolean } = {}) {
+export async function listContainers(
+  docker: DockerClient,
+  options: { all?: boolean; filters?: Record<string, string[]> } = {},
+) {
   return await docker.json<ContainerSummary[]>("GET", "/containers/json", {
-    query: { all: options.all ?? true ? 1 : 0 },
+    query: {
+      all: options.all ?? true ? 1 : 0,
+      filters: options.filters ? JSON.stringify(options.filters) : undefined,
+    },
   });
 }
 

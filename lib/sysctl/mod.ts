@@ -8,12 +8,12 @@ import { userHandlers } from "./handlers/users.ts";
 import { containerHandlers } from "./handlers/containers.ts";
 
 export function createPanelDispatcher(
-  deps: { db: Db; docker: DockerClient; streams: SessionStreams },
+  deps: { db: Db; docker: DockerClient; streams: SessionStreams; managedLabel: string },
 ): Dispatcher {
   return createDispatcher(deps.db, {
     ...authHandlers(deps.db, deps.streams),
     ...userHandlers(deps.db, deps.streams),
-    ...containerHandlers(deps.docker),
+    ...containerHandlers(deps.docker, deps.managedLabel),
   });
 }
 

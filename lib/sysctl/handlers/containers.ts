@@ -1,12 +1,17 @@
-/** docker.start / stop / restart / rm: container lifecycle, answering with the new state. */
+/** docker.run / start / stop / restart / rm: container lifecycle, answering with the new state. */
 import type { DockerClient } from "../../docker/client.ts";
 import {
+  createContainer,
   inspectContainer,
   removeContainer,
   restartContainer,
   startContainer,
   stopContainer,
 } from "../../docker/containers.ts";
+import { inspectImage } from "../../docker/images.ts";
+import { DockerError } from "../../docker/errors.ts";
+import { createBody, parseRunSpec } from "../../docker/run_spec.ts";
+import { HttpError } from "../../errors.ts";
 import type { Handlers } from "../dispatch.ts";
 
 async function stateOf(docker: DockerClient, ref: string) {
@@ -14,8 +19,48 @@ async function stateOf(docker: DockerClient, ref: string) {
   return { id: info.Id, name: info.Name.replace(/^\//, ""), state: info.State.Status };
 }
 
-export function containerHandlers(docker: DockerClient): Handlers {
+/**
+ * Creates and starts a container. Nothing half-made is left behind: a container that was
+ * created but failed to start (a port already taken, say) is removed again.
+ */
+async function run(docker: DockerClient, params: Record<string, unknown>, managedLabel: string) {
+  const spec = parseRunSpec(params);
+  try {
+    await inspectImage(docker, spec.image);
+  } catch (error) {
+    if (error instanceof DockerError && error.daemonStatus === 404) {
+      throw new HttpError(404, `Image "${spec.image}" not found locally. Pull it first.`, "image");
+    }
+    throw error;
+  }
+  let created: { Id: string; Warnings: string[] | null };
+  try {
+    created = await createContainer(
+      docker,
+      createBody(spec, { [managedLabel]: "true" }),
+      spec.name,
+    );
+  } catch (error) {
+    if (error instanceof DockerError && error.daemonStatus === 409) {
+      throw new HttpError(409, error.message, "name");
+    }
+    if (error instanceof DockerError && error.daemonStatus === 400) {
+      throw new HttpError(400, error.message);
+    }
+    throw error;
+  }
+  try {
+    await startContainer(docker, created.Id);
+  } catch (error) {
+    await removeContainer(docker, created.Id, { force: true, volumes: true }).catch(() => {});
+    throw error;
+  }
+  return { ...await stateOf(docker, created.Id), warnings: created.Warnings ?? [] };
+}
+
+export function containerHandlers(docker: DockerClient, managedLabel: string): Handlers {
   return {
+    "docker.run": ({ params }) => run(docker, params, managedLabel),
     "docker.start": async ({ target }) => {
       await startContainer(docker, target);
       return await stateOf(docker, target);

@@ -1,0 +1,386 @@
+/**
+ * Container stats, shared: at most one upstream `GET /containers/{id}/stats?stream=1` per
+ * container however many subscribers it has. Upstreams follow container events (open on
+ * `start`, close on `die`/`destroy`) and the Engine's reconnects; nothing polls.
+ */
+import type { DockerClient } from "./client.ts";
+import { inspectContainer, listContainers } from "./containers.ts";
+import { DockerError } from "./errors.ts";
+import type { EngineEvent, EventsHub } from "./events.ts";
+import { ndjson } from "./streams.ts";
+import { containerRef } from "./validate.ts";
+
+export interface StatsSample {
+  /** The full container id. */
+  id: string;
+  /** When the Engine read the sample, ms since the epoch. */
+  time: number;
+  cpu_percent: number;
+  /** Memory in use without the page cache, as `docker stats` shows it. */
+  mem_bytes: number;
+  mem_limit: number;
+  mem_percent: number;
+  net_rx: number;
+  net_tx: number;
+  blk_read: number;
+  blk_write: number;
+  pids: number;
+}
+
+interface CpuStats {
+  cpu_usage?: { total_usage?: number; percpu_usage?: number[] | null };
+  system_cpu_usage?: number;
+  online_cpus?: number;
+}
+
+/** One frame of the Engine's stats stream, as far as it is used here. */
+export interface EngineStats {
+  read?: string;
+  cpu_stats?: CpuStats;
+  precpu_stats?: CpuStats;
+  memory_stats?: { usage?: number; limit?: number; stats?: Record<string, number> };
+  networks?: Record<string, { rx_bytes?: number; tx_bytes?: number }>;
+  blkio_stats?: { io_service_bytes_recursive?: { op?: string; value?: number }[] | null };
+  pids_stats?: { current?: number };
+}
+
+/**
+ * A sample computed the way the docker CLI does, or `undefined` for the empty frames the
+ * Engine sends for a container that is not running (their `read` is 0001-01-01).
+ */
+export function computeSample(id: string, raw: EngineStats): StatsSample | undefined {
+  const time = Date.parse(raw.read ?? "");
+  if (!(time > 0)) return undefined;
+
+  const cpu = raw.cpu_stats ?? {};
+  const precpu = raw.precpu_stats ?? {};
+  const cpuDelta = num(cpu.cpu_usage?.total_usage) - num(precpu.cpu_usage?.total_usage);
+  const systemDelta = num(cpu.system_cpu_usage) - num(precpu.system_cpu_usage);
+  const cpus = num(cpu.online_cpus) || (cpu.cpu_usage?.percpu_usage?.length ?? 0);
+  // precpu is empty on the first frame: its system usage is 0, which is no real interval.
+  const cpuPercent = cpuDelta > 0 && systemDelta > 0 && num(precpu.system_cpu_usage) > 0
+    ? (cpuDelta / systemDelta) * cpus * 100
+    : 0;
+
+  const memory = raw.memory_stats ?? {};
+  const memBytes = memoryWithoutCache(num(memory.usage), memory.stats ?? {});
+  const memLimit = num(memory.limit);
+
+  let netRx = 0;
+  let netTx = 0;
+  for (const network of Object.values(raw.networks ?? {})) {
+    netRx += num(network.rx_bytes);
+    netTx += num(network.tx_bytes);
+  }
+
+  let blkRead = 0;
+  let blkWrite = 0;
+  for (const entry of raw.blkio_stats?.io_service_bytes_recursive ?? []) {
+    const op = entry.op?.toLowerCase();
+    if (op === "read") blkRead += num(entry.value);
+    else if (op === "write") blkWrite += num(entry.value);
+  }
+
+  return {
+    id,
+    time,
+    cpu_percent: num(cpuPercent),
+    mem_bytes: memBytes,
+    mem_limit: memLimit,
+    mem_percent: memLimit > 0 ? num((memBytes / memLimit) * 100) : 0,
+    net_rx: netRx,
+    net_tx: netTx,
+    blk_read: blkRead,
+    blk_write: blkWrite,
+    pids: num(raw.pids_stats?.current),
+  };
+}
+
+/** Usage minus the inactive page cache: cgroup v1 `total_inactive_file`, v2 `inactive_file`. */
+function memoryWithoutCache(usage: number, stats: Record<string, number>): number {
+  const v1 = stats.total_inactive_file;
+  if (v1 !== undefined && num(v1) < usage) return usage - num(v1);
+  const v2 = stats.inactive_file;
+  if (v2 !== undefined && num(v2) < usage) return usage - num(v2);
+  return usage;
+}
+
+/** A finite, non-negative number, else 0. */
+function num(value: unknown): number {
+  return typeof value === "number" && Number.isFinite(value) && value > 0 ? value : 0;
+}
+
+export interface StatsHub {
+  /** One container. Listener gets about one sample a second while it runs. */
+  subscribe(containerId: string, listener: (sample: StatsSample) => void): () => void;
+  /** Every running container, multiplexed: follows start/die events to add/remove containers. */
+  subscribeAll(listener: (sample: StatsSample) => void): () => void;
+  /** Number of open upstream Engine stats streams right now (tests, benchmarks). */
+  upstreams(): number;
+  close(): void;
+}
+
+export interface StatsHubOptions {
+  /** How long an upstream stays open after its last subscriber left. Default 5000. */
+  lingerMs?: number;
+  log?: (message: string) => void;
+}
+
+type Listener = (sample: StatsSample) => void;
+
+interface Entry {
+  id: string;
+  /** Direct subscribers; subscribeAll listeners get every entry in `allIds`. */
+  listeners: Set<Listener>;
+  upstream?: AbortController;
+  linger?: ReturnType<typeof setTimeout>;
+}
+
+const FULL_ID_RE = /^[a-f0-9]{64}$/;
+
+export function createStatsHub(
+  docker: DockerClient,
+  events: EventsHub,
+  options: StatsHubOptions = {},
+): StatsHub {
+  const lingerMs = options.lingerMs ?? 5_000;
+  const log = options.log ?? ((message: string) => console.error(message));
+  const entries = new Map<string, Entry>();
+  const allListeners = new Set<Listener>();
+  /** Running containers that subscribeAll listeners receive (empty while there are none). */
+  const allIds = new Set<string>();
+  let releaseEvents: (() => void) | undefined;
+  let eventsDown = false;
+  let closed = false;
+
+  const wanted = (entry: Entry) => entry.listeners.size > 0 || allIds.has(entry.id);
+
+  function emit(entry: Entry, sample: StatsSample) {
+    const targets = [...entry.listeners];
+    if (allIds.has(entry.id)) targets.push(...allListeners);
+    for (const listener of targets) {
+      try {
+        listener(sample);
+      } catch (error) {
+        log(`A stats listener threw: ${describe(error)}`);
+      }
+    }
+  }
+
+  /** Follows events only while there is something to follow them for. */
+  function syncEvents() {
+    const needed = !closed && (entries.size > 0 || allListeners.size > 0);
+    if (needed && !releaseEvents) {
+      // Until the events stream is live, a start can be missed: its connected:true event
+      // (the first, or the one after an outage) triggers a resync that catches up.
+      eventsDown = !events.connected();
+      releaseEvents = events.subscribe(onEvent);
+    } else if (!needed && releaseEvents) {
+      releaseEvents();
+      releaseEvents = undefined;
+    }
+  }
+
+  /** Makes sure a wanted container has an entry and, unless it is already open, an upstream. */
+  function attach(id: string): Entry {
+    let entry = entries.get(id);
+    if (!entry) {
+      entry = { id, listeners: new Set() };
+      entries.set(id, entry);
+    }
+    clearTimeout(entry.linger);
+    entry.linger = undefined;
+    if (!entry.upstream) open(entry);
+    syncEvents();
+    return entry;
+  }
+
+  /** Called when an entry may have lost its last subscriber. */
+  function release(entry: Entry) {
+    if (wanted(entry) || entry.linger !== undefined) return;
+    if (!entry.upstream) return drop(entry);
+    entry.linger = setTimeout(() => {
+      entry.linger = undefined;
+      if (!wanted(entry)) drop(entry);
+    }, lingerMs);
+  }
+
+  function drop(entry: Entry) {
+    clearTimeout(entry.linger);
+    entry.linger = undefined;
+    closeUpstream(entry);
+    if (entries.get(entry.id) === entry) entries.delete(entry.id);
+    syncEvents();
+  }
+
+  function closeUpstream(entry: Entry) {
+    entry.upstream?.abort();
+    entry.upstream = undefined;
+  }
+
+  /** (Re)opens the entry's upstream; an older one is aborted first. */
+  function open(entry: Entry) {
+    closeUpstream(entry);
+    const controller = new AbortController();
+    entry.upstream = controller;
+    pump(entry, controller.signal).then(
+      () => ended(entry, controller, true),
+      (error) => {
+        if (controller.signal.aborted) return;
+        const missing = error instanceof DockerError && error.daemonStatus === 404;
+        if (!missing) log(`Stats stream for container ${entry.id} failed: ${describe(error)}`);
+        // Not found: gone. Anything else (the Engine down): the reconnect re-opens it.
+        ended(entry, controller, missing);
+      },
+    );
+  }
+
+  /** Emits samples until the container stops running (resolves) or the stream fails. */
+  async function pump(entry: Entry, signal: AbortSignal) {
+    const response = await docker.request("GET", `/containers/${containerRef(entry.id)}/stats`, {
+      query: { stream: 1 },
+      stream: true,
+      signal,
+    });
+    if (!response.body) return;
+    // A stopped container's stream does not end on Engine 20.10: it sends empty frames until
+    // the container starts again. Stop at the first one (leaving the loop cancels the body);
+    // the `start` event re-opens it.
+    for await (const raw of ndjson<EngineStats>(response.body)) {
+      if (signal.aborted) return;
+      const sample = computeSample(entry.id, raw);
+      if (!sample) return;
+      emit(entry, sample);
+    }
+  }
+
+  function ended(entry: Entry, controller: AbortController, notRunning: boolean) {
+    if (entry.upstream !== controller) return; // replaced or dropped meanwhile
+    entry.upstream = undefined;
+    controller.abort();
+    // No longer running: subscribeAll drops it until its next `start` event.
+    if (notRunning) allIds.delete(entry.id);
+    if (!wanted(entry)) drop(entry);
+  }
+
+  function onEvent(event: EngineEvent) {
+    if (event.kind === "engine") {
+      if (!event.connected) eventsDown = true;
+      else if (eventsDown) {
+        eventsDown = false;
+        resync();
+      }
+      return;
+    }
+    const { id, action } = event.event;
+    if (action === "start") {
+      if (allListeners.size > 0) allIds.add(id);
+      const entry = entries.get(id);
+      if (entry && wanted(entry)) {
+        open(entry); // always fresh: an older stream may still carry empty frames
+      } else if (allIds.has(id)) {
+        attach(id);
+      }
+    } else if (action === "die" || action === "destroy") {
+      allIds.delete(id);
+      const entry = entries.get(id);
+      if (!entry) return;
+      closeUpstream(entry);
+      if (!wanted(entry)) drop(entry);
+    }
+  }
+
+  /** After the Engine came back: re-open what is still wanted, re-list for subscribeAll. */
+  function resync() {
+    for (const entry of [...entries.values()]) {
+      if (wanted(entry) && !entry.upstream) open(entry);
+    }
+    if (allListeners.size > 0) listRunning();
+  }
+
+  async function listRunning() {
+    let running;
+    try {
+      running = await listContainers(docker, { all: false });
+    } catch (error) {
+      // The events hub reconnects and says so; this runs again then.
+      log(`Listing running containers for stats failed: ${describe(error)}`);
+      return;
+    }
+    if (closed || allListeners.size === 0) return;
+    for (const container of running) {
+      if (allIds.has(container.Id)) continue;
+      allIds.add(container.Id);
+      attach(container.Id);
+    }
+  }
+
+  return {
+    subscribe(containerId, listener) {
+      const ref = containerRef(containerId);
+      if (closed) return () => {};
+      // A copy per call, so subscribing the same function twice needs two unsubscribes.
+      const own: Listener = (sample) => listener(sample);
+      let entry: Entry | undefined;
+      let active = true;
+      const add = (id: string) => {
+        if (!active || closed) return;
+        entry = attach(id);
+        entry.listeners.add(own);
+      };
+      if (FULL_ID_RE.test(ref)) add(ref);
+      else {
+        // Entries are keyed by full id so that subscribeAll shares them.
+        inspectContainer(docker, ref).then(
+          (info) => add(info.Id),
+          (error) => log(`Stats for container ${ref} unavailable: ${describe(error)}`),
+        );
+      }
+      return () => {
+        if (!active) return;
+        active = false;
+        if (!entry) return;
+        entry.listeners.delete(own);
+        release(entry);
+      };
+    },
+
+    subscribeAll(listener) {
+      if (closed) return () => {};
+      const own: Listener = (sample) => listener(sample);
+      allListeners.add(own);
+      if (allListeners.size === 1) {
+        syncEvents(); // before listing, so no container starting meanwhile is missed
+        listRunning();
+      }
+      return () => {
+        if (!allListeners.delete(own) || allListeners.size > 0) return;
+        const ids = [...allIds];
+        allIds.clear();
+        for (const id of ids) {
+          const entry = entries.get(id);
+          if (entry) release(entry);
+        }
+        syncEvents();
+      };
+    },
+
+    upstreams() {
+      let count = 0;
+      for (const entry of entries.values()) if (entry.upstream) count++;
+      return count;
+    },
+
+    close() {
+      closed = true;
+      allListeners.clear();
+      allIds.clear();
+      for (const entry of [...entries.values()]) drop(entry);
+      syncEvents();
+    },
+  };
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,171 @@
+/** What the panel's API returns for containers: the Engine's JSON mapped to stable snake_case views. */
+import type { ContainerInspect, ContainerSummary, PortSummary } from "./types.ts";
+
+export interface PortView {
+  host_ip: string | null;
+  host_port: number | null;
+  container_port: number;
+  proto: "tcp" | "udp" | "sctp";
+}
+
+export interface ContainerView {
+  id: string;
+  name: string;
+  image: string;
+  state: string;
+  status: string;
+  created: number;
+  /** Not in the Engine's list answer; the `status` text carries the uptime. */
+  started_at: string | null;
+  finished_at: string | null;
+  exit_code: number | null;
+  ports: PortView[];
+  labels: Record<string, string>;
+  compose: { project: string; service: string } | null;
+  managed: boolean;
+}
+
+export interface InspectView {
+  id: string;
+  name: string;
+  image: string;
+  image_id: string;
+  created: string;
+  state: {
+    status: string;
+    running: boolean;
+    exit_code: number;
+    started_at: string;
+    finished_at: string;
+    health: string | null;
+  };
+  cmd: string[] | null;
+  entrypoint: string[] | null;
+  env: { key: string; value: string | null }[];
+  mounts: {
+    type: string;
+    name: string | null;
+    source: string;
+    destination: string;
+    read_only: boolean;
+  }[];
+  networks: { name: string; ip_address: string; aliases: string[] }[];
+  ports: PortView[];
+  restart_policy: { name: string; max_retries: number };
+  labels: Record<string, string>;
+}
+
+const COMPOSE_PROJECT = "com.docker.compose.project";
+const COMPOSE_SERVICE = "com.docker.compose.service";
+
+function portsFromSummary(ports: PortSummary[]): PortView[] {
+  const seen = new Set<string>();
+  const views: PortView[] = [];
+  for (const port of ports) {
+    const view: PortView = {
+      host_ip: port.IP ?? null,
+      host_port: port.PublicPort ?? null,
+      container_port: port.PrivatePort,
+      proto: port.Type,
+    };
+    const key = JSON.stringify(view);
+    if (!seen.has(key)) {
+      seen.add(key);
+      views.push(view);
+    }
+  }
+  return views.sort((a, b) =>
+    a.container_port - b.container_port || (a.host_ip ?? "").localeCompare(b.host_ip ?? "")
+  );
+}
+
+function composeOf(labels: Record<string, string>) {
+  const project = labels[COMPOSE_PROJECT];
+  return project ? { project, service: labels[COMPOSE_SERVICE] ?? "" } : null;
+}
+
+export function containerView(summary: ContainerSummary, managedLabel: string): ContainerView {
+  const labels = summary.Labels ?? {};
+  const exited = summary.Status.match(/^Exited \((-?\d+)\)/);
+  return {
+    id: summary.Id,
+    name: (summary.Names[0] ?? summary.Id.slice(0, 12)).replace(/^\//, ""),
+    image: summary.Image,
+    state: summary.State,
+    status: summary.Status,
+    created: summary.Created,
+    started_at: null,
+    finished_at: null,
+    exit_code: exited ? Number(exited[1]) : null,
+    ports: portsFromSummary(summary.Ports ?? []),
+    labels,
+    compose: composeOf(labels),
+    managed: labels[managedLabel] === "true",
+  };
+}
+
+export function inspectView(
+  info: ContainerInspect,
+  options: { showEnvValues: boolean },
+): InspectView {
+  const ports: PortView[] = [];
+  for (const [key, bindings] of Object.entries(info.NetworkSettings.Ports ?? {})) {
+    const [port, proto] = key.split("/");
+    if (!bindings || bindings.length === 0) {
+      ports.push({
+        host_ip: null,
+        host_port: null,
+        container_port: Number(port),
+        proto: proto as PortView["proto"],
+      });
+    }
+    for (const binding of bindings ?? []) {
+      ports.push({
+        host_ip: binding.HostIp || null,
+        host_port: binding.HostPort ? Number(binding.HostPort) : null,
+        container_port: Number(port),
+        proto: proto as PortView["proto"],
+      });
+    }
+  }
+  return {
+    id: info.Id,
+    name: info.Name.replace(/^\//, ""),
+    image: info.Config.Image,
+    image_id: info.Image,
+    created: info.Created,
+    state: {
+      status: info.State.Status,
+      running: info.State.Running,
+      exit_code: info.State.ExitCode,
+      started_at: info.State.StartedAt,
+      finished_at: info.State.FinishedAt,
+      health: info.State.Health?.Status ?? null,
+    },
+    cmd: info.Config.Cmd,
+    entrypoint: info.Config.Entrypoint,
+    env: (info.Config.Env ?? []).map((entry) => {
+      const eq = entry.indexOf("=");
+      const key = eq < 0 ? entry : entry.slice(0, eq);
+      return { key, value: options.showEnvValues ? (eq < 0 ? "" : entry.slice(eq + 1)) : null };
+    }),
+    mounts: info.Mounts.map((mount) => ({
+      type: mount.Type,
+      name: mount.Name ?? null,
+      source: mount.Source,
+      destination: mount.Destination,
+      read_only: !mount.RW,
+    })),
+    networks: Object.entries(info.NetworkSettings.Networks ?? {}).map(([name, network]) => ({
+      name,
+      ip_address: network.IPAddress,
+      aliases: network.Aliases ?? [],
+    })),
+    ports: ports.sort((a, b) => a.container_port - b.container_port),
+    restart_policy: {
+      name: info.HostConfig.RestartPolicy?.Name || "no",
+      max_retries: info.HostConfig.RestartPolicy?.MaximumRetryCount ?? 0,
+    },
+    labels: info.Config.Labels ?? {},
+  };
+}

@@ -1,0 +1,205 @@
+/**
+ * /api/containers: list, inspect, lifecycle, run, logs, and the live events and stats
+ * streams. Reads go straight to the Engine; every mutation goes through the dispatcher.
+ */
+import { type Context, Hono } from "hono";
+import type { AppDeps } from "../deps.ts";
+import type { AppEnv } from "../env.ts";
+import { inspectContainer, listContainers } from "../../lib/docker/containers.ts";
+import { containerRef } from "../../lib/docker/validate.ts";
+import { containerView, inspectView } from "../../lib/docker/views.ts";
+import { demux } from "../../lib/docker/streams.ts";
+import { ValidationError } from "../../lib/errors.ts";
+import type { ContainerEvent } from "../../lib/docker/events.ts";
+import { sseResponse } from "../sse.ts";
+import { readJsonObject } from "./body.ts";
+import { dispatchAs } from "./dispatch.ts";
+
+const MAX_TAIL = 10_000;
+
+export function containerApiRoutes(deps: AppDeps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  const { docker, dispatcher, config } = deps;
+
+  /** The current view of one container, or null once it is gone. */
+  async function viewOf(id: string) {
+    const [summary] = await listContainers(docker, { all: true, filters: { id: [id] } });
+    return summary ? containerView(summary, config.managedLabel) : null;
+  }
+
+  app.get("/", async (c) => {
+    const containers = await listContainers(docker, { all: true });
+    return c.json({
+      containers: containers.map((summary) => containerView(summary, config.managedLabel)),
+    });
+  });
+
+  app.get("/events", (c) =>
+    sseResponse(c, deps, (send) => {
+      // Fetch views one at a time so a burst of events keeps its order.
+      let queue = Promise.resolve();
+      const onContainer = (event: ContainerEvent) => {
+        queue = queue.then(async () => {
+          const container = event.action === "destroy"
+            ? null
+            : await viewOf(event.id).catch(() => null);
+          send("container", { id: event.id, action: event.action, container });
+        });
+      };
+      return deps.events.subscribe((event) => {
+        if (event.kind === "engine") send("engine", { connected: event.connected });
+        else onContainer(event.event);
+      });
+    }));
+
+  app.get(
+    "/stats/stream",
+    (c) =>
+      sseResponse(c, deps, (send) => deps.stats.subscribeAll((sample) => send("stats", sample))),
+  );
+
+  app.post("/run", async (c) => {
+    const body = await readJsonObject(c);
+    const target = typeof body.name === "string" && body.name
+      ? body.name
+      : String(body.image ?? "");
+    const result = await dispatchAs(c, dispatcher, "docker.run", target, body);
+    return c.json(result, 201);
+  });
+
+  app.get("/:id", async (c) => {
+    const info = await inspectContainer(docker, c.req.param("id"));
+    return c.json({
+      container: inspectView(info, { showEnvValues: c.get("actor").role === "admin" }),
+    });
+  });
+
+  for (const action of ["start", "stop", "restart"] as const) {
+    app.post(`/:id/${action}`, async (c) => {
+      const id = containerRef(c.req.param("id"));
+      return c.json(await dispatchAs(c, dispatcher, `docker.${action}`, id));
+    });
+  }
+
+  app.delete("/:id", async (c) => {
+    const id = containerRef(c.req.param("id"));
+    const volumes = c.req.query("volumes");
+    if (volumes !== undefined && volumes !== "0" && volumes !== "1") {
+      throw new ValidationError("volumes must be 0 or 1", "volumes");
+    }
+    return c.json(await dispatchAs(c, dispatcher, "docker.rm", id, { volumes: volumes === "1" }));
+  });
+
+  app.get("/:id/logs", async (c) => {
+    const id = containerRef(c.req.param("id"));
+    const { tail, follow, timestamps } = logOptions(c);
+    const info = await inspectContainer(docker, id);
+    const query = {
+      stdout: 1,
+      stderr: 1,
+      tail,
+      timestamps: timestamps ? 1 : 0,
+      follow: follow ? 1 : 0,
+    };
+    const controller = new AbortController();
+    const response = await docker.request("GET", `/containers/${id}/logs`, {
+      query,
+      stream: true,
+      signal: controller.signal,
+    });
+    const lines = logLines(response.body!, info.Config.Tty, timestamps);
+    if (!follow) {
+      const collected = [];
+      for await (const line of lines) collected.push(line);
+      return c.json({ lines: collected });
+    }
+    return sseResponse(c, deps, (send, signal) => {
+      (async () => {
+        try {
+          for await (const line of lines) {
+            if (signal.aborted) break;
+            send("line", line);
+          }
+          send("end", { reason: "the container stopped" });
+        } catch {
+          if (!signal.aborted) send("end", { reason: "the log stream broke off" });
+        }
+      })();
+      return () => controller.abort();
+    });
+  });
+
+  return app;
+}
+
+/** GET /api/docker/containers/{id}/stats/stream: one container's stats over SSE. */
+export function containerStatsRoutes(deps: AppDeps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  app.get("/:id/stats/stream", async (c) => {
+    const info = await inspectContainer(deps.docker, c.req.param("id"));
+    return sseResponse(
+      c,
+      deps,
+      (send) => deps.stats.subscribe(info.Id, (sample) => send("stats", sample)),
+    );
+  });
+  return app;
+}
+
+function logOptions(c: Context) {
+  const tailText = c.req.query("tail") ?? "200";
+  if (!/^\d{1,6}$/.test(tailText) || Number(tailText) > MAX_TAIL) {
+    throw new ValidationError(`tail must be a number from 0 to ${MAX_TAIL}`, "tail");
+  }
+  const flag = (name: string) => {
+    const value = c.req.query(name);
+    if (value !== undefined && value !== "0" && value !== "1") {
+      throw new ValidationError(`${name} must be 0 or 1`, name);
+    }
+    return value === "1";
+  };
+  return { tail: Number(tailText), follow: flag("follow"), timestamps: flag("timestamps") };
+}
+
+export interface LogLine {
+  stream: "stdout" | "stderr";
+  text: string;
+  ts: string | null;
+}
+
+/**
+ * Splits the Engine's log body into lines marked stdout or stderr. A TTY container's log
+ * is one raw stream (all stdout); otherwise frames are demultiplexed.
+ */
+export async function* logLines(
+  body: ReadableStream<Uint8Array>,
+  tty: boolean,
+  timestamps: boolean,
+): AsyncGenerator<LogLine> {
+  const decoders = { stdout: new TextDecoder(), stderr: new TextDecoder() };
+  const pending = { stdout: "", stderr: "" };
+  const frames = tty
+    ? (async function* () {
+      for await (const data of body) yield { stream: "stdout" as const, data };
+    })()
+    : demux(body);
+  const split = (stream: "stdout" | "stderr", text: string): LogLine => {
+    if (!timestamps) return { stream, text, ts: null };
+    const space = text.indexOf(" ");
+    return space > 0
+      ? { stream, ts: text.slice(0, space), text: text.slice(space + 1) }
+      : { stream, text, ts: null };
+  };
+  for await (const frame of frames) {
+    if (frame.stream === "stdin") continue;
+    pending[frame.stream] += decoders[frame.stream].decode(frame.data, { stream: true });
+    let newline: number;
+    while ((newline = pending[frame.stream].indexOf("\n")) >= 0) {
+      yield split(frame.stream, pending[frame.stream].slice(0, newline).replace(/\r$/, ""));
+      pending[frame.stream] = pending[frame.stream].slice(newline + 1);
+    }
+  }
+  for (const stream of ["stdout", "stderr"] as const) {
+    if (pending[stream]) yield split(stream, pending[stream]);
+  }
+}
