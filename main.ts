@@ -114,17 +114,19 @@ async function serve(config: Config): Promise<number> {
 
   const docker = createDockerClient(config.dockerHost);
   const streams = createSessionStreams();
-  const dispatcher = createPanelDispatcher({
-    db,
-    docker,
-    streams,
-    managedLabel: config.managedLabel,
-  });
   let secretKey: CryptoKey;
+  let dispatcher: Dispatcher;
   let setupToken: string | undefined;
   try {
     secretKey = await loadOrCreateKey(config.keyFile, {
       encryptedRowsExist: countSealedRows(db) > 0,
+    });
+    dispatcher = createPanelDispatcher({
+      db,
+      docker,
+      streams,
+      managedLabel: config.managedLabel,
+      secretKey,
     });
     setupToken = await firstRun(db, dispatcher, config, log);
   } catch (error) {

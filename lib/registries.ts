@@ -48,6 +48,8 @@ export function normaliseServerAddress(input: string): string {
   if (typeof input !== "string" || input === "") fail("is required");
   // deno-lint-ignore no-control-regex
   if (/[\s\x00-\x1f\x7f]/.test(input)) fail("must not contain spaces or control characters");
+  const scheme = input.match(/^([a-z][a-z0-9+.-]*):\/\//i)?.[1];
+  if (scheme && !/^https?$/i.test(scheme)) fail(`must use http or https, not ${scheme}://`);
   let address = input.replace(/^https?:\/\//i, "");
   if (address.endsWith("/")) address = address.slice(0, -1);
   if (address === "") fail("has no host");

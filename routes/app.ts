@@ -17,6 +17,7 @@ import { authApiRoutes } from "./api/auth.ts";
 import { userApiRoutes } from "./api/users.ts";
 import { auditApiRoutes } from "./api/audit.ts";
 import { containerApiRoutes, containerStatsRoutes } from "./api/containers.ts";
+import { imageApiRoutes, registryApiRoutes } from "./api/images.ts";
 import { pageRoutes } from "./pages/mod.tsx";
 
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
@@ -54,6 +55,9 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.route("/api/auth", authApiRoutes(deps));
   app.route("/api/users", userApiRoutes(deps));
   app.route("/api/audit", auditApiRoutes(deps));
+  // Before /api/containers/:id, which would otherwise take "images" for a container id.
+  app.route("/api/containers/images", imageApiRoutes(deps));
+  app.route("/api/containers/registries", registryApiRoutes(deps));
   app.route("/api/containers", containerApiRoutes(deps));
   app.route("/api/docker/containers", containerStatsRoutes(deps));
   app.route("/", pageRoutes(deps));

@@ -62,25 +62,27 @@ export function parseReference(input: string): ImageReference {
   const components = rest.split("/");
   let domain = DEFAULT_DOMAIN;
   const first = components[0];
+  // The first component names a registry only if it looks like a host: it has a dot or a
+  // port, or is "localhost". Otherwise it is part of the (lowercase) repository path, so
+  // "UPPER/case" is refused rather than read as a registry called "UPPER".
   if (
-    components.length > 1 &&
-    (first.includes(".") || first.includes(":") || first === "localhost" ||
-      first !== first.toLowerCase())
+    components.length > 1 && (first.includes(".") || first.includes(":") || first === "localhost")
   ) {
     if (!DOMAIN_RE.test(first)) throw invalid(`"${first}" is not a valid registry host`);
     domain = first === "index.docker.io" ? DEFAULT_DOMAIN : first;
     components.shift();
   }
   for (const component of components) {
-    if (!PATH_COMPONENT_RE.test(component)) {
-      throw invalid(
-        component === ""
-          ? "it has an empty path component"
-          : `"${
-            truncate(component)
-          }" is not a valid path component (lowercase letters, digits and . _ - separators only)`,
-      );
+    if (PATH_COMPONENT_RE.test(component)) continue;
+    if (component === "") throw invalid("it has an empty path component");
+    if (component !== component.toLowerCase()) {
+      throw invalid(`repository names must be lowercase ("${truncate(component)}")`);
     }
+    throw invalid(
+      `"${
+        truncate(component)
+      }" is not a valid path component (lowercase letters, digits and . _ - separators only)`,
+    );
   }
   if (domain === DEFAULT_DOMAIN && components.length === 1) components.unshift("library");
 

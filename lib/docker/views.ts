@@ -1,5 +1,5 @@
 /** What the panel's API returns for containers: the Engine's JSON mapped to stable snake_case views. */
-import type { ContainerInspect, ContainerSummary, PortSummary } from "./types.ts";
+import type { ContainerInspect, ContainerSummary, ImageSummary, PortSummary } from "./types.ts";
 
 export interface PortView {
   host_ip: string | null;
@@ -168,4 +168,47 @@ export function inspectView(
     },
     labels: info.Config.Labels ?? {},
   };
+}
+
+export interface ImageView {
+  id: string;
+  short_id: string;
+  repo_tags: string[];
+  repo_digests: string[];
+  size: number;
+  created: number;
+  used_by: number;
+  used_by_running: number;
+  containers: { id: string; name: string; state: string }[];
+  dangling: boolean;
+}
+
+/** Images with their users, counted from one container list (stopped ones included). */
+export function imageViews(images: ImageSummary[], containers: ContainerSummary[]): ImageView[] {
+  const users = new Map<string, ContainerSummary[]>();
+  for (const container of containers) {
+    const list = users.get(container.ImageID) ?? [];
+    list.push(container);
+    users.set(container.ImageID, list);
+  }
+  return images.map((image) => {
+    const tags = (image.RepoTags ?? []).filter((tag) => tag !== "<none>:<none>");
+    const using = users.get(image.Id) ?? [];
+    return {
+      id: image.Id,
+      short_id: image.Id.replace(/^sha256:/, "").slice(0, 12),
+      repo_tags: tags,
+      repo_digests: (image.RepoDigests ?? []).filter((digest) => digest !== "<none>@<none>"),
+      size: image.Size,
+      created: image.Created,
+      used_by: using.length,
+      used_by_running: using.filter((container) => container.State === "running").length,
+      containers: using.map((container) => ({
+        id: container.Id,
+        name: (container.Names[0] ?? container.Id.slice(0, 12)).replace(/^\//, ""),
+        state: container.State,
+      })),
+      dangling: tags.length === 0,
+    };
+  });
 }

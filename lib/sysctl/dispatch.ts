@@ -58,6 +58,8 @@ export interface DispatchRequest {
   params?: Record<string, unknown>;
   actor: Actor;
   requestId?: string;
+  /** Long operations (pulls) report progress here while they run; never audited. */
+  progress?: (event: unknown) => void;
 }
 
 export interface HandlerContext {
@@ -65,6 +67,7 @@ export interface HandlerContext {
   params: Record<string, unknown>;
   actor: Actor;
   requestId: string;
+  progress: (event: unknown) => void;
 }
 
 export type Handler = (context: HandlerContext) => Promise<unknown>;
@@ -89,6 +92,7 @@ export function createDispatcher(db: Db, handlers: Handlers): Dispatcher {
           params: request.params ?? {},
           actor: request.actor,
           requestId,
+          progress: request.progress ?? (() => {}),
         });
         stdout = result === undefined ? "" : JSON.stringify(redact(result));
         return result as T;

@@ -6,14 +6,22 @@ import { createDispatcher, type Dispatcher } from "./dispatch.ts";
 import { authHandlers } from "./handlers/auth.ts";
 import { userHandlers } from "./handlers/users.ts";
 import { containerHandlers } from "./handlers/containers.ts";
+import { imageHandlers } from "./handlers/images.ts";
 
 export function createPanelDispatcher(
-  deps: { db: Db; docker: DockerClient; streams: SessionStreams; managedLabel: string },
+  deps: {
+    db: Db;
+    docker: DockerClient;
+    streams: SessionStreams;
+    managedLabel: string;
+    secretKey: CryptoKey;
+  },
 ): Dispatcher {
   return createDispatcher(deps.db, {
     ...authHandlers(deps.db, deps.streams),
     ...userHandlers(deps.db, deps.streams),
     ...containerHandlers(deps.docker, deps.managedLabel),
+    ...imageHandlers(deps.db, deps.docker, deps.secretKey),
   });
 }
 

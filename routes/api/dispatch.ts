@@ -9,6 +9,7 @@ export function dispatchAs<T = unknown>(
   verb: string,
   target: string,
   params: Record<string, unknown> = {},
+  progress?: (event: unknown) => void,
 ): Promise<T> {
   return dispatcher.dispatch<T>({
     verb,
@@ -16,5 +17,6 @@ export function dispatchAs<T = unknown>(
     params,
     actor: c.get("actor"),
     requestId: c.get("requestId"),
+    progress,
   });
 }

@@ -27,7 +27,10 @@ Deno.test("references normalise like the docker CLI", () => {
 Deno.test("invalid references are refused with the reason", () => {
   const cases: [string, RegExp][] = [
     ["", /empty/],
-    ["Busybox", /path component/],
+    ["Busybox", /must be lowercase/],
+    ["UPPER/case", /must be lowercase/],
+    ["x:tag:tag", /path component/],
+    ["..", /path component/],
     ["a b", /whitespace/],
     ["app:", /tag/],
     ["app:-bad", /tag/],
@@ -35,7 +38,7 @@ Deno.test("invalid references are refused with the reason", () => {
     ["../x", /registry host/],
     ["a?b", /path component/],
     ["a#b", /path component/],
-    ["%2F", /path component/],
+    ["%2F", /path component|lowercase/],
     ["app//x", /empty path component/],
     ["x".repeat(300), /longer than 255/],
   ];

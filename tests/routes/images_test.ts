@@ -1,0 +1,293 @@
+import assert from "node:assert/strict";
+import { createTestApp, ORIGIN } from "../fixtures/app.ts";
+import {
+  ensureTestImage,
+  removeTestContainers,
+  TEST_IMAGE,
+  TEST_LABEL,
+  uniquePrefix,
+} from "../fixtures/engine.ts";
+import { freePort, pushToRegistry, startRegistry } from "../fixtures/registry.ts";
+import { buildTar } from "../fixtures/tar.ts";
+import { createContainer, startContainer } from "../../lib/docker/containers.ts";
+import { importImage, listImages } from "../../lib/docker/images.ts";
+
+type TestApp = Awaited<ReturnType<typeof createTestApp>>;
+
+async function pull(t: TestApp, cookie: string, reference: string) {
+  const response = await t.request("POST", "/api/containers/images/pull", {
+    cookie,
+    json: { reference },
+  });
+  assert.equal(response.status, 200, await response.clone().text());
+  assert.equal(response.headers.get("content-type"), "application/x-ndjson");
+  const lines = (await response.text()).trim().split("\n").map((line) => JSON.parse(line));
+  return { lines, last: lines.at(-1) };
+}
+
+/** Removes only the tags this test made (a pulled tag may share its image with the test image). */
+async function removeImagesMatching(t: TestApp, needle: string) {
+  for (const image of await listImages(t.deps.docker)) {
+    for (const tag of (image.RepoTags ?? []).filter((tag) => tag.includes(needle))) {
+      await t.deps.docker.json("DELETE", `/images/${tag}`).catch(() => {});
+    }
+  }
+}
+
+function tinyRootfs(marker: string) {
+  return buildTar([{
+    type: "file",
+    path: "marker.txt",
+    data: new TextEncoder().encode(`${marker}\n`.repeat(2000)),
+  }]);
+}
+
+Deno.test("pull from a private registry: refused without credentials, a wrong password is not stored, the right one works", async () => {
+  const t = await createTestApp();
+  const registry = await startRegistry();
+  const prefix = uniquePrefix("cmimg");
+  try {
+    await ensureTestImage(t.deps.docker);
+    const admin = t.cookieFor(await t.addUser("img-admin", "admin"));
+    const reference = await pushToRegistry(
+      t.deps.docker,
+      TEST_IMAGE,
+      registry,
+      `${prefix}team/busybox`,
+    );
+
+    const anonymous = await pull(t, admin, reference);
+    assert.equal(anonymous.last.done, false);
+    assert.match(anonymous.last.error, /auth|credentials|unauthorized/i);
+
+    const wrong = await t.request("POST", "/api/containers/registries", {
+      cookie: admin,
+      json: {
+        server_address: `http://${registry.address}/`,
+        username: registry.username,
+        password: "wrong-password",
+      },
+    });
+    assert.equal(wrong.status, 400);
+    const wrongBody = await wrong.json();
+    assert.equal(wrongBody.field, "password");
+    assert.match(wrongBody.error, /refused|unauthorized|401/i);
+    assert.deepEqual(
+      (await (await t.request("GET", "/api/containers/registries", { cookie: admin })).json())
+        .registries,
+      [],
+    );
+
+    const right = await t.request("POST", "/api/containers/registries", {
+      cookie: admin,
+      json: {
+        server_address: registry.address,
+        username: registry.username,
+        password: registry.password,
+      },
+    });
+    assert.equal(right.status, 200, await right.clone().text());
+    const saved = (await right.json()).registry;
+    assert.equal(saved.server_address, registry.address);
+    assert.ok(!JSON.stringify(saved).includes(registry.password));
+
+    const pulled = await pull(t, admin, reference);
+    assert.equal(pulled.last.done, true, JSON.stringify(pulled.last));
+    assert.match(pulled.last.digest, /^sha256:[0-9a-f]{64}$/);
+    assert.match(pulled.last.image_id, /^sha256:/);
+    assert.ok(
+      pulled.lines.some((line) =>
+        line.status && /Pull|Download|Already exists|Digest/.test(line.status)
+      ),
+    );
+
+    const images =
+      (await (await t.request("GET", "/api/containers/images", { cookie: admin })).json()).images;
+    assert.ok(images.some((image: { repo_tags: string[] }) => image.repo_tags.includes(reference)));
+    const listed =
+      (await (await t.request("GET", "/api/containers/registries", { cookie: admin })).json())
+        .registries;
+    assert.ok(listed[0].last_used_at, "last successful use is recorded");
+
+    const rows = t.deps.db.prepare(
+      "SELECT action, exit_code, params, stdout, stderr FROM sysctl_audit",
+    ).all() as {
+      action: string;
+      exit_code: number;
+    }[];
+    assert.deepEqual(rows.map((r) => [r.action, r.exit_code === 0]), [
+      ["docker.pull", false],
+      ["registry.upsert", false],
+      ["registry.upsert", true],
+      ["docker.pull", true],
+    ]);
+    // The canary: the password appears nowhere the panel writes or answers.
+    assert.ok(!JSON.stringify(rows).includes(registry.password));
+    assert.ok(!t.logs.join("\n").includes(registry.password));
+    for (const file of ["container-manager.db", "container-manager.db-wal"]) {
+      const bytes = await Deno.readFile(`${t.dir}/${file}`).catch(() => new Uint8Array());
+      assert.ok(!new TextDecoder("latin1").decode(bytes).includes(registry.password), file);
+    }
+  } finally {
+    await removeImagesMatching(t, prefix);
+    await registry.stop();
+    await t.close();
+  }
+});
+
+Deno.test("a credential saved for registry A is never sent to registry B", async () => {
+  const t = await createTestApp();
+  const registry = await startRegistry();
+  const seen: string[] = [];
+  const port = freePort();
+  // Registry B: a capturing listener that asks for basic auth and records what it gets.
+  const capture = Deno.serve({ hostname: "127.0.0.1", port, onListen: () => {} }, (request) => {
+    seen.push(request.headers.get("authorization") ?? "");
+    return new Response("unauthorized", {
+      status: 401,
+      headers: { "WWW-Authenticate": 'Basic realm="b"' },
+    });
+  });
+  try {
+    const admin = t.cookieFor(await t.addUser("img-admin2", "admin"));
+    const saved = await t.request("POST", "/api/containers/registries", {
+      cookie: admin,
+      json: {
+        server_address: registry.address,
+        username: registry.username,
+        password: registry.password,
+      },
+    });
+    assert.equal(saved.status, 200);
+    const result = await pull(t, admin, `127.0.0.1:${port}/team/app:latest`);
+    assert.equal(result.last.done, false);
+    assert.ok(seen.length > 0, "the Engine did talk to registry B");
+    const secret = btoa(`${registry.username}:${registry.password}`);
+    assert.ok(seen.every((header) => header === ""), `registry B got: ${seen.join(", ")}`);
+    assert.ok(!seen.join().includes(secret));
+  } finally {
+    await capture.shutdown();
+    await registry.stop();
+    await t.close();
+  }
+});
+
+Deno.test("used-by counts, deleting an in-use image, and prune of a dangling image", async () => {
+  const t = await createTestApp();
+  const prefix = uniquePrefix("cmimg");
+  try {
+    const admin = t.cookieFor(await t.addUser("img-admin3", "admin"));
+    await ensureTestImage(t.deps.docker);
+    const used = `${prefix}used:1`;
+    await importImage(t.deps.docker, used, tinyRootfs("used"), { changes: ['CMD ["/bin/sh"]'] });
+    const running = await createContainer(t.deps.docker, {
+      Image: TEST_IMAGE,
+      Cmd: ["sleep", "300"],
+      Labels: { [TEST_LABEL]: prefix },
+    });
+    await startContainer(t.deps.docker, running.Id);
+    const stopped = await createContainer(t.deps.docker, {
+      Image: used,
+      Cmd: ["x"],
+      Labels: { [TEST_LABEL]: prefix },
+    }, `${prefix}stopped`);
+
+    const images =
+      (await (await t.request("GET", "/api/containers/images", { cookie: admin })).json()).images;
+    const usedView = images.find((image: { repo_tags: string[] }) =>
+      image.repo_tags.includes(used)
+    );
+    assert.equal(usedView.used_by, 1);
+    assert.equal(usedView.used_by_running, 0);
+    assert.deepEqual(usedView.containers.map((c: { name: string }) => c.name), [
+      `${prefix}stopped`,
+    ]);
+    const testView = images.find((image: { repo_tags: string[] }) =>
+      image.repo_tags.includes(TEST_IMAGE)
+    );
+    assert.ok(testView.used_by_running >= 1);
+
+    const refused = await t.request("DELETE", `/api/containers/images/${used}`, { cookie: admin });
+    assert.equal(refused.status, 409);
+    assert.match((await refused.json()).error, new RegExp(`used by containers: ${prefix}stopped`));
+    const runningRefused = await t.request(
+      "DELETE",
+      `/api/containers/images/${TEST_IMAGE}?force=1`,
+      { cookie: admin },
+    );
+    assert.equal(
+      runningRefused.status,
+      409,
+      "force never removes an image a running container uses",
+    );
+    assert.match((await runningRefused.json()).error, /running containers/);
+    const forced = await t.request("DELETE", `/api/containers/images/${used}?force=1`, {
+      cookie: admin,
+    });
+    assert.equal(forced.status, 200, await forced.clone().text());
+    void stopped;
+
+    // A dangling image: the same tag imported twice leaves the first image untagged.
+    const dangle = `${prefix}dangle:1`;
+    await importImage(t.deps.docker, dangle, tinyRootfs(`first ${prefix}`));
+    const first = (await listImages(t.deps.docker)).find((image) =>
+      image.RepoTags?.includes(dangle)
+    )!.Id;
+    await importImage(t.deps.docker, dangle, tinyRootfs(`second ${prefix}`));
+    const listedDangling =
+      (await (await t.request("GET", "/api/containers/images", { cookie: admin })).json()).images
+        .find((image: { id: string }) => image.id === first);
+    assert.equal(listedDangling.dangling, true);
+    const pruned = await t.request("POST", "/api/containers/images/prune", { cookie: admin });
+    const body = await pruned.json();
+    assert.equal(pruned.status, 200);
+    assert.ok(body.deleted.includes(first), JSON.stringify(body));
+    assert.ok(body.reclaimed_bytes > 0);
+  } finally {
+    await removeTestContainers(t.deps.docker, prefix);
+    await removeImagesMatching(t, prefix);
+    await t.close();
+  }
+});
+
+Deno.test("bad references and registry addresses get a 400 that says why", async () => {
+  const t = await createTestApp();
+  try {
+    const admin = t.cookieFor(await t.addUser("img-admin4", "admin"));
+    for (const reference of ["UPPER/case", "a b", "x:tag:tag", "x".repeat(300), "..", ""]) {
+      const response = await t.request("POST", "/api/containers/images/pull", {
+        cookie: admin,
+        json: { reference },
+      });
+      const body = await response.json();
+      assert.equal(response.status, 400, reference);
+      assert.equal(body.field, "reference");
+      assert.match(body.error, /reference|required/i);
+    }
+    for (
+      const server_address of [
+        "ghcr.io/org",
+        "host\r\nX-Evil: 1",
+        "ftp://registry.example",
+        "user@host",
+        "a b",
+      ]
+    ) {
+      const response = await t.request("POST", "/api/containers/registries", {
+        cookie: admin,
+        json: { server_address, username: "u", password: "p" },
+      });
+      const body = await response.json();
+      assert.equal(response.status, 400, server_address);
+      assert.equal(body.field, "server_address");
+    }
+    const viewer = t.cookieFor(await t.addUser("img-viewer", "viewer"));
+    const denied = await t.request("POST", "/api/containers/images/prune", {
+      cookie: viewer,
+      origin: ORIGIN,
+    });
+    assert.equal(denied.status, 403);
+  } finally {
+    await t.close();
+  }
+});
