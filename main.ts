@@ -127,6 +127,7 @@ async function serve(config: Config): Promise<number> {
       streams,
       managedLabel: config.managedLabel,
       secretKey,
+      log,
     });
     setupToken = await firstRun(db, dispatcher, config, log);
   } catch (error) {

@@ -30,6 +30,14 @@ export class RateLimitedError extends HttpError {
   }
 }
 
+/** A command ran to its end and exited non-zero; the audit row records its exit code. */
+export class ProcessExitError extends Error {
+  override name = "ProcessExitError";
+  constructor(readonly exitCode: number) {
+    super(`The command exited with code ${exitCode}`);
+  }
+}
+
 /** Anything that carries an HTTP status (HttpError, DockerError) reports it here. */
 export function statusOf(error: unknown): number {
   if (error && typeof error === "object" && "status" in error) {

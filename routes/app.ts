@@ -18,6 +18,7 @@ import { userApiRoutes } from "./api/users.ts";
 import { auditApiRoutes } from "./api/audit.ts";
 import { containerApiRoutes, containerStatsRoutes } from "./api/containers.ts";
 import { imageApiRoutes, registryApiRoutes } from "./api/images.ts";
+import { execWsRoutes } from "./ws/exec.ts";
 import { pageRoutes } from "./pages/mod.tsx";
 
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
@@ -60,6 +61,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.route("/api/containers/registries", registryApiRoutes(deps));
   app.route("/api/containers", containerApiRoutes(deps));
   app.route("/api/docker/containers", containerStatsRoutes(deps));
+  app.route("/ws/containers", execWsRoutes(deps));
   app.route("/", pageRoutes(deps));
 
   app.notFound((c) => {

@@ -14,6 +14,8 @@ export const MAX_API_VERSION = "1.45";
 /** The oldest one it accepts. 1.41 is Docker 20.10. */
 export const MIN_API_VERSION = "1.41";
 const DEFAULT_TIMEOUT_MS = 30_000;
+/** Idle keep-alive connections kept to a Unix-socket Engine. */
+export const MAX_IDLE_CONNECTIONS = 4;
 const VERSION_TIMEOUT_MS = 5_000;
 
 /** Query parameters; an array value repeats the key (the Engine's `changes`, for example). */
@@ -69,7 +71,13 @@ export function createDockerClient(host: DockerHost, options: ClientOptions = {}
     : `tcp://${host.hostname}:${host.port}`;
   const baseUrl = host.kind === "unix" ? "http://docker" : `http://${host.hostname}:${host.port}`;
   const httpClient = host.kind === "unix"
-    ? Deno.createHttpClient({ proxy: { transport: "unix", path: host.path } })
+    // A bounded idle pool: busy moments open more connections, which close again instead
+    // of lingering (the exec test counts file descriptors).
+    ? Deno.createHttpClient({
+      proxy: { transport: "unix", path: host.path },
+      poolMaxIdlePerHost: MAX_IDLE_CONNECTIONS,
+      poolIdleTimeout: 30_000,
+    })
     : undefined;
   const doFetch = options.fetch ?? fetch;
   let negotiated: Promise<string> | undefined;

@@ -5,7 +5,7 @@
  * whether the action succeeded, failed or was refused.
  */
 import type { Db } from "../db/db.ts";
-import { HttpError, statusOf } from "../errors.ts";
+import { HttpError, ProcessExitError, statusOf } from "../errors.ts";
 import { DockerError } from "../docker/errors.ts";
 import type { Role } from "../auth/users.ts";
 import { appendAudit } from "./audit.ts";
@@ -60,6 +60,8 @@ export interface DispatchRequest {
   requestId?: string;
   /** Long operations (pulls) report progress here while they run; never audited. */
   progress?: (event: unknown) => void;
+  /** A live object the handler works with (the exec session's WebSocket); never audited. */
+  attachment?: unknown;
 }
 
 export interface HandlerContext {
@@ -68,6 +70,7 @@ export interface HandlerContext {
   actor: Actor;
   requestId: string;
   progress: (event: unknown) => void;
+  attachment?: unknown;
 }
 
 export type Handler = (context: HandlerContext) => Promise<unknown>;
@@ -93,6 +96,7 @@ export function createDispatcher(db: Db, handlers: Handlers): Dispatcher {
           actor: request.actor,
           requestId,
           progress: request.progress ?? (() => {}),
+          attachment: request.attachment,
         });
         stdout = result === undefined ? "" : JSON.stringify(redact(result));
         return result as T;
@@ -135,8 +139,12 @@ function authorise(request: DispatchRequest, handlers: Handlers): Handler {
   return handler;
 }
 
-/** 0 is success; otherwise the HTTP status, or the daemon's own status for Engine errors. */
+/**
+ * 0 is success; otherwise the HTTP status, the daemon's own status for Engine errors, or
+ * a command's exit code.
+ */
 function exitCodeOf(error: unknown): number {
+  if (error instanceof ProcessExitError) return error.exitCode;
   if (error instanceof DockerError) return error.daemonStatus;
   return statusOf(error);
 }

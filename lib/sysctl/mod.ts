@@ -7,6 +7,7 @@ import { authHandlers } from "./handlers/auth.ts";
 import { userHandlers } from "./handlers/users.ts";
 import { containerHandlers } from "./handlers/containers.ts";
 import { imageHandlers } from "./handlers/images.ts";
+import { execHandlers } from "./handlers/exec.ts";
 
 export function createPanelDispatcher(
   deps: {
@@ -15,6 +16,7 @@ export function createPanelDispatcher(
     streams: SessionStreams;
     managedLabel: string;
     secretKey: CryptoKey;
+    log: (message: string) => void;
   },
 ): Dispatcher {
   return createDispatcher(deps.db, {
@@ -22,6 +24,7 @@ export function createPanelDispatcher(
     ...userHandlers(deps.db, deps.streams),
     ...containerHandlers(deps.docker, deps.managedLabel),
     ...imageHandlers(deps.db, deps.docker, deps.secretKey),
+    ...execHandlers(deps.docker, deps.log),
   });
 }
 

@@ -1,0 +1,163 @@
+/**
+ * docker.exec: one exec session over a WebSocket, start to end, so its single audit row
+ * carries the user, container, command, exit code and duration (never keystrokes or
+ * output).
+ *
+ * Wire protocol (the same as the Web Terminal): binary frames are raw PTY bytes both ways;
+ * text frames are JSON control messages, today only {"type":"resize","cols":N,"rows":N}.
+ */
+import type { DockerClient } from "../../docker/client.ts";
+import { inspectContainer } from "../../docker/containers.ts";
+import {
+  createExec,
+  endExec,
+  inspectExec,
+  isShellPath,
+  pathExists,
+  resizeExec,
+  startExec,
+} from "../../docker/exec.ts";
+import type { HijackedStream } from "../../docker/hijack.ts";
+import { HttpError, ProcessExitError, ValidationError } from "../../errors.ts";
+import type { Handlers } from "../dispatch.ts";
+
+export const DEFAULT_SHELL = "/bin/sh";
+export const MAX_FRAME_BYTES = 64 * 1024;
+/** Output waits while this much is queued in the WebSocket, so a fast producer can't grow memory. */
+const SEND_HIGH_WATER = 1024 * 1024;
+const CLOSE_NORMAL = 1000;
+const CLOSE_POLICY = 1008;
+const CLOSE_TOO_BIG = 1009;
+const CLOSE_ERROR = 1011;
+
+const encoder = new TextEncoder();
+const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+interface Resize {
+  cols: number;
+  rows: number;
+}
+
+/** A valid resize message, or undefined (the caller logs and ignores it). */
+export function parseResize(text: string): Resize | undefined {
+  let message: unknown;
+  try {
+    message = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  const { type, cols, rows } = (message ?? {}) as Record<string, unknown>;
+  const valid = (n: unknown): n is number =>
+    Number.isInteger(n) && (n as number) >= 1 && (n as number) <= 1000;
+  return type === "resize" && valid(cols) && valid(rows) ? { cols, rows } : undefined;
+}
+
+function closeSocket(socket: WebSocket, code: number, reason: string) {
+  if (socket.readyState === WebSocket.OPEN || socket.readyState === WebSocket.CONNECTING) {
+    socket.close(code, reason.slice(0, 120));
+  }
+}
+
+export function execHandlers(docker: DockerClient, log: (message: string) => void): Handlers {
+  return {
+    "docker.exec": async ({ target, params, attachment }) => {
+      const socket = attachment as WebSocket;
+      if (!socket) throw new HttpError(400, "docker.exec needs a WebSocket");
+      const requested = typeof params.cmd === "string" ? params.cmd : DEFAULT_SHELL;
+      if (!isShellPath(requested)) {
+        throw new ValidationError("cmd must be an absolute path to an executable", "cmd");
+      }
+
+      // Installed before the first await, so nothing the browser sends early is lost.
+      let stream: HijackedStream | undefined;
+      let exec: string | undefined;
+      let pendingResize: Resize | undefined;
+      let socketClosed = false;
+      const applyResize = (size: Resize) => {
+        if (!exec) pendingResize = size;
+        else resizeExec(docker, exec, size.rows, size.cols).catch(() => {});
+      };
+      socket.onmessage = (event) => {
+        if (socketClosed) return;
+        const size = typeof event.data === "string"
+          ? event.data.length
+          : (event.data as ArrayBuffer).byteLength;
+        if (size > MAX_FRAME_BYTES) {
+          closeSocket(socket, CLOSE_TOO_BIG, `Frame larger than ${MAX_FRAME_BYTES} bytes`);
+          return;
+        }
+        if (typeof event.data === "string") {
+          const resize = parseResize(event.data);
+          if (resize) applyResize(resize);
+          else log(`exec ${target}: ignored an invalid control message`);
+        } else {
+          stream?.write(new Uint8Array(event.data as ArrayBuffer)).catch(() => {});
+        }
+      };
+      const socketGone = new Promise<void>((resolve) => {
+        socket.onclose = () => {
+          socketClosed = true;
+          resolve();
+        };
+      });
+
+      try {
+        const info = await inspectContainer(docker, target);
+        const name = info.Name.replace(/^\//, "");
+        if (!info.State.Running) throw new HttpError(409, `Container ${name} is not running`);
+        let cmd = requested;
+        let notice = "";
+        if (cmd !== DEFAULT_SHELL && !(await pathExists(docker, info.Id, cmd))) {
+          notice = `${cmd} is not in this container; using ${DEFAULT_SHELL} instead.`;
+          cmd = DEFAULT_SHELL;
+        }
+        exec = await createExec(docker, info.Id, [cmd]);
+        stream = await startExec(docker, exec);
+        if (pendingResize) applyResize(pendingResize);
+        if (notice) socket.send(encoder.encode(`\x1b[33m${notice}\x1b[0m\r\n`));
+
+        const pump = (async () => {
+          for await (const chunk of stream.readable) {
+            if (socket.readyState !== WebSocket.OPEN) break;
+            socket.send(chunk as Uint8Array<ArrayBuffer>);
+            while (
+              socket.bufferedAmount > SEND_HIGH_WATER && socket.readyState === WebSocket.OPEN
+            ) await delay(5);
+          }
+        })();
+        await Promise.race([pump, socketGone]);
+        // Either the process ended or the client went away; in the second case the Engine
+        // would keep the process running, so end it.
+        if ((await inspectExec(docker, exec)).Running && socket.readyState !== WebSocket.OPEN) {
+          await endExec(docker, info.Id, exec, stream);
+        }
+        stream.close();
+
+        let result = await inspectExec(docker, exec);
+        for (let i = 0; result.Running && i < 20; i++) {
+          await delay(50);
+          result = await inspectExec(docker, exec);
+        }
+        const exitCode = result.Running ? null : result.ExitCode ?? null;
+        closeSocket(
+          socket,
+          CLOSE_NORMAL,
+          exitCode === null ? "Session closed" : `Exited with code ${exitCode}`,
+        );
+        if (exitCode) throw new ProcessExitError(exitCode);
+        return { cmd, exit_code: exitCode, fallback: notice !== "" };
+      } catch (error) {
+        stream?.close();
+        if (!(error instanceof ProcessExitError)) {
+          const message = error instanceof Error ? error.message : String(error);
+          closeSocket(
+            socket,
+            error instanceof HttpError && error.status < 500 ? CLOSE_POLICY : CLOSE_ERROR,
+            message,
+          );
+        }
+        throw error;
+      }
+    },
+  };
+}

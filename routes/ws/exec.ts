@@ -1,0 +1,61 @@
+/**
+ * GET /ws/containers/{id}/exec[?cmd=/bin/bash]: a WebSocket terminal into a real PTY.
+ * The origin check and the session check ran in the middleware; here a viewer is refused
+ * (and audited) before the upgrade, and an admin's session is one docker.exec dispatch.
+ */
+import { Hono } from "hono";
+import type { AppDeps } from "../deps.ts";
+import type { AppEnv } from "../env.ts";
+import { containerRef } from "../../lib/docker/validate.ts";
+import { isShellPath } from "../../lib/docker/exec.ts";
+import { DEFAULT_SHELL } from "../../lib/sysctl/handlers/exec.ts";
+import { HttpError, ValidationError } from "../../lib/errors.ts";
+
+export function execWsRoutes(deps: AppDeps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+
+  app.get("/:id/exec", async (c) => {
+    const id = containerRef(c.req.param("id"));
+    const cmd = c.req.query("cmd") ?? DEFAULT_SHELL;
+    if (!isShellPath(cmd)) {
+      throw new ValidationError(
+        "cmd must be an absolute path to an executable, without arguments",
+        "cmd",
+      );
+    }
+    const actor = c.get("actor");
+    const request = {
+      verb: "docker.exec",
+      target: id,
+      params: { cmd },
+      actor,
+      requestId: c.get("requestId"),
+    };
+    if (actor.role !== "admin") {
+      await deps.dispatcher.dispatch(request); // refused with 403, and audited
+    }
+    if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
+      throw new HttpError(400, "This endpoint speaks WebSocket only");
+    }
+    const { socket, response } = Deno.upgradeWebSocket(c.req.raw);
+    socket.binaryType = "arraybuffer";
+    const session = c.get("session");
+    const controller = new AbortController();
+    const unregister = deps.streams.register(session.tokenHash, session.userId, controller);
+    const close = () =>
+      socket.readyState <= WebSocket.OPEN && socket.close(1001, "Signed out or shutting down");
+    controller.signal.addEventListener("abort", close);
+    deps.shutdown.addEventListener("abort", close, { once: true });
+    socket.addEventListener("open", () => {
+      deps.dispatcher.dispatch({ ...request, attachment: socket })
+        .catch(() => {}) // the handler closed the socket with the reason; the audit row has the rest
+        .finally(() => {
+          unregister();
+          deps.shutdown.removeEventListener("abort", close);
+        });
+    });
+    return response;
+  });
+
+  return app;
+}
