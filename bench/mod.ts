@@ -1,9 +1,9 @@
 /**
  * `deno task bench`: every benchmark, one after the other. Each measures the panel's
  * path side by side with its baseline in the same run. `deno task bench client` or
- * `deno task bench containers` runs one.
+ * `deno task bench exec` runs one.
  */
-const BENCHMARKS = ["client", "containers"] as const;
+const BENCHMARKS = ["client", "containers", "exec"] as const;
 const chosen = Deno.args.length ? Deno.args : BENCHMARKS;
 for (const name of chosen) {
   if (!(BENCHMARKS as readonly string[]).includes(name)) {

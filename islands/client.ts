@@ -16,6 +16,9 @@ const LOADERS: Record<IslandName, Loader> = {
   UserMenu: () => import("./UserMenu.tsx").then((m) => m.UserMenu),
   UsersPanel: () => import("./UsersPanel.tsx").then((m) => m.UsersPanel),
   AuditLog: () => import("./AuditLog.tsx").then((m) => m.AuditLog),
+  ImagesPanel: () => import("./ImagesPanel.tsx").then((m) => m.ImagesPanel),
+  ContainersTable: () => import("./ContainersTable.tsx").then((m) => m.ContainersTable),
+  RunContainerDialog: () => import("./RunContainerDialog.tsx").then((m) => m.RunContainerDialog),
 };
 
 async function hydrateAll() {

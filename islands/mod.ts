@@ -10,6 +10,9 @@ import { SetupForm } from "./SetupForm.tsx";
 import { UserMenu } from "./UserMenu.tsx";
 import { UsersPanel } from "./UsersPanel.tsx";
 import { AuditLog } from "./AuditLog.tsx";
+import { ImagesPanel } from "./ImagesPanel.tsx";
+import { ContainersTable } from "./ContainersTable.tsx";
+import { RunContainerDialog } from "./RunContainerDialog.tsx";
 
 export const ISLANDS = {
   EngineStatus,
@@ -18,6 +21,9 @@ export const ISLANDS = {
   UserMenu,
   UsersPanel,
   AuditLog,
+  ImagesPanel,
+  ContainersTable,
+  RunContainerDialog,
 } as const;
 
 export type IslandName = keyof typeof ISLANDS;

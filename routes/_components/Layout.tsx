@@ -25,6 +25,8 @@ function Head({ title }: { title: string }) {
       <meta name="viewport" content="width=device-width, initial-scale=1" />
       <title>{`${title} · Container Manager`}</title>
       <link rel="stylesheet" href="/static/styles.css" />
+      <link rel="stylesheet" href="/static/containers.css" />
+      <link rel="stylesheet" href="/static/images.css" />
       <link rel="icon" href="/static/icon.svg" type="image/svg+xml" />
       <script type="module" src="/static/build/client.js" />
     </head>
@@ -60,16 +62,7 @@ export function Layout({ title, active, engine, user, children }: LayoutProps) {
           </nav>
           <div class="topbar-actions">
             <Island name="EngineStatus" props={engine} />
-            {user.role === "admin" && (
-              <button
-                type="button"
-                class="btn primary"
-                disabled
-                title="Running containers from the panel is not available in this build yet"
-              >
-                Run container
-              </button>
-            )}
+            {user.role === "admin" && <Island name="RunContainerDialog" props={{}} />}
             <Island name="UserMenu" props={user} />
           </div>
         </header>

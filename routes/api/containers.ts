@@ -39,10 +39,22 @@ export function containerApiRoutes(deps: AppDeps): Hono<AppEnv> {
       // Fetch views one at a time so a burst of events keeps its order.
       let queue = Promise.resolve();
       const onContainer = (event: ContainerEvent) => {
+        // exec_create/exec_start/exec_die never change the table's view of a container.
+        if (event.action.startsWith("exec_")) return;
         queue = queue.then(async () => {
-          const container = event.action === "destroy"
+          let container = event.action === "destroy"
             ? null
             : await viewOf(event.id).catch(() => null);
+          // The Engine's list can lag behind its own die event; the event is the truth.
+          if (container && event.action === "die" && container.state === "running") {
+            const code = event.exitCode ?? 0;
+            container = {
+              ...container,
+              state: "exited",
+              exit_code: code,
+              status: `Exited (${code}) just now`,
+            };
+          }
           send("container", { id: event.id, action: event.action, container });
         });
       };

@@ -1,59 +1,40 @@
 import type { AppDeps } from "../deps.ts";
 import { listImages } from "../../lib/docker/images.ts";
-import type { ImageSummary } from "../../lib/docker/types.ts";
+import { listContainers } from "../../lib/docker/containers.ts";
+import { imageViews } from "../../lib/docker/views.ts";
+import { listRegistries } from "../../lib/registries.ts";
 import { EngineDown } from "../_components/EngineDown.tsx";
-import { formatAge, formatBytes } from "../_components/format.ts";
+import { Island } from "../_components/Island.tsx";
+import type { ImageView, RegistryView, Role } from "../../islands/images/types.ts";
 
-export async function imagesPage(deps: AppDeps, reachable: boolean) {
-  let images: ImageSummary[] = [];
+/**
+ * The Images tab. The island gets the image list (with who uses each image) and the saved
+ * registries as the server read them, so the first paint is complete. Registries come from
+ * the database; with the Engine unreachable the page shows only that notice (EngineStatus
+ * reloads it when the Engine is back).
+ */
+export async function imagesPage(deps: AppDeps, reachable: boolean, role: Role | null = null) {
+  let images: ImageView[] = [];
   if (reachable) {
     try {
-      images = await listImages(deps.docker);
+      const [summaries, containers] = await Promise.all([
+        listImages(deps.docker),
+        listContainers(deps.docker, { all: true }),
+      ]);
+      images = imageViews(summaries, containers);
     } catch {
       reachable = false;
     }
   }
+  const registries: RegistryView[] = listRegistries(deps.db);
   return (
     <section>
       <div class="section-head">
         <h1>Images</h1>
-        {reachable && <span class="muted">{images.length} images</span>}
       </div>
-      {!reachable && <EngineDown endpoint={deps.docker.endpoint} />}
-      {reachable && images.length === 0 && (
-        <div class="empty">
-          <p class="empty-title">No images on this node yet.</p>
-        </div>
-      )}
-      {images.length > 0 && (
-        <table class="table">
-          <thead>
-            <tr>
-              <th>Repository:tag</th>
-              <th>Id</th>
-              <th>Size</th>
-              <th>Created</th>
-            </tr>
-          </thead>
-          <tbody>
-            {images.map((image) => {
-              const tags = (image.RepoTags ?? []).filter((tag) => tag !== "<none>:<none>");
-              return (
-                <tr>
-                  <td class="mono truncate">
-                    {tags.length
-                      ? tags.join(", ")
-                      : <span class="pill state-dangling">dangling</span>}
-                  </td>
-                  <td class="mono">{image.Id.replace("sha256:", "").slice(0, 12)}</td>
-                  <td>{formatBytes(image.Size)}</td>
-                  <td class="muted">{formatAge(image.Created)}</td>
-                </tr>
-              );
-            })}
-          </tbody>
-        </table>
-      )}
+      {reachable
+        ? <Island name="ImagesPanel" props={{ role, images, registries }} />
+        : <EngineDown endpoint={deps.docker.endpoint} />}
     </section>
   );
 }

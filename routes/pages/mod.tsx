@@ -39,11 +39,23 @@ export function pageRoutes(deps: AppDeps): Hono<AppEnv> {
   app.get("/", (c) => c.redirect("/containers"));
   app.get(
     "/containers",
-    (c) => page(c, "Containers", "containers", (reachable) => containersPage(deps, reachable)),
+    (c) =>
+      page(
+        c,
+        "Containers",
+        "containers",
+        (reachable) => containersPage(deps, reachable, c.get("session").role),
+      ),
   );
   app.get(
     "/images",
-    (c) => page(c, "Images", "images", (reachable) => imagesPage(deps, reachable)),
+    (c) =>
+      page(
+        c,
+        "Images",
+        "images",
+        (reachable) => imagesPage(deps, reachable, c.get("session").role),
+      ),
   );
   app.get("/compose", (c) => page(c, "Compose", "compose", () => <ComposePage />));
   app.get("/audit", (c) =>

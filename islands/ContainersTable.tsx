@@ -1,0 +1,769 @@
+/**
+ * The Containers tab: every container, live. Rows change with the Engine's events (one SSE
+ * stream, no polling); CPU and memory sparklines come from the one multiplexed stats stream,
+ * which closes while the tab is hidden. Actions run inline with the row busy and the
+ * daemon's error under it; Inspect and Logs open in a side drawer.
+ */
+import { Fragment } from "preact";
+import { useCallback, useEffect, useMemo, useRef, useState } from "preact/hooks";
+import { api } from "./api.ts";
+import { ActionMenu, type MenuItem } from "./containers/ActionMenu.tsx";
+import { Drawer, type DrawerKind } from "./containers/Drawer.tsx";
+import {
+  formatBytes,
+  formatDateTime,
+  formatPercent,
+  healthOf,
+  lifetime,
+  portLinks,
+  stateLabel,
+} from "./containers/format.ts";
+import { InspectPanel } from "./containers/InspectPanel.tsx";
+import { LogsPanel } from "./containers/LogsPanel.tsx";
+import { Modal } from "./containers/Modal.tsx";
+import { SPARK_SAMPLES, Sparkline } from "./containers/Sparkline.tsx";
+import { openStream } from "./containers/sse.ts";
+import {
+  CONTAINER_RUN,
+  type ContainerEvent,
+  type ContainerState,
+  type ContainerView,
+  OPEN_RUN_DIALOG,
+  type Role,
+  type StatsSample,
+} from "./containers/types.ts";
+
+export interface ContainersTableProps {
+  /** The signed-in user's role; null makes the island ask /api/auth/me. */
+  role: Role | null;
+  /** The list as the server read it, so the first paint is complete. */
+  initial: ContainerView[];
+}
+
+type SortKey = "name" | "image" | "state" | "created";
+type Action = "start" | "stop" | "restart" | "remove";
+
+interface Series {
+  cpu: number[];
+  mem: number[];
+  last: StatsSample;
+}
+
+const ACTIVE = new Set<ContainerState>(["running", "paused", "restarting"]);
+const STATE_ORDER: Record<ContainerState, number> = {
+  running: 0,
+  restarting: 1,
+  paused: 2,
+  created: 3,
+  exited: 4,
+  dead: 5,
+  removing: 6,
+};
+const BUSY_TEXT: Record<Action, string> = {
+  start: "starting…",
+  stop: "stopping…",
+  restart: "restarting…",
+  remove: "removing…",
+};
+const FAILED_TEXT: Record<Action, string> = {
+  start: "Start failed",
+  stop: "Stop failed",
+  restart: "Restart failed",
+  remove: "Remove failed",
+};
+const STATS_FLUSH_MS = 250;
+const RESYNC_MS = 500;
+const CLOCK_MS = 5_000;
+const SHOW_STOPPED_KEY = "cm.containers.showStopped";
+
+/** When each view arrived: the Engine's "Up 5 minutes" is relative to that moment. */
+const received = new WeakMap<ContainerView, number>();
+const receivedAt = (c: ContainerView, fallback: number) => {
+  let at = received.get(c);
+  if (at === undefined) {
+    at = fallback;
+    received.set(c, at);
+  }
+  return at;
+};
+
+export function ContainersTable({ role: initialRole, initial }: ContainersTableProps) {
+  const [role, setRole] = useState<Role | null>(initialRole);
+  const [containers, setContainers] = useState<ContainerView[]>(initial);
+  const [query, setQuery] = useState("");
+  const [showStopped, setShowStopped] = useState(true);
+  const [sort, setSort] = useState<{ key: SortKey; dir: 1 | -1 }>({ key: "name", dir: 1 });
+  const [engineUp, setEngineUp] = useState(true);
+  const [streamDown, setStreamDown] = useState(false);
+  const [busy, setBusy] = useState<Record<string, Action>>({});
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [drawer, setDrawer] = useState<{ kind: DrawerKind; id: string; name: string } | null>(
+    null,
+  );
+  const [confirming, setConfirming] = useState<ContainerView | null>(null);
+  const [menu, setMenu] = useState<{ id: string; anchor: HTMLElement } | null>(null);
+  const [now, setNow] = useState(() => Date.now());
+  const [loadedAt] = useState(() => Date.now());
+  const [hostname, setHostname] = useState<string | null>(null);
+  const [flash, setFlash] = useState<string | null>(null);
+  const [, setStatsVersion] = useState(0);
+  const series = useRef(new Map<string, Series>());
+  const statsTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+  const isAdmin = role === "admin";
+  const closeMenu = useCallback(() => setMenu(null), []);
+
+  const refresh = useCallback(async () => {
+    try {
+      const answer = await api<{ containers: ContainerView[] }>("GET", "/api/containers");
+      const at = Date.now();
+      for (const c of answer.containers) received.set(c, at);
+      setContainers(answer.containers);
+      setEngineUp(true);
+    } catch (e) {
+      // 503 while dockerd is away: the engine event says when to try again.
+      if ((e as { status?: number }).status === 503) setEngineUp(false);
+    }
+  }, []);
+
+  // Things only the browser knows.
+  useEffect(() => {
+    setHostname(location.hostname);
+    try {
+      if (localStorage.getItem(SHOW_STOPPED_KEY) === "0") setShowStopped(false);
+    } catch {
+      // storage disabled
+    }
+    if (initialRole === null) {
+      api<{ user: { role: Role } }>("GET", "/api/auth/me")
+        .then((answer) => setRole(answer.user.role))
+        .catch(() => setRole("viewer"));
+    }
+    const clock = setInterval(() => setNow(Date.now()), CLOCK_MS);
+    return () => clearInterval(clock);
+  }, []);
+
+  // Rows follow the Engine's events.
+  useEffect(() => {
+    let downTimer: ReturnType<typeof setTimeout> | undefined;
+    let resyncTimer: ReturnType<typeof setTimeout> | undefined;
+    const close = openStream("/api/containers/events", {
+      container: (event: ContainerEvent) => {
+        if (event.container) received.set(event.container, Date.now());
+        // The Engine announces "die" a moment before its container list says so: a view
+        // that still reads "running" then is stale. Read the list again once, shortly.
+        if (
+          event.container?.state === "running" &&
+          (event.action === "die" || event.action === "stop")
+        ) {
+          clearTimeout(resyncTimer);
+          resyncTimer = setTimeout(refresh, RESYNC_MS);
+        }
+        setContainers((list) => {
+          const at = list.findIndex((c) => c.id === event.id);
+          if (!event.container) return at < 0 ? list : list.filter((c) => c.id !== event.id);
+          if (at < 0) return [...list, event.container];
+          const next = list.slice();
+          next[at] = event.container;
+          return next;
+        });
+        if (!event.container || event.container.state !== "running") {
+          series.current.delete(event.id);
+        }
+      },
+      engine: (event: { connected: boolean }) => {
+        setEngineUp(event.connected);
+        if (event.connected) refresh();
+      },
+    }, {
+      onOpen: (first) => {
+        clearTimeout(downTimer);
+        setStreamDown(false);
+        // Events may have been missed while the stream was down.
+        if (!first) refresh();
+      },
+      onDown: (closed) => {
+        clearTimeout(downTimer);
+        downTimer = setTimeout(() => setStreamDown(true), 2000);
+        // A closed stream may be an expired session: this sends the browser to sign in.
+        if (closed) refresh();
+      },
+    });
+    return () => {
+      clearTimeout(downTimer);
+      clearTimeout(resyncTimer);
+      close();
+    };
+  }, []);
+
+  // Stats: one stream for every running container, closed while the tab is hidden.
+  useEffect(() => {
+    let close: (() => void) | null = null;
+    const onStats = (sample: StatsSample) => {
+      let entry = series.current.get(sample.id);
+      if (!entry) {
+        entry = { cpu: [], mem: [], last: sample };
+        series.current.set(sample.id, entry);
+      }
+      entry.cpu.push(sample.cpu_percent);
+      entry.mem.push(sample.mem_bytes);
+      if (entry.cpu.length > SPARK_SAMPLES) entry.cpu.shift();
+      if (entry.mem.length > SPARK_SAMPLES) entry.mem.shift();
+      entry.last = sample;
+      statsTimer.current ??= setTimeout(() => {
+        statsTimer.current = undefined;
+        setStatsVersion((n) => n + 1);
+      }, STATS_FLUSH_MS);
+    };
+    const sync = () => {
+      if (document.visibilityState === "hidden") {
+        close?.();
+        close = null;
+      } else if (!close) {
+        close = openStream("/api/containers/stats/stream", { stats: onStats });
+      }
+    };
+    sync();
+    document.addEventListener("visibilitychange", sync);
+    return () => {
+      document.removeEventListener("visibilitychange", sync);
+      close?.();
+      clearTimeout(statsTimer.current);
+    };
+  }, []);
+
+  // A container started from the header's dialog: highlight its row once it arrives.
+  useEffect(() => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const onRun = (e: Event) => {
+      setQuery("");
+      setFlash((e as CustomEvent<{ id: string }>).detail.id);
+      clearTimeout(timer);
+      timer = setTimeout(() => setFlash(null), 5000);
+    };
+    addEventListener(CONTAINER_RUN, onRun);
+    return () => {
+      removeEventListener(CONTAINER_RUN, onRun);
+      clearTimeout(timer);
+    };
+  }, []);
+
+  const flashed = flash !== null && containers.some((c) => c.id === flash);
+  useEffect(() => {
+    if (!flashed) return;
+    document.querySelector(`tr[data-id="${CSS.escape(flash!)}"]`)?.scrollIntoView({
+      block: "nearest",
+    });
+  }, [flashed]);
+
+  async function act(container: ContainerView, action: Action, volumes = false) {
+    const { id } = container;
+    setBusy((b) => ({ ...b, [id]: action }));
+    setErrors(({ [id]: _, ...rest }) => rest);
+    try {
+      if (action === "remove") {
+        await api(
+          "DELETE",
+          `/api/containers/${encodeURIComponent(id)}${volumes ? "?volumes=1" : ""}`,
+        );
+        setContainers((list) => list.filter((c) => c.id !== id));
+        series.current.delete(id);
+      } else {
+        const answer = await api<{ id: string; state: ContainerState }>(
+          "POST",
+          `/api/containers/${encodeURIComponent(id)}/${action}`,
+        );
+        // Unless an event already brought a newer view of the row (events are ordered and
+        // fresher than this answer), show the state the action left.
+        setContainers((list) =>
+          list.map((c) => c === container ? { ...c, state: answer.state } : c)
+        );
+      }
+    } catch (e) {
+      setErrors((all) => ({ ...all, [id]: `${FAILED_TEXT[action]}: ${(e as Error).message}` }));
+    } finally {
+      setBusy(({ [id]: _, ...rest }) => rest);
+    }
+  }
+
+  const byId = useMemo(() => new Map(containers.map((c) => [c.id, c])), [containers]);
+  const needle = query.trim().toLowerCase();
+  const rows = useMemo(() => {
+    const filtered = containers.filter((c) => {
+      if (!showStopped && !ACTIVE.has(c.state) && !busy[c.id]) return false;
+      if (!needle) return true;
+      return c.name.toLowerCase().includes(needle) ||
+        c.image.toLowerCase().includes(needle) ||
+        c.id.startsWith(needle) ||
+        (c.compose !== null &&
+          `${c.compose.project}/${c.compose.service}`.toLowerCase().includes(needle));
+    });
+    const compare = (a: ContainerView, b: ContainerView) => {
+      switch (sort.key) {
+        case "image":
+          return a.image.localeCompare(b.image) || a.name.localeCompare(b.name);
+        case "state":
+          return STATE_ORDER[a.state] - STATE_ORDER[b.state] || a.name.localeCompare(b.name);
+        case "created":
+          return a.created - b.created || a.name.localeCompare(b.name);
+        default:
+          return a.name.localeCompare(b.name, undefined, { numeric: true });
+      }
+    };
+    return filtered.sort((a, b) => compare(a, b) * sort.dir);
+  }, [containers, needle, showStopped, sort, busy]);
+
+  const running = containers.filter((c) => c.state === "running").length;
+  const hiddenStopped = showStopped ? 0 : containers.filter((c) => !ACTIVE.has(c.state)).length;
+
+  const menuItems = (c: ContainerView): MenuItem[] => {
+    const items: MenuItem[] = [];
+    const locked = c.state === "removing" || !!busy[c.id];
+    if (isAdmin) {
+      items.push(
+        ACTIVE.has(c.state)
+          ? { label: "Stop", onSelect: () => act(c, "stop"), disabled: locked }
+          : { label: "Start", onSelect: () => act(c, "start"), disabled: locked },
+        { label: "Restart", onSelect: () => act(c, "restart"), disabled: locked },
+      );
+    }
+    items.push(
+      {
+        label: "Inspect",
+        onSelect: () => setDrawer({ kind: "inspect", id: c.id, name: c.name }),
+        separated: isAdmin,
+      },
+      { label: "Logs", onSelect: () => setDrawer({ kind: "logs", id: c.id, name: c.name }) },
+    );
+    if (isAdmin) {
+      items.push({
+        label: "Remove…",
+        onSelect: () => setConfirming(c),
+        danger: true,
+        separated: true,
+        disabled: locked,
+      });
+    }
+    return items;
+  };
+
+  const sortHeader = (key: SortKey, label: string, className: string) => {
+    const active = sort.key === key;
+    return (
+      <th
+        class={`${className} ct-sortable`}
+        aria-sort={active ? (sort.dir === 1 ? "ascending" : "descending") : undefined}
+      >
+        <button
+          type="button"
+          class={`ct-sort${active ? " active" : ""}`}
+          title={`Sort by ${label.toLowerCase()}`}
+          onClick={() => setSort(active ? { key, dir: sort.dir === 1 ? -1 : 1 } : { key, dir: 1 })}
+        >
+          {label}
+          <span class="ct-sort-arrow" aria-hidden="true">
+            {active ? (sort.dir === 1 ? "▲" : "▼") : "↕"}
+          </span>
+        </button>
+      </th>
+    );
+  };
+
+  const openDrawerContainer = drawer ? byId.get(drawer.id) : undefined;
+
+  return (
+    <div class="ct">
+      {!engineUp && (
+        <div class="notice error ct-banner" role="alert">
+          <strong>Docker Engine unreachable…</strong>{" "}
+          The rows below are the last known state. The list refreshes by itself when the Engine
+          answers again.
+        </div>
+      )}
+      {engineUp && streamDown && (
+        <div class="notice ct-banner ct-banner-warn" role="status">
+          Live updates are interrupted; reconnecting to the panel…
+        </div>
+      )}
+
+      <div class="ct-toolbar">
+        <input
+          type="search"
+          class="ct-filter"
+          placeholder="Filter by name, image or stack"
+          aria-label="Filter containers"
+          value={query}
+          onInput={(e) => setQuery((e.target as HTMLInputElement).value)}
+        />
+        <label class="ct-check">
+          <input
+            type="checkbox"
+            checked={showStopped}
+            onChange={(e) => {
+              const checked = (e.target as HTMLInputElement).checked;
+              setShowStopped(checked);
+              try {
+                localStorage.setItem(SHOW_STOPPED_KEY, checked ? "1" : "0");
+              } catch {
+                // storage disabled
+              }
+            }}
+          />
+          Show stopped
+        </label>
+        <span class="muted ct-count">
+          {containers.length} {containers.length === 1 ? "container" : "containers"}, {running}{" "}
+          running
+          {hiddenStopped > 0 && `, ${hiddenStopped} stopped hidden`}
+          {needle && rows.length !== containers.length - hiddenStopped &&
+            ` · ${rows.length} shown`}
+        </span>
+      </div>
+
+      {containers.length === 0
+        ? (
+          <div class="empty ct-empty">
+            <p class="empty-title">No containers on this node yet.</p>
+            {isAdmin
+              ? (
+                <p class="muted">
+                  Start one with{" "}
+                  <button
+                    type="button"
+                    class="btn small primary"
+                    onClick={() => dispatchEvent(new CustomEvent(OPEN_RUN_DIALOG))}
+                  >
+                    Run container
+                  </button>. New containers show up here by themselves.
+                </p>
+              )
+              : <p class="muted">Containers appear here as soon as they are created.</p>}
+          </div>
+        )
+        : rows.length === 0
+        ? (
+          <div class="empty ct-empty">
+            <p class="empty-title">
+              {needle ? `No containers match “${query.trim()}”.` : "No running containers."}
+            </p>
+            <p class="muted">
+              {needle && (
+                <button
+                  type="button"
+                  class="btn small"
+                  onClick={() => setQuery("")}
+                >
+                  Clear the filter
+                </button>
+              )} {!showStopped && (
+                <button
+                  type="button"
+                  class="btn small"
+                  onClick={() => setShowStopped(true)}
+                >
+                  Show stopped containers
+                </button>
+              )}
+            </p>
+          </div>
+        )
+        : (
+          <table class="table ct-table">
+            <thead>
+              <tr>
+                {sortHeader("name", "Name", "ct-col-name")}
+                {sortHeader("image", "Image", "ct-col-image")}
+                {sortHeader("state", "State", "ct-col-state")}
+                <th class="ct-col-cpu">CPU</th>
+                <th class="ct-col-mem">Memory</th>
+                <th class="ct-col-ports">Ports</th>
+                {sortHeader("created", "Uptime", "ct-col-life")}
+                <th class="ct-col-actions">
+                  <span class="sr-only">Actions</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {rows.map((c) => {
+                const action = busy[c.id];
+                const error = errors[c.id];
+                const stats = c.state === "running" ? series.current.get(c.id) : undefined;
+                const life = lifetime(c, now, receivedAt(c, loadedAt));
+                const health = c.state === "running" ? healthOf(c.status) : null;
+                const ports = portLinks(c.ports, hostname);
+                const classes = [
+                  "ct-row",
+                  `is-${c.state}`,
+                  action ? "is-busy" : "",
+                  error ? "has-error" : "",
+                  flash === c.id ? "is-new" : "",
+                ].filter(Boolean).join(" ");
+                return (
+                  <Fragment key={c.id}>
+                    <tr class={classes} data-id={c.id} data-name={c.name} aria-busy={!!action}>
+                      <td class="ct-col-name">
+                        <button
+                          type="button"
+                          class="ct-name"
+                          title={c.name}
+                          onClick={() => setDrawer({ kind: "inspect", id: c.id, name: c.name })}
+                        >
+                          {c.name}
+                        </button>
+                        <div class="ct-sub">
+                          {c.compose && (
+                            <span
+                              class="badge badge-stack"
+                              title={`Compose project ${c.compose.project}, service ${c.compose.service}`}
+                            >
+                              {c.compose.project}/{c.compose.service}
+                            </span>
+                          )}
+                          {c.managed && (
+                            <span class="badge badge-managed" title="Managed by this panel">
+                              managed
+                            </span>
+                          )}
+                          <span class="mono muted ct-id" title={c.id}>{c.id.slice(0, 12)}</span>
+                        </div>
+                      </td>
+                      <td class="ct-col-image mono" title={c.image}>
+                        <span class="ct-ellipsis">{c.image}</span>
+                      </td>
+                      <td class="ct-col-state">
+                        {action
+                          ? (
+                            <span class="pill state-busy">
+                              <span class="ct-spinner" aria-hidden="true" />
+                              {BUSY_TEXT[action]}
+                            </span>
+                          )
+                          : (
+                            <span class={`pill state-${c.state}`} title={c.status}>
+                              {stateLabel(c)}
+                            </span>
+                          )}
+                        {health && (
+                          <span
+                            class={`ct-health-dot ct-health-${health}`}
+                            title={`Health: ${health}`}
+                            aria-label={`health ${health}`}
+                          />
+                        )}
+                      </td>
+                      <td class="ct-col-cpu">
+                        {c.state !== "running" ? <span class="muted">–</span> : stats
+                          ? (
+                            <span
+                              class="ct-metric"
+                              title={`CPU ${formatPercent(stats.last.cpu_percent)}`}
+                            >
+                              <Sparkline
+                                values={stats.cpu}
+                                max={Math.max(10, ...stats.cpu)}
+                                kind="cpu"
+                                label={`CPU of ${c.name}`}
+                              />
+                              <span class="ct-metric-value">
+                                {formatPercent(stats.last.cpu_percent)}
+                              </span>
+                            </span>
+                          )
+                          : <span class="muted ct-waiting">…</span>}
+                      </td>
+                      <td class="ct-col-mem">
+                        {c.state !== "running" ? <span class="muted">–</span> : stats
+                          ? (
+                            <span
+                              class="ct-metric"
+                              title={`Memory ${formatBytes(stats.last.mem_bytes)}${
+                                stats.last.mem_limit
+                                  ? ` of ${formatBytes(stats.last.mem_limit)} (${
+                                    formatPercent(stats.last.mem_percent)
+                                  })`
+                                  : ""
+                              }`}
+                            >
+                              <Sparkline
+                                values={stats.mem}
+                                max={Math.max(...stats.mem) * 1.2}
+                                kind="mem"
+                                label={`Memory of ${c.name}`}
+                              />
+                              <span class="ct-metric-value">
+                                {formatBytes(stats.last.mem_bytes)}
+                              </span>
+                            </span>
+                          )
+                          : <span class="muted ct-waiting">…</span>}
+                      </td>
+                      <td class="ct-col-ports mono">
+                        {ports.length === 0 ? <span class="muted">–</span> : (
+                          <ul class="ct-ports">
+                            {ports.slice(0, 3).map((port) => (
+                              <li key={port.label} title={port.title}>
+                                {port.href
+                                  ? (
+                                    <a href={port.href} target="_blank" rel="noopener">
+                                      {port.label}
+                                    </a>
+                                  )
+                                  : port.label}
+                              </li>
+                            ))}
+                            {ports.length > 3 && (
+                              <li
+                                class="muted"
+                                title={ports.slice(3).map((port) => port.label).join(", ")}
+                              >
+                                +{ports.length - 3} more
+                              </li>
+                            )}
+                          </ul>
+                        )}
+                      </td>
+                      <td
+                        class="ct-col-life"
+                        title={`${c.status}; created ${
+                          formatDateTime(new Date(c.created * 1000).toISOString())
+                        }`}
+                      >
+                        <span class="ct-ellipsis">{life}</span>
+                        <div class="ct-sub muted">created {ago(c.created * 1000, now)}</div>
+                      </td>
+                      <td class="ct-col-actions">
+                        <button
+                          type="button"
+                          class={`ct-menu-btn${menu?.id === c.id ? " open" : ""}`}
+                          aria-label={`Actions for ${c.name}`}
+                          aria-haspopup="menu"
+                          aria-expanded={menu?.id === c.id}
+                          title="Actions"
+                          onClick={(e) => {
+                            const anchor = e.currentTarget as HTMLElement;
+                            setMenu(menu?.id === c.id ? null : { id: c.id, anchor });
+                          }}
+                        >
+                          ⋯
+                        </button>
+                      </td>
+                    </tr>
+                    {error && (
+                      <tr class="ct-row-error">
+                        <td colSpan={8}>
+                          <span role="alert">{error}</span>
+                          <button
+                            type="button"
+                            class="btn small ghost-dark"
+                            onClick={() => setErrors(({ [c.id]: _, ...rest }) => rest)}
+                          >
+                            Dismiss
+                          </button>
+                        </td>
+                      </tr>
+                    )}
+                  </Fragment>
+                );
+              })}
+            </tbody>
+          </table>
+        )}
+
+      {menu && byId.get(menu.id) && (
+        <ActionMenu
+          anchor={menu.anchor}
+          label={`Actions for ${byId.get(menu.id)!.name}`}
+          items={menuItems(byId.get(menu.id)!)}
+          onClose={closeMenu}
+        />
+      )}
+
+      {confirming && (
+        <ConfirmRemove
+          container={confirming}
+          onCancel={() => setConfirming(null)}
+          onConfirm={(volumes) => {
+            setConfirming(null);
+            act(confirming, "remove", volumes);
+          }}
+        />
+      )}
+
+      {drawer && (
+        <Drawer
+          name={openDrawerContainer?.name ?? drawer.name}
+          container={openDrawerContainer}
+          kind={drawer.kind}
+          onKind={(kind) => setDrawer({ ...drawer, kind })}
+          onClose={() => setDrawer(null)}
+        >
+          {drawer.kind === "inspect"
+            ? (
+              <InspectPanel
+                id={drawer.id}
+                version={`${openDrawerContainer?.state}|${openDrawerContainer?.started_at}`}
+              />
+            )
+            : (
+              <LogsPanel
+                id={drawer.id}
+                name={openDrawerContainer?.name ?? drawer.name}
+                running={openDrawerContainer?.state === "running"}
+                startedAt={openDrawerContainer?.started_at ?? null}
+              />
+            )}
+        </Drawer>
+      )}
+    </div>
+  );
+}
+
+function ago(ms: number, nowMs: number) {
+  const seconds = Math.max(0, (nowMs - ms) / 1000);
+  if (seconds < 60) return "<1m ago";
+  if (seconds < 3600) return `${Math.floor(seconds / 60)}m ago`;
+  if (seconds < 86400) return `${Math.floor(seconds / 3600)}h ago`;
+  return `${Math.floor(seconds / 86400)}d ago`;
+}
+
+function ConfirmRemove(
+  { container, onCancel, onConfirm }: {
+    container: ContainerView;
+    onCancel: () => void;
+    onConfirm: (volumes: boolean) => void;
+  },
+) {
+  const [volumes, setVolumes] = useState(false);
+  const running = ACTIVE.has(container.state);
+  return (
+    <Modal class="ct-modal ct-confirm" labelledBy="ct-confirm-title" onClose={onCancel}>
+      <form
+        class="ct-modal-inner"
+        onSubmit={(e) => {
+          e.preventDefault();
+          onConfirm(volumes);
+        }}
+      >
+        <h2 id="ct-confirm-title">
+          Remove container{" "}
+          <span class="ct-confirm-name" title={container.name}>{container.name}</span>?
+        </h2>
+        <p>
+          {running ? "It is running: it will be stopped first (killed). " : ""}
+          This cannot be undone; named volumes are kept.
+        </p>
+        <label class="ct-check">
+          <input
+            type="checkbox"
+            checked={volumes}
+            onChange={(e) => setVolumes((e.target as HTMLInputElement).checked)}
+          />
+          Also remove its anonymous volumes
+        </label>
+        <div class="ct-modal-actions">
+          <button type="button" class="btn" onClick={onCancel} data-autofocus>Cancel</button>
+          <button type="submit" class="btn danger">Remove</button>
+        </div>
+      </form>
+    </Modal>
+  );
+}

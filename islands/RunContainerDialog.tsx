@@ -1,0 +1,585 @@
+/**
+ * The header's "Run container" button and its modal (admins only; the server renders no
+ * button for viewers). It validates while you type, shows the server's `field` errors next
+ * to the right row, and on success closes: the Containers table gets the new row from the
+ * Engine's events, so nothing reloads.
+ */
+import type { ComponentChildren } from "preact";
+import { useEffect, useRef, useState } from "preact/hooks";
+import { api, ApiError } from "./api.ts";
+import { Modal } from "./containers/Modal.tsx";
+import {
+  emptyForm,
+  type EnvRow,
+  formField,
+  parseEnvLines,
+  type PortRow,
+  type Proto,
+  type RestartName,
+  type RowPart,
+  type RunForm,
+  toBody,
+  uid,
+  validate,
+  type VolumeRow,
+} from "./containers/run_form.ts";
+import { CONTAINER_RUN, OPEN_RUN_DIALOG } from "./containers/types.ts";
+
+// deno-lint-ignore ban-types
+export type RunContainerDialogProps = {};
+
+const CMD_HINT =
+  `Split on spaces like a shell (no expansion); quote an argument that has spaces: sh -c "echo hi; sleep 60". Empty: the image's default.`;
+
+interface RunResult {
+  id: string;
+  name: string;
+  state: string;
+  warnings: string[];
+}
+
+export function RunContainerDialog(_props: RunContainerDialogProps) {
+  const [open, setOpen] = useState(false);
+  const [form, setForm] = useState<RunForm>(emptyForm);
+  const [result, setResult] = useState<RunResult | null>(null);
+
+  useEffect(() => {
+    const onOpen = () => setOpen(true);
+    addEventListener(OPEN_RUN_DIALOG, onOpen);
+    return () => removeEventListener(OPEN_RUN_DIALOG, onOpen);
+  }, []);
+
+  useEffect(() => {
+    if (!result || result.warnings.length) return;
+    const timer = setTimeout(() => setResult(null), 6000);
+    return () => clearTimeout(timer);
+  }, [result]);
+
+  return (
+    <>
+      <button
+        type="button"
+        class="btn primary"
+        aria-haspopup="dialog"
+        onClick={() => setOpen(true)}
+      >
+        Run container
+      </button>
+      {open && (
+        <RunModal
+          form={form}
+          setForm={setForm}
+          onClose={() => setOpen(false)}
+          onDone={(answer) => {
+            setOpen(false);
+            setForm(emptyForm());
+            setResult(answer);
+            dispatchEvent(new CustomEvent(CONTAINER_RUN, { detail: answer }));
+          }}
+        />
+      )}
+      {result && (
+        <div class="ct-toast" role="status">
+          <div>
+            <strong>{result.name}</strong> is{" "}
+            {result.state === "running" ? "running" : result.state}.
+            {!location.pathname.startsWith("/containers") && (
+              <>
+                {" "}
+                <a href="/containers">Open Containers</a>
+              </>
+            )}
+            {result.warnings.length > 0 && (
+              <ul class="ct-toast-warnings">
+                {result.warnings.map((warning) => <li key={warning}>{warning}</li>)}
+              </ul>
+            )}
+          </div>
+          <button
+            type="button"
+            class="ct-close"
+            aria-label="Dismiss"
+            onClick={() => setResult(null)}
+          >
+            ×
+          </button>
+        </div>
+      )}
+    </>
+  );
+}
+
+function RunModal(
+  { form, setForm, onClose, onDone }: {
+    form: RunForm;
+    setForm: (form: RunForm) => void;
+    onClose: () => void;
+    onDone: (result: RunResult) => void;
+  },
+) {
+  const [submitted, setSubmitted] = useState(false);
+  const [touched, setTouched] = useState<Set<string>>(new Set());
+  const [busy, setBusy] = useState(false);
+  const [serverErrors, setServerErrors] = useState<Record<string, string>>({});
+  const [general, setGeneral] = useState("");
+  const body = useRef<HTMLDivElement>(null);
+
+  const { errors: problems, parts } = validate(form);
+  const errorOf = (key: string) =>
+    serverErrors[key] ?? ((submitted || touched.has(key)) ? problems[key] : undefined);
+  /** Whether one input of a row is the one at fault (the first one when the server said so). */
+  const invalid = (key: string, part: RowPart, first: boolean) =>
+    !!errorOf(key) && (serverErrors[key] ? first : parts[key] === part);
+
+  const touch = (key: string) => {
+    if (!touched.has(key)) setTouched(new Set(touched).add(key));
+  };
+  const update = (patch: Partial<RunForm>, key?: string) => {
+    setForm({ ...form, ...patch });
+    if (key) {
+      touch(key);
+      if (serverErrors[key]) {
+        const { [key]: _, ...rest } = serverErrors;
+        setServerErrors(rest);
+      }
+    }
+  };
+
+  async function submit(e: Event) {
+    e.preventDefault();
+    setSubmitted(true);
+    setGeneral("");
+    if (Object.keys(problems).length) {
+      requestAnimationFrame(() =>
+        body.current?.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus()
+      );
+      return;
+    }
+    const { body: request, rows } = toBody(form);
+    setBusy(true);
+    try {
+      const answer = await api<RunResult>("POST", "/api/containers/run", request);
+      onDone({ ...answer, warnings: answer.warnings ?? [] });
+    } catch (error) {
+      const message = (error as Error).message;
+      let key = error instanceof ApiError ? formField(error.field, rows) : null;
+      if (!key && error instanceof ApiError) {
+        if (error.status === 409 && request.name) key = "name";
+        else if (error.status === 404 && /image/i.test(message)) key = "image";
+      }
+      if (key) {
+        setServerErrors({ [key]: message });
+        requestAnimationFrame(() =>
+          body.current?.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus()
+        );
+      } else setGeneral(message);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  // Rows
+  const setEnv = (i: number, patch: Partial<EnvRow>) =>
+    update({ env: form.env.map((row, j) => j === i ? { ...row, ...patch } : row) }, `env[${i}]`);
+  const setPort = (i: number, patch: Partial<PortRow>) =>
+    update(
+      { ports: form.ports.map((row, j) => j === i ? { ...row, ...patch } : row) },
+      `ports[${i}]`,
+    );
+  const setVolume = (i: number, patch: Partial<VolumeRow>) =>
+    update(
+      { volumes: form.volumes.map((row, j) => j === i ? { ...row, ...patch } : row) },
+      `volumes[${i}]`,
+    );
+  const addRow = (kind: "env" | "ports" | "volumes") => {
+    const row = kind === "env"
+      ? { key: "", value: "", uid: uid() }
+      : kind === "ports"
+      ? { ip: "", host: "", container: "", proto: "tcp" as Proto, uid: uid() }
+      : { source: "", target: "", readOnly: false, uid: uid() };
+    update({ [kind]: [...form[kind], row] } as Partial<RunForm>);
+    requestAnimationFrame(() =>
+      body.current?.querySelector<HTMLElement>(
+        `[data-section="${kind}"] .ct-run-item:last-of-type input`,
+      )?.focus()
+    );
+  };
+  const removeRow = (kind: "env" | "ports" | "volumes", i: number) => {
+    // Row errors are keyed by position: drop the server's, the rest are recomputed.
+    setServerErrors({});
+    setForm({ ...form, [kind]: form[kind].filter((_, j) => j !== i) } as RunForm);
+  };
+
+  return (
+    <Modal class="ct-modal ct-run" labelledBy="ct-run-title" onClose={onClose}>
+      <form class="ct-modal-inner" onSubmit={submit} noValidate>
+        <header class="ct-modal-head">
+          <h2 id="ct-run-title">Run a container</h2>
+          <button
+            type="button"
+            class="ct-close"
+            aria-label="Close"
+            title="Close (Esc)"
+            onClick={onClose}
+          >
+            ×
+          </button>
+        </header>
+        <div class="ct-run-body" ref={body}>
+          <div class="ct-run-grid">
+            <Field
+              label="Image"
+              error={errorOf("image")}
+              hint="Must already be on this node (pull it from the Images tab first)."
+            >
+              <input
+                name="image"
+                data-autofocus
+                required
+                autocomplete="off"
+                spellcheck={false}
+                placeholder="nginx:1.27, ghcr.io/org/app:v2"
+                value={form.image}
+                aria-invalid={!!errorOf("image")}
+                onInput={(e) => update({ image: value(e) }, "image")}
+                onBlur={() => touch("image")}
+              />
+            </Field>
+            <Field label="Name" optional error={errorOf("name")} hint="Empty: Docker picks one.">
+              <input
+                name="name"
+                autocomplete="off"
+                spellcheck={false}
+                placeholder="web"
+                value={form.name}
+                aria-invalid={!!errorOf("name")}
+                onInput={(e) => update({ name: value(e) }, "name")}
+              />
+            </Field>
+          </div>
+
+          <Rows
+            kind="ports"
+            title="Ports"
+            addLabel="Add port"
+            empty="No published ports."
+            onAdd={() => addRow("ports")}
+            head={
+              <>
+                <span>
+                  Host IP <span class="muted">(optional)</span>
+                </span>
+                <span>Host port</span>
+                <span />
+                <span>Container port</span>
+                <span>Protocol</span>
+                <span />
+              </>
+            }
+          >
+            {form.ports.map((row, i) => (
+              <Row key={row.uid} error={errorOf(`ports[${i}]`)} kind="ports">
+                <input
+                  aria-label={`Host IP of port ${i + 1}`}
+                  placeholder="all addresses"
+                  value={row.ip}
+                  aria-invalid={invalid(`ports[${i}]`, "ip", false)}
+                  onInput={(e) =>
+                    setPort(i, { ip: value(e) })}
+                />
+                <input
+                  aria-label={`Host port of port ${i + 1}`}
+                  inputMode="numeric"
+                  placeholder="random"
+                  value={row.host}
+                  aria-invalid={invalid(`ports[${i}]`, "host", true)}
+                  onInput={(e) =>
+                    setPort(i, { host: value(e) })}
+                />
+                <span class="ct-run-arrow" aria-hidden="true">→</span>
+                <input
+                  aria-label={`Container port of port ${i + 1}`}
+                  inputMode="numeric"
+                  placeholder="80"
+                  value={row.container}
+                  aria-invalid={invalid(`ports[${i}]`, "container", false)}
+                  onInput={(e) =>
+                    setPort(i, { container: value(e) })}
+                />
+                <select
+                  aria-label={`Protocol of port ${i + 1}`}
+                  value={row.proto}
+                  onChange={(e) => setPort(i, { proto: value(e) as Proto })}
+                >
+                  <option value="tcp">tcp</option>
+                  <option value="udp">udp</option>
+                  <option value="sctp">sctp</option>
+                </select>
+                <RemoveButton
+                  label={`Remove port ${i + 1}`}
+                  onClick={() => removeRow("ports", i)}
+                />
+              </Row>
+            ))}
+          </Rows>
+
+          <Rows
+            kind="volumes"
+            title="Volumes"
+            addLabel="Add volume"
+            empty="No volumes or bind mounts."
+            onAdd={() => addRow("volumes")}
+            head={
+              <>
+                <span>Volume name or host path</span>
+                <span />
+                <span>Container path</span>
+                <span />
+                <span />
+              </>
+            }
+          >
+            {form.volumes.map((row, i) => (
+              <Row key={row.uid} error={errorOf(`volumes[${i}]`)} kind="volumes">
+                <input
+                  aria-label={`Source of volume ${i + 1}`}
+                  placeholder="data or /srv/data"
+                  spellcheck={false}
+                  value={row.source}
+                  aria-invalid={invalid(`volumes[${i}]`, "source", true)}
+                  onInput={(e) =>
+                    setVolume(i, { source: value(e) })}
+                />
+                <span class="ct-run-arrow" aria-hidden="true">→</span>
+                <input
+                  aria-label={`Container path of volume ${i + 1}`}
+                  placeholder="/var/lib/data"
+                  spellcheck={false}
+                  value={row.target}
+                  aria-invalid={invalid(`volumes[${i}]`, "target", false)}
+                  onInput={(e) =>
+                    setVolume(i, { target: value(e) })}
+                />
+                <label class="ct-check">
+                  <input
+                    type="checkbox"
+                    checked={row.readOnly}
+                    onChange={(e) =>
+                      setVolume(i, { readOnly: (e.target as HTMLInputElement).checked })}
+                  />
+                  read-only
+                </label>
+                <RemoveButton
+                  label={`Remove volume ${i + 1}`}
+                  onClick={() =>
+                    removeRow("volumes", i)}
+                />
+              </Row>
+            ))}
+          </Rows>
+
+          <Rows
+            kind="env"
+            title="Environment"
+            addLabel="Add variable"
+            empty="No variables. Tip: paste KEY=VALUE lines into a name field to add several."
+            onAdd={() => addRow("env")}
+            head={
+              <>
+                <span>Name</span>
+                <span />
+                <span>Value</span>
+                <span />
+              </>
+            }
+          >
+            {form.env.map((row, i) => (
+              <Row key={row.uid} error={errorOf(`env[${i}]`)} kind="env">
+                <input
+                  aria-label={`Name of variable ${i + 1}`}
+                  class="mono"
+                  placeholder="KEY"
+                  spellcheck={false}
+                  value={row.key}
+                  aria-invalid={invalid(`env[${i}]`, "key", true)}
+                  onInput={(e) => {
+                    const text = value(e);
+                    const at = text.indexOf("=");
+                    // "KEY=VALUE" typed into the name field: split it.
+                    if (at > 0 && !row.value) {
+                      setEnv(i, { key: text.slice(0, at), value: text.slice(at + 1) });
+                    } else setEnv(i, { key: text });
+                  }}
+                  onPaste={(e) => {
+                    const rows = parseEnvLines(e.clipboardData?.getData("text") ?? "");
+                    if (!rows || rows.length < 2) return;
+                    e.preventDefault();
+                    const added = rows.map((r) => ({ ...r, uid: uid() }));
+                    const env = [...form.env];
+                    env.splice(i, 1, ...added);
+                    update({ env });
+                  }}
+                />
+                <span class="ct-run-arrow" aria-hidden="true">=</span>
+                <input
+                  aria-label={`Value of variable ${i + 1}`}
+                  class="mono"
+                  placeholder="value"
+                  spellcheck={false}
+                  autocomplete="off"
+                  value={row.value}
+                  onInput={(e) => setEnv(i, { value: value(e) })}
+                />
+                <RemoveButton
+                  label={`Remove variable ${i + 1}`}
+                  onClick={() => removeRow("env", i)}
+                />
+              </Row>
+            ))}
+          </Rows>
+
+          <div class="ct-run-grid">
+            <Field label="Restart policy" group error={errorOf("restart_policy")}>
+              <div class="ct-run-inline">
+                <select
+                  name="restart_policy"
+                  aria-label="Restart policy"
+                  value={form.restart}
+                  aria-invalid={!!errorOf("restart_policy")}
+                  onChange={(e) => update({ restart: value(e) as RestartName }, "restart_policy")}
+                >
+                  <option value="no">no</option>
+                  <option value="always">always</option>
+                  <option value="unless-stopped">unless-stopped</option>
+                  <option value="on-failure">on-failure</option>
+                </select>
+                {form.restart === "on-failure" && (
+                  <span class="ct-run-retries-label">
+                    max retries
+                    <input
+                      aria-label="Max retries"
+                      class="ct-run-retries"
+                      inputMode="numeric"
+                      placeholder="no limit"
+                      value={form.retries}
+                      onInput={(e) => update({ retries: value(e) }, "restart_policy")}
+                    />
+                  </span>
+                )}
+              </div>
+            </Field>
+            <Field
+              label="Command"
+              optional
+              error={errorOf("cmd")}
+              hint={CMD_HINT}
+            >
+              <input
+                name="cmd"
+                class="mono"
+                autocomplete="off"
+                spellcheck={false}
+                placeholder="image default"
+                value={form.cmd}
+                aria-invalid={!!errorOf("cmd")}
+                onInput={(e) => update({ cmd: value(e) }, "cmd")}
+              />
+            </Field>
+          </div>
+        </div>
+        <footer class="ct-modal-foot">
+          {general && <p class="form-error ct-run-general" role="alert">{general}</p>}
+          {submitted && !general && Object.keys(problems).length > 0 && (
+            <p class="form-error ct-run-general">Fix the fields marked in red.</p>
+          )}
+          <div class="ct-modal-actions">
+            <button type="button" class="btn" onClick={onClose}>Cancel</button>
+            <button type="submit" class="btn primary" disabled={busy}>
+              {busy ? "Starting…" : "Run"}
+            </button>
+          </div>
+        </footer>
+      </form>
+    </Modal>
+  );
+}
+
+function value(e: Event): string {
+  return (e.target as HTMLInputElement | HTMLSelectElement).value;
+}
+
+function Field(
+  { label, optional, error, hint, group, children }: {
+    label: string;
+    optional?: boolean;
+    error?: string;
+    hint?: string;
+    /** Several controls: a labelled group instead of one <label>. */
+    group?: boolean;
+    children: ComponentChildren;
+  },
+) {
+  const Tag = group ? "div" : "label";
+  return (
+    <Tag
+      class={`ct-field${error ? " invalid" : ""}`}
+      role={group ? "group" : undefined}
+      aria-label={group ? label : undefined}
+    >
+      <span class="ct-field-label">
+        {label}
+        {optional && <span class="muted">(optional)</span>}
+      </span>
+      {children}
+      {error
+        ? <span class="ct-field-error" role="alert">{error}</span>
+        : hint && <span class="ct-field-hint muted">{hint}</span>}
+    </Tag>
+  );
+}
+
+function Rows(
+  { kind, title, addLabel, empty, onAdd, head, children }: {
+    kind: string;
+    title: string;
+    addLabel: string;
+    empty: string;
+    onAdd: () => void;
+    head: ComponentChildren;
+    children: ComponentChildren[];
+  },
+) {
+  return (
+    <fieldset class={`ct-run-rows ct-run-${kind}`} data-section={kind}>
+      <legend>{title}</legend>
+      {children.length > 0
+        ? (
+          <>
+            <div class="ct-run-row ct-run-row-head" aria-hidden="true">{head}</div>
+            {children}
+          </>
+        )
+        : <p class="muted ct-run-empty">{empty}</p>}
+      <button type="button" class="btn small ct-run-add" onClick={onAdd}>+ {addLabel}</button>
+    </fieldset>
+  );
+}
+
+function Row(
+  { error, kind, children }: { error?: string; kind: string; children: ComponentChildren },
+) {
+  return (
+    <div class={`ct-run-item${error ? " invalid" : ""}`} data-kind={kind}>
+      <div class="ct-run-row">{children}</div>
+      {error && <p class="ct-field-error" role="alert">{error}</p>}
+    </div>
+  );
+}
+
+function RemoveButton({ label, onClick }: { label: string; onClick: () => void }) {
+  return (
+    <button type="button" class="ct-row-remove" aria-label={label} title={label} onClick={onClick}>
+      ×
+    </button>
+  );
+}

@@ -1,0 +1,49 @@
+/**
+ * A real <dialog> opened with showModal(): the browser traps focus, Esc closes it and the
+ * page behind is inert. Mount it to open, unmount it to close; `onClose` fires on Esc, on a
+ * click on the backdrop and on the close button of the caller.
+ */
+import type { ComponentChildren } from "preact";
+import { useEffect, useRef } from "preact/hooks";
+
+export interface ModalProps {
+  class: string;
+  labelledBy: string;
+  onClose: () => void;
+  children: ComponentChildren;
+}
+
+export function Modal({ class: className, labelledBy, onClose, children }: ModalProps) {
+  const ref = useRef<HTMLDialogElement>(null);
+  const onCloseRef = useRef(onClose);
+  onCloseRef.current = onClose;
+  const pressedOnBackdrop = useRef(false);
+
+  useEffect(() => {
+    const dialog = ref.current!;
+    const opener = document.activeElement as HTMLElement | null;
+    if (!dialog.open) dialog.showModal();
+    dialog.querySelector<HTMLElement>("[data-autofocus]")?.focus();
+    const onDialogClose = () => onCloseRef.current();
+    dialog.addEventListener("close", onDialogClose);
+    return () => {
+      dialog.removeEventListener("close", onDialogClose);
+      if (dialog.open) dialog.close();
+      if (opener?.isConnected) opener.focus();
+    };
+  }, []);
+
+  return (
+    <dialog
+      ref={ref}
+      class={className}
+      aria-labelledby={labelledBy}
+      onMouseDown={(e) => pressedOnBackdrop.current = e.target === ref.current}
+      onClick={(e) => {
+        if (e.target === ref.current && pressedOnBackdrop.current) onClose();
+      }}
+    >
+      {children}
+    </dialog>
+  );
+}
