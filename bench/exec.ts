@@ -40,10 +40,9 @@ const panel = await startPanel();
 const cookie = await panel.login();
 
 function openTerminal(): Promise<WebSocket> {
-  // @ts-ignore: Deno's WebSocket takes headers as an option.
-  const socket = new WebSocket(`${panel.url.replace("http", "ws")}/ws/containers/${Id}/exec`, {
-    headers: { Cookie: cookie, Origin: panel.url },
-  });
+  // Deno's WebSocket takes headers as an option; the DOM typings don't know it.
+  const options = { headers: { Cookie: cookie, Origin: panel.url } } as unknown as string[];
+  const socket = new WebSocket(`${panel.url.replace("http", "ws")}/ws/containers/${Id}/exec`, options);
   socket.binaryType = "arraybuffer";
   return new Promise((resolve) => {
     let seen = "";
