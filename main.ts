@@ -128,6 +128,7 @@ async function serve(config: Config): Promise<number> {
       managedLabel: config.managedLabel,
       secretKey,
       log,
+      dataDir: config.dataDir,
     });
     setupToken = await firstRun(db, dispatcher, config, log);
   } catch (error) {

@@ -42,7 +42,10 @@ const cookie = await panel.login();
 function openTerminal(): Promise<WebSocket> {
   // Deno's WebSocket takes headers as an option; the DOM typings don't know it.
   const options = { headers: { Cookie: cookie, Origin: panel.url } } as unknown as string[];
-  const socket = new WebSocket(`${panel.url.replace("http", "ws")}/ws/containers/${Id}/exec`, options);
+  const socket = new WebSocket(
+    `${panel.url.replace("http", "ws")}/ws/containers/${Id}/exec`,
+    options,
+  );
   socket.binaryType = "arraybuffer";
   return new Promise((resolve) => {
     let seen = "";

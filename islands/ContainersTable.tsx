@@ -2,7 +2,8 @@
  * The Containers tab: every container, live. Rows change with the Engine's events (one SSE
  * stream, no polling); CPU and memory sparklines come from the one multiplexed stats stream,
  * which closes while the tab is hidden. Actions run inline with the row busy and the
- * daemon's error under it; Inspect and Logs open in a side drawer.
+ * daemon's error under it; Inspect and Logs open in a side drawer, Exec shell (admins, running
+ * containers) in a terminal modal that loads xterm.js only when it opens.
  */
 import { Fragment } from "preact";
 import { useCallback, useEffect, useMemo, useRef, useState } from "preact/hooks";
@@ -21,6 +22,7 @@ import {
 import { InspectPanel } from "./containers/InspectPanel.tsx";
 import { LogsPanel } from "./containers/LogsPanel.tsx";
 import { Modal } from "./containers/Modal.tsx";
+import { ExecTerminal } from "./containers/Terminal.tsx";
 import { SPARK_SAMPLES, Sparkline } from "./containers/Sparkline.tsx";
 import { openStream } from "./containers/sse.ts";
 import {
@@ -101,6 +103,7 @@ export function ContainersTable({ role: initialRole, initial }: ContainersTableP
     null,
   );
   const [confirming, setConfirming] = useState<ContainerView | null>(null);
+  const [terminal, setTerminal] = useState<{ id: string; name: string } | null>(null);
   const [menu, setMenu] = useState<{ id: string; anchor: HTMLElement } | null>(null);
   const [now, setNow] = useState(() => Date.now());
   const [loadedAt] = useState(() => Date.now());
@@ -334,6 +337,13 @@ export function ContainersTable({ role: initialRole, initial }: ContainersTableP
       },
       { label: "Logs", onSelect: () => setDrawer({ kind: "logs", id: c.id, name: c.name }) },
     );
+    if (isAdmin && c.state === "running") {
+      items.push({
+        label: "Exec shell",
+        onSelect: () => setTerminal({ id: c.id, name: c.name }),
+        disabled: locked,
+      });
+    }
     if (isAdmin) {
       items.push({
         label: "Remove…",
@@ -685,6 +695,16 @@ export function ContainersTable({ role: initialRole, initial }: ContainersTableP
             setConfirming(null);
             act(confirming, "remove", volumes);
           }}
+        />
+      )}
+
+      {terminal && (
+        <ExecTerminal
+          key={terminal.id}
+          id={terminal.id}
+          name={byId.get(terminal.id)?.name ?? terminal.name}
+          container={byId.get(terminal.id)}
+          onClose={() => setTerminal(null)}
         />
       )}
 

@@ -19,6 +19,7 @@ import { auditApiRoutes } from "./api/audit.ts";
 import { containerApiRoutes, containerStatsRoutes } from "./api/containers.ts";
 import { imageApiRoutes, registryApiRoutes } from "./api/images.ts";
 import { execWsRoutes } from "./ws/exec.ts";
+import { COMPOSE_BODY_LIMIT, composeApiRoutes } from "./api/compose.ts";
 import { pageRoutes } from "./pages/mod.tsx";
 
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
@@ -33,14 +34,22 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     c.header("X-Request-Id", c.get("requestId"));
   });
   app.use("*", securityHeaders());
+  const limit = (maxSize: number) =>
+    bodyLimit({
+      maxSize,
+      onError: () => {
+        throw new HttpError(413, `The request body is larger than ${maxSize} bytes`);
+      },
+    });
+  const defaultLimit = limit(DEFAULT_BODY_LIMIT);
+  const composeLimit = limit(COMPOSE_BODY_LIMIT);
+  // Compose uploads only get the larger cap.
   app.use(
     "*",
-    bodyLimit({
-      maxSize: DEFAULT_BODY_LIMIT,
-      onError: () => {
-        throw new HttpError(413, `The request body is larger than ${DEFAULT_BODY_LIMIT} bytes`);
-      },
-    }),
+    (c, next) =>
+      c.req.path.startsWith("/api/containers/compose/")
+        ? composeLimit(c, next)
+        : defaultLimit(c, next),
   );
   app.use("*", requireSameOrigin({ allowedOrigins: deps.config.allowedOrigins }));
   app.use(
@@ -59,6 +68,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   // Before /api/containers/:id, which would otherwise take "images" for a container id.
   app.route("/api/containers/images", imageApiRoutes(deps));
   app.route("/api/containers/registries", registryApiRoutes(deps));
+  app.route("/api/containers/compose", composeApiRoutes(deps));
   app.route("/api/containers", containerApiRoutes(deps));
   app.route("/api/docker/containers", containerStatsRoutes(deps));
   app.route("/ws/containers", execWsRoutes(deps));

@@ -260,3 +260,25 @@ Deno.test("a canary password never shows up in a response, a log line, an audit 
     await Deno.remove(panel.dataDir, { recursive: true });
   }
 });
+
+Deno.test("with the start task's permissions, a compose preview works (the yaml package reads LOG_* env)", async () => {
+  const panel = await startPanel();
+  try {
+    const cookie = await panel.login();
+    const response = await fetch(`${panel.url}/api/containers/compose/preview`, {
+      method: "POST",
+      headers: { Cookie: cookie, Origin: panel.url, "Content-Type": "application/json" },
+      body: JSON.stringify({
+        yaml: "services:\n  a:\n    image: cm-test/busybox:latest\n",
+        project: "cmpermcheck",
+      }),
+    });
+    const body = await response.json();
+    assert.equal(response.status, 200, JSON.stringify(body));
+    assert.equal(body.services[0].name, "a");
+    assert.doesNotMatch(panel.output(), /NotCapable/);
+  } finally {
+    await panel.stop();
+    await Deno.remove(panel.dataDir, { recursive: true });
+  }
+});

@@ -1,7 +1,7 @@
 /**
  * A real <dialog> opened with showModal(): the browser traps focus, Esc closes it and the
  * page behind is inert. Mount it to open, unmount it to close; `onClose` fires on Esc, on a
- * click on the backdrop and on the close button of the caller.
+ * click on the backdrop (unless `keepOnBackdrop`) and on the close button of the caller.
  */
 import type { ComponentChildren } from "preact";
 import { useEffect, useRef } from "preact/hooks";
@@ -10,10 +10,14 @@ export interface ModalProps {
   class: string;
   labelledBy: string;
   onClose: () => void;
+  /** A click on the backdrop does not close it (a terminal: a stray click would end the shell). */
+  keepOnBackdrop?: boolean;
   children: ComponentChildren;
 }
 
-export function Modal({ class: className, labelledBy, onClose, children }: ModalProps) {
+export function Modal(
+  { class: className, labelledBy, onClose, keepOnBackdrop, children }: ModalProps,
+) {
   const ref = useRef<HTMLDialogElement>(null);
   const onCloseRef = useRef(onClose);
   onCloseRef.current = onClose;
@@ -40,7 +44,7 @@ export function Modal({ class: className, labelledBy, onClose, children }: Modal
       aria-labelledby={labelledBy}
       onMouseDown={(e) => pressedOnBackdrop.current = e.target === ref.current}
       onClick={(e) => {
-        if (e.target === ref.current && pressedOnBackdrop.current) onClose();
+        if (e.target === ref.current && pressedOnBackdrop.current && !keepOnBackdrop) onClose();
       }}
     >
       {children}

@@ -5,10 +5,11 @@
  *
  * The CSP has `style-src 'self'`. xterm's DOM renderer writes its theme, its row layout
  * and its scrollbar colours into <style> elements, which that policy blocks (with a console
- * error each). Here those elements are created with a type the browser ignores and their
- * text is mirrored into constructed style sheets (CSSOM, which the CSP allows); 24-bit
- * colours, which xterm sets through the style attribute, go through CSSOM too. The static
- * rules from xterm's css/xterm.css are in static/containers.css.
+ * error each, whatever the element's type). Here xterm gets a hidden inert element in place
+ * of each <style> (it only ever sets their text and removes them) and that text is mirrored
+ * into constructed style sheets (CSSOM, which the CSP allows); 24-bit colours, which xterm
+ * sets through the style attribute, go through CSSOM too. The static rules from xterm's
+ * css/xterm.css are in static/containers.css.
  */
 import { Terminal } from "@xterm/xterm";
 import { FitAddon } from "@xterm/addon-fit";
@@ -83,21 +84,20 @@ export function createXterm(element: HTMLElement): XtermHandle {
 }
 
 /**
- * term.open() with every <style> xterm creates during it made inert (`type` other than
- * text/css: the browser neither applies nor CSP-checks it) and mirrored into a constructed
- * sheet, now and whenever xterm rewrites its text (theme or font changes).
+ * term.open() with every <style> xterm creates during it (all three are created there)
+ * replaced by a hidden <cm-xterm-style>, whose text is mirrored into a constructed sheet,
+ * now and whenever xterm rewrites it (theme or font changes).
  */
 function openWithoutInlineStyles(term: Terminal, element: HTMLElement) {
   const doc = element.ownerDocument;
-  const inert: HTMLStyleElement[] = [];
+  const inert: HTMLElement[] = [];
   const createElement = doc.createElement;
   doc.createElement = function (this: Document, tag: string, options?: ElementCreationOptions) {
-    const created = createElement.call(this, tag, options);
-    if (tag.toLowerCase() === "style") {
-      (created as HTMLStyleElement).type = "text/x-xterm";
-      inert.push(created as HTMLStyleElement);
-    }
-    return created;
+    if (tag.toLowerCase() !== "style") return createElement.call(this, tag, options);
+    const standIn = createElement.call(this, "cm-xterm-style");
+    standIn.hidden = true;
+    inert.push(standIn);
+    return standIn;
   } as typeof doc.createElement;
   try {
     term.open(element);

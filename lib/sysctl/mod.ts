@@ -8,6 +8,7 @@ import { userHandlers } from "./handlers/users.ts";
 import { containerHandlers } from "./handlers/containers.ts";
 import { imageHandlers } from "./handlers/images.ts";
 import { execHandlers } from "./handlers/exec.ts";
+import { composeHandlers } from "./handlers/compose.ts";
 
 export function createPanelDispatcher(
   deps: {
@@ -17,15 +18,19 @@ export function createPanelDispatcher(
     managedLabel: string;
     secretKey: CryptoKey;
     log: (message: string) => void;
+    dataDir: string;
   },
 ): Dispatcher {
-  return createDispatcher(deps.db, {
+  // Compose deploys dispatch each container operation themselves, so they need the dispatcher.
+  const dispatcher: Dispatcher = createDispatcher(deps.db, {
     ...authHandlers(deps.db, deps.streams),
     ...userHandlers(deps.db, deps.streams),
     ...containerHandlers(deps.docker, deps.managedLabel),
     ...imageHandlers(deps.db, deps.docker, deps.secretKey),
     ...execHandlers(deps.docker, deps.log),
+    ...composeHandlers(deps.docker, deps.dataDir, () => dispatcher),
   });
+  return dispatcher;
 }
 
 export type { Actor, Dispatcher, Verb } from "./dispatch.ts";

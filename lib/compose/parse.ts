@@ -1,0 +1,181 @@
+/**
+ * The pure compose parser: a compose file (plus an optional .env text and env_file texts)
+ * → a normalised ComposeProject (types.ts) with warnings. No I/O, and never the panel's
+ * own environment: variables come only from the .env text and COMPOSE_PROJECT_NAME.
+ *
+ *   size check (413) → YAML with depth/alias/document limits (yaml.ts) → project name →
+ *   .env (dotenv.ts) → per-value interpolation and normalisation (normalise.ts) →
+ *   dependency check (order.ts)
+ */
+import { HttpError } from "../errors.ts";
+import { DotenvError, parseDotenv } from "./dotenv.ts";
+import { ComposeError, shown } from "./errors.ts";
+import { interpolate, InterpolationError } from "./interpolate.ts";
+import { MAX_ENV_BYTES, normaliseProject } from "./normalise.ts";
+import { deployOrder } from "./order.ts";
+import type { ComposeInput, ComposeProject, ComposeWarning } from "./types.ts";
+import { loadYaml, type YNode } from "./yaml.ts";
+
+export { ComposeError } from "./errors.ts";
+
+export const MAX_COMPOSE_BYTES = 1024 * 1024;
+/** Longest accepted project name. */
+export const MAX_PROJECT_NAME = 64;
+
+const PROJECT_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
+
+/**
+ * Lowercases a project name after checking it holds only letters, digits, `_` and `-` and
+ * starts with a letter or digit. Unlike compose-go nothing is stripped: `../../etc` is
+ * refused, not turned into `etc`.
+ */
+export function normaliseProjectName(raw: string): string {
+  if (typeof raw !== "string" || !PROJECT_NAME_RE.test(raw) || raw.length > MAX_PROJECT_NAME) {
+    throw new ComposeError(
+      `Invalid project name ${
+        typeof raw === "string" ? shown(raw) : String(raw)
+      }: use up to ${MAX_PROJECT_NAME} letters, digits, "_" and "-", starting with a letter or digit`,
+      "project",
+    );
+  }
+  return raw.toLowerCase();
+}
+
+function byteLength(text: string): number {
+  // Every UTF-16 unit is at least one byte: skip the encoding when the answer is clear.
+  if (text.length > MAX_COMPOSE_BYTES) return text.length;
+  return new TextEncoder().encode(text).length;
+}
+
+export function parseCompose(input: ComposeInput): ComposeProject {
+  if (typeof input?.yaml !== "string") throw new ComposeError("The compose file is missing");
+  if (byteLength(input.yaml) > MAX_COMPOSE_BYTES) {
+    throw new HttpError(413, "The compose file is larger than 1 MiB", "yaml");
+  }
+  if (input.env !== undefined && typeof input.env !== "string") {
+    throw new ComposeError("The .env file must be text", "env");
+  }
+  if (input.env !== undefined && byteLength(input.env) > MAX_ENV_BYTES) {
+    throw new HttpError(413, "The .env file is larger than 1 MiB", "env");
+  }
+
+  let root: YNode | null;
+  try {
+    root = loadYaml(input.yaml);
+  } catch (error) {
+    if (error instanceof RangeError) {
+      // Belt and braces: the limits in yaml.ts should make this unreachable.
+      throw new ComposeError("The YAML is too deeply nested");
+    }
+    throw error;
+  }
+  if (root === null) throw new ComposeError("The compose file is empty");
+  if (root.kind !== "map") {
+    throw new ComposeError(
+      `The top level of a compose file must be a map of keys (services:, …), not ${
+        root.kind === "seq" ? "a list" : "a single value"
+      }`,
+      "yaml",
+      root.line,
+    );
+  }
+
+  const warnings: ComposeWarning[] = [];
+  const envWarning = (name: string, line: number) =>
+    warnings.push({
+      line: null,
+      service: null,
+      kind: "interpolation",
+      message: `.env line ${line}: the ${
+        JSON.stringify(name)
+      } variable is not set. Defaulting to a blank string.`,
+    });
+  let vars: Map<string, string>;
+  try {
+    vars = input.env ? parseDotenv(input.env, { onUnset: envWarning }) : new Map();
+  } catch (error) {
+    if (error instanceof DotenvError) {
+      throw new ComposeError(`.env line ${error.line}: ${error.message}`, "env");
+    }
+    throw error;
+  }
+
+  // The project name: the request's wins over the file's `name:` (which may use .env
+  // variables, but not COMPOSE_PROJECT_NAME, which it defines).
+  let project: string;
+  if (typeof input.project === "string" && input.project !== "") {
+    project = normaliseProjectName(input.project);
+  } else {
+    const entry = root.entries.get("name");
+    const node = entry?.value;
+    if (!node || (node.kind === "scalar" && node.value === null)) {
+      throw new ComposeError(
+        "A project name is required (give `name:` in the file or a project name)",
+        "project",
+      );
+    }
+    if (node.kind !== "scalar") {
+      throw new ComposeError("name: must be a string", "yaml", node.line);
+    }
+    let raw = node.text;
+    if (typeof node.value === "string") {
+      try {
+        raw = interpolate(node.value, (key) => vars.get(key), (key) =>
+          warnings.push({
+            line: node.line,
+            service: null,
+            kind: "interpolation",
+            message: `The ${
+              JSON.stringify(key)
+            } variable is not set (name). Defaulting to a blank string.`,
+          }));
+      } catch (error) {
+        if (error instanceof InterpolationError) {
+          throw new ComposeError(`name: ${error.message}`, "yaml", node.line);
+        }
+        throw error;
+      }
+    }
+    if (raw === "") {
+      throw new ComposeError(
+        "A project name is required (give `name:` in the file or a project name)",
+        "project",
+        node.line,
+      );
+    }
+    try {
+      project = normaliseProjectName(raw);
+    } catch (error) {
+      if (error instanceof ComposeError) {
+        throw new ComposeError(error.message, "project", node.line);
+      }
+      throw error;
+    }
+  }
+  vars.set("COMPOSE_PROJECT_NAME", project);
+
+  const result = normaliseProject(root, {
+    project,
+    vars,
+    envFiles: input.envFiles,
+    warnings,
+  });
+  deployOrder(result); // throws on a dependency cycle
+  result.warnings = sortWarnings(warnings);
+  return result;
+}
+
+/** By line (file-wide notes without a line first), duplicates removed. */
+function sortWarnings(warnings: ComposeWarning[]): ComposeWarning[] {
+  const seen = new Set<string>();
+  const unique = warnings.filter((warning) => {
+    const key = JSON.stringify([warning.line, warning.service, warning.kind, warning.message]);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+  return unique
+    .map((warning, index) => ({ warning, index }))
+    .sort((a, b) => (a.warning.line ?? 0) - (b.warning.line ?? 0) || a.index - b.index)
+    .map(({ warning }) => warning);
+}

@@ -1,0 +1,108 @@
+/** Compose projects on the host, ours or the CLI's, grouped by their project label. */
+import type { DockerClient } from "../docker/client.ts";
+import { listContainers } from "../docker/containers.ts";
+import { LABEL } from "./plan.ts";
+
+export interface StackSummary {
+  name: string;
+  services: string[];
+  containers: number;
+  running: number;
+  /** True when the panel holds this project's compose file. */
+  ours: boolean;
+  working_dir: string | null;
+}
+
+/** An absolute, normalised path (the data dir may be given relative to the cwd). */
+export function absolutePath(path: string): string {
+  const full = path.startsWith("/") ? path : `${Deno.cwd()}/${path}`;
+  const out: string[] = [];
+  for (const part of full.split("/")) {
+    if (part === "" || part === ".") continue;
+    if (part === "..") out.pop();
+    else out.push(part);
+  }
+  return `/${out.join("/")}`;
+}
+
+/** `<data-dir>/stacks/<project>`; the project name is validated, so it never leaves that folder. */
+export function stackDirOf(dataDir: string, project: string): string {
+  if (!/^[a-z0-9][a-z0-9_-]*$/.test(project)) throw new Error(`Invalid project name "${project}"`);
+  return `${absolutePath(dataDir)}/stacks/${project}`;
+}
+
+export async function readStackFiles(dataDir: string, project: string) {
+  const dir = stackDirOf(dataDir, project);
+  try {
+    const yaml = await Deno.readTextFile(`${dir}/compose.yaml`);
+    const env = await Deno.readTextFile(`${dir}/.env`).catch(() => "");
+    return { yaml, env };
+  } catch {
+    return undefined;
+  }
+}
+
+export async function writeStackFiles(
+  dataDir: string,
+  project: string,
+  yaml: string,
+  env: string | undefined,
+) {
+  const dir = stackDirOf(dataDir, project);
+  await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
+  await Deno.writeTextFile(`${dir}/compose.yaml`, yaml, { mode: 0o600 });
+  if (env) await Deno.writeTextFile(`${dir}/.env`, env, { mode: 0o600 });
+  else await Deno.remove(`${dir}/.env`).catch(() => {});
+  return dir;
+}
+
+export async function listStacks(docker: DockerClient, dataDir: string): Promise<StackSummary[]> {
+  const containers = await listContainers(docker, {
+    all: true,
+    filters: { label: [LABEL.project] },
+  });
+  const stacks = new Map<string, StackSummary>();
+  for (const container of containers) {
+    const name = container.Labels?.[LABEL.project];
+    if (!name) continue;
+    const stack = stacks.get(name) ??
+      {
+        name,
+        services: [],
+        containers: 0,
+        running: 0,
+        ours: false,
+        working_dir: container.Labels?.[LABEL.workingDir] ?? null,
+      };
+    const service = container.Labels?.[LABEL.service];
+    if (service && !stack.services.includes(service)) stack.services.push(service);
+    stack.containers++;
+    if (container.State === "running") stack.running++;
+    stacks.set(name, stack);
+  }
+  // Stacks the panel holds a file for but that have no containers (brought down) still show.
+  try {
+    for await (const entry of Deno.readDir(`${absolutePath(dataDir)}/stacks`)) {
+      if (
+        entry.isDirectory && !stacks.has(entry.name) && /^[a-z0-9][a-z0-9_-]*$/.test(entry.name)
+      ) {
+        stacks.set(entry.name, {
+          name: entry.name,
+          services: [],
+          containers: 0,
+          running: 0,
+          ours: false,
+          working_dir: null,
+        });
+      }
+    }
+  } catch {
+    // no stacks folder yet
+  }
+  for (const stack of stacks.values()) {
+    stack.services.sort();
+    stack.ours = /^[a-z0-9][a-z0-9_-]*$/.test(stack.name) &&
+      (await readStackFiles(dataDir, stack.name)) !== undefined;
+  }
+  return [...stacks.values()].sort((a, b) => a.name.localeCompare(b.name));
+}

@@ -1,0 +1,132 @@
+/**
+ * The normalised shape of a compose project, as the pure parser (parse.ts) produces it and
+ * the planner and deployer (plan.ts, deploy.ts) consume it. Field names follow the Compose
+ * Specification where one exists.
+ */
+
+export type WarningKind = "unsupported" | "unknown" | "obsolete" | "risk" | "interpolation";
+
+export interface ComposeWarning {
+  /** 1-based line in the YAML, when known. */
+  line: number | null;
+  service: string | null;
+  kind: WarningKind;
+  message: string;
+}
+
+export interface PortMapping {
+  /** "" for all addresses. */
+  host_ip: string;
+  /** "" lets the Engine pick a free host port. */
+  published: string;
+  target: number;
+  protocol: "tcp" | "udp" | "sctp";
+}
+
+export type VolumeMount =
+  /** A named volume: `source` is its key under the top-level `volumes:`. */
+  | { type: "volume"; source: string; target: string; read_only: boolean }
+  /** A bind mount: `source` as written (`./data`, `/srv/x`, `~/x`); the deployer resolves it. */
+  | {
+    type: "bind";
+    source: string;
+    target: string;
+    read_only: boolean;
+    selinux?: "z" | "Z";
+    create_host_path: boolean;
+  }
+  /** An anonymous volume: a target only. */
+  | { type: "anonymous"; target: string; read_only: boolean }
+  | { type: "tmpfs"; target: string };
+
+export interface HealthCheck {
+  /**
+   * The Engine's form: ["CMD", ...], ["CMD-SHELL", "..."] or ["NONE"]; [] (a healthcheck
+   * with timings but no test) keeps the image's own test.
+   */
+  test: string[];
+  interval_ms?: number;
+  timeout_ms?: number;
+  retries?: number;
+  start_period_ms?: number;
+  /** The Engine's StartInterval (compose `start_interval`). */
+  start_interval_ms?: number;
+}
+
+export type DependsOnCondition =
+  | "service_started"
+  | "service_healthy"
+  | "service_completed_successfully";
+
+export interface ServiceSpec {
+  name: string;
+  /** Line of the service's key in the YAML. */
+  line: number;
+  image: string;
+  container_name?: string;
+  command?: string[];
+  entrypoint?: string[];
+  /** Values included: the API shows keys only. */
+  environment: Record<string, string>;
+  labels: Record<string, string>;
+  ports: PortMapping[];
+  /** "80", "8080/udp" */
+  expose: string[];
+  volumes: VolumeMount[];
+  /** Network keys (top-level `networks:` keys, "default" when none is given) → aliases. */
+  networks: Record<string, { aliases: string[] }>;
+  network_mode?: string;
+  restart: { name: "no" | "always" | "unless-stopped" | "on-failure"; max_retries: number };
+  depends_on: Record<string, { condition: DependsOnCondition; required: boolean }>;
+  healthcheck?: HealthCheck;
+  user?: string;
+  working_dir?: string;
+  hostname?: string;
+  cap_add: string[];
+  cap_drop: string[];
+  /** "host:ip" */
+  extra_hosts: string[];
+  stop_signal?: string;
+  stop_grace_period_s?: number;
+  sysctls: Record<string, string>;
+  tty: boolean;
+  stdin_open: boolean;
+  privileged: boolean;
+  /** Only "host" is kept (flagged as a risk); other `pid:` values are dropped with a warning. */
+  pid?: "host";
+  /** `devices:` as "HOST[:CONTAINER[:PERMISSIONS]]" (flagged as a risk). */
+  devices?: string[];
+}
+
+export interface NetworkSpec {
+  /** The Engine name: `name:` when given, otherwise `<project>_<key>`; external ones as written. */
+  name: string;
+  external: boolean;
+  driver?: string;
+}
+
+export interface VolumeSpec {
+  name: string;
+  external: boolean;
+  driver?: string;
+}
+
+export interface ComposeProject {
+  name: string;
+  /** Alphabetical by service name. Services skipped (build without image) are not here. */
+  services: ServiceSpec[];
+  /** Keyed by the compose key; includes "default" when a service uses it. */
+  networks: Record<string, NetworkSpec>;
+  volumes: Record<string, VolumeSpec>;
+  warnings: ComposeWarning[];
+}
+
+export interface ComposeInput {
+  yaml: string;
+  /** The text of an optional `.env` file. The panel's own environment is never used. */
+  env?: string;
+  /** A project name that wins over the file's `name:`. */
+  project?: string;
+  /** Files a service's `env_file:` may name, by the path as written. */
+  envFiles?: Record<string, string>;
+}

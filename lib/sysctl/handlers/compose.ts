@@ -1,0 +1,184 @@
+/**
+ * compose.deploy and the stack actions, plus docker.create, the container creation the
+ * deployer dispatches per service. Each container operation inside a deploy is its own
+ * dispatch (and audit row); the compose.deploy row carries the per-service results.
+ */
+import type { DockerClient } from "../../docker/client.ts";
+import { listContainers } from "../../docker/containers.ts";
+import { DockerError } from "../../docker/errors.ts";
+import { containerName } from "../../docker/validate.ts";
+import { HttpError, ValidationError } from "../../errors.ts";
+import { parseCompose } from "../../compose/parse.ts";
+import { deployOrder } from "../../compose/order.ts";
+import { DeployError, deployProject } from "../../compose/deploy.ts";
+import { LABEL } from "../../compose/plan.ts";
+import { writeStackFiles } from "../../compose/stacks.ts";
+import type { ComposeInput } from "../../compose/types.ts";
+import type { Dispatcher, HandlerContext, Handlers } from "../dispatch.ts";
+
+/** The compose input of a preview or deploy request body, type-checked. */
+export function composeInputOf(params: Record<string, unknown>): ComposeInput {
+  const text = (value: unknown, field: string) => {
+    if (value === undefined || value === null) return undefined;
+    if (typeof value !== "string") throw new ValidationError(`${field} must be a string`, field);
+    return value;
+  };
+  const yaml = text(params.yaml, "yaml");
+  if (!yaml) throw new ValidationError("yaml is required", "yaml");
+  const envFiles = params.env_files;
+  if (
+    envFiles !== undefined &&
+    (typeof envFiles !== "object" || envFiles === null || Array.isArray(envFiles))
+  ) {
+    throw new ValidationError("env_files must be a map of file name to text", "env_files");
+  }
+  return {
+    yaml,
+    env: text(params.env, "env"),
+    project: text(params.project, "project"),
+    envFiles: envFiles as Record<string, string> | undefined,
+  };
+}
+
+async function projectContainers(docker: DockerClient, project: string) {
+  if (!/^[a-z0-9][a-z0-9_-]*$/.test(project)) {
+    throw new ValidationError(`Invalid project name "${project}"`, "project");
+  }
+  const containers = await listContainers(docker, {
+    all: true,
+    filters: { label: [`${LABEL.project}=${project}`] },
+  });
+  if (containers.length === 0) {
+    throw new HttpError(404, `No containers belong to the compose project "${project}"`);
+  }
+  return containers;
+}
+
+export function composeHandlers(
+  docker: DockerClient,
+  dataDir: string,
+  dispatcher: () => Dispatcher,
+): Handlers {
+  const nested = (context: HandlerContext) =>
+  (
+    verb: string,
+    target: string,
+    params: Record<string, unknown>,
+    progress?: (event: unknown) => void,
+  ) =>
+    dispatcher().dispatch({
+      verb,
+      target,
+      params,
+      actor: context.actor,
+      requestId: context.requestId,
+      progress,
+    });
+
+  const eachContainer = (verb: string) => async (context: HandlerContext) => {
+    const containers = await projectContainers(docker, context.target);
+    const done: string[] = [];
+    for (const container of containers) {
+      await nested(context)(verb, container.Id, {});
+      done.push((container.Names[0] ?? container.Id).replace(/^\//, ""));
+    }
+    return { project: context.target, containers: done };
+  };
+
+  return {
+    "docker.create": async ({ params }) => {
+      const name = containerName(params.name);
+      const body = params.body as Record<string, unknown>;
+      if (!body || typeof body !== "object") throw new ValidationError("body is required", "body");
+      let id: string;
+      try {
+        ({ Id: id } = await docker.json<{ Id: string }>("POST", "/containers/create", {
+          query: { name },
+          json: body,
+        }));
+      } catch (error) {
+        if (error instanceof DockerError && error.daemonStatus === 409) {
+          throw new HttpError(409, error.message, "name");
+        }
+        throw error;
+      }
+      const networks = (params.networks ?? []) as { name: string; aliases: string[] }[];
+      for (const network of networks) {
+        if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(network.name)) {
+          throw new ValidationError("Invalid network name", "networks");
+        }
+        await docker.json("POST", `/networks/${network.name}/connect`, {
+          json: { Container: id, EndpointConfig: { Aliases: network.aliases } },
+        });
+      }
+      return { id, name };
+    },
+
+    // The compose file travels as the attachment, never in params: its environment values
+    // would otherwise land in the audit row.
+    "compose.deploy": async (context) => {
+      const input = context.attachment as ComposeInput | undefined;
+      if (!input) throw new ValidationError("yaml is required", "yaml");
+      const project = parseCompose(input);
+      const order = deployOrder(project);
+      const risks = project.warnings.filter((warning) => warning.kind === "risk");
+      if (risks.length && context.params.acknowledge_risks !== true) {
+        throw new ValidationError(
+          `This file has risky settings; deploy it with acknowledge_risks: ${
+            risks.map((r) => r.message).join("; ")
+          }`,
+          "acknowledge_risks",
+        );
+      }
+      const stackDir = await writeStackFiles(dataDir, project.name, input.yaml, input.env);
+      context.progress({
+        status: "started",
+        project: project.name,
+        services: order.map((s) => s.name),
+      });
+      try {
+        return await deployProject(
+          { docker, dispatch: nested(context), stackDir, progress: context.progress },
+          project,
+          order,
+          { removeOrphans: context.params.remove_orphans === true },
+        );
+      } catch (error) {
+        if (error instanceof DeployError) {
+          throw new HttpError(error.status >= 400 ? error.status : 502, error.message);
+        }
+        throw error;
+      }
+    },
+
+    "compose.stack.start": eachContainer("docker.start"),
+    "compose.stack.stop": eachContainer("docker.stop"),
+    "compose.stack.restart": eachContainer("docker.restart"),
+
+    "compose.stack.down": async (context) => {
+      const project = context.target;
+      const containers = await projectContainers(docker, project);
+      const removed: string[] = [];
+      for (const container of containers) {
+        await nested(context)("docker.rm", container.Id, { volumes: false });
+        removed.push((container.Names[0] ?? container.Id).replace(/^\//, ""));
+      }
+      const filters = JSON.stringify({ label: [`${LABEL.project}=${project}`] });
+      const networks = await docker.json<{ Id: string; Name: string }[]>("GET", "/networks", {
+        query: { filters },
+      });
+      for (const network of networks) await docker.json("DELETE", `/networks/${network.Id}`);
+      const volumes: string[] = [];
+      if (context.params.volumes === true) {
+        const list = await docker.json<{ Volumes: { Name: string }[] | null }>("GET", "/volumes", {
+          query: { filters },
+        });
+        for (const volume of list.Volumes ?? []) {
+          await docker.json("DELETE", `/volumes/${volume.Name}`);
+          volumes.push(volume.Name);
+        }
+      }
+      return { project, containers: removed, networks: networks.map((n) => n.Name), volumes };
+    },
+  };
+}

@@ -1,0 +1,180 @@
+/**
+ * /api/containers/compose: preview and deploy compose files, and the stacks on the host.
+ * Bodies may be up to COMPOSE_BODY_LIMIT (the compose file itself is capped at 1 MiB).
+ */
+import { type Context, Hono } from "hono";
+import type { AppDeps } from "../deps.ts";
+import type { AppEnv } from "../env.ts";
+import { listContainers } from "../../lib/docker/containers.ts";
+import { listImages } from "../../lib/docker/images.ts";
+import { parseCompose } from "../../lib/compose/parse.ts";
+import { deployOrder } from "../../lib/compose/order.ts";
+import { LABEL, previewProject } from "../../lib/compose/plan.ts";
+import { listStacks, readStackFiles } from "../../lib/compose/stacks.ts";
+import { composeInputOf } from "../../lib/sysctl/handlers/compose.ts";
+import { HttpError, ValidationError } from "../../lib/errors.ts";
+import { parseReference } from "../../lib/docker/reference.ts";
+import { readJsonObject } from "./body.ts";
+import { dispatchAs } from "./dispatch.ts";
+
+export const COMPOSE_BODY_LIMIT = 4 * 1024 * 1024;
+const STACK_ACTIONS = ["start", "stop", "restart", "down"] as const;
+
+export function composeApiRoutes(deps: AppDeps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  const { docker } = deps;
+
+  app.post("/preview", async (c) => {
+    const input = composeInputOf(await readJsonObject(c));
+    const project = parseCompose(input);
+    const order = deployOrder(project);
+    const filters = JSON.stringify({ label: [`${LABEL.project}=${project.name}`] });
+    const [containers, images, networks, volumes] = await Promise.all([
+      listContainers(docker, {
+        all: true,
+        filters: { label: [`${LABEL.project}=${project.name}`] },
+      }),
+      listImages(docker),
+      docker.json<{ Name: string }[]>("GET", "/networks"),
+      docker.json<{ Volumes: { Name: string }[] | null }>("GET", "/volumes", {
+        query: { filters },
+      }),
+    ]);
+    const local = new Set<string>();
+    for (const image of images) {
+      for (const tag of image.RepoTags ?? []) local.add(canonical(tag));
+    }
+    const networkNames = new Set(networks.map((n) => n.Name));
+    const volumeNames = new Set((volumes.Volumes ?? []).map((v) => v.Name));
+    return c.json(previewProject(project, order, {
+      containers,
+      hasImage: (image) => local.has(canonical(image)),
+      networkExists: (name) => networkNames.has(name),
+      volumeExists: (name) => volumeNames.has(name),
+    }));
+  });
+
+  /**
+   * Validates (400 before anything is created), then streams NDJSON progress: {status:
+   * "started"}, per-service events, and a last line {done: true, result} or {done: false,
+   * error}. The deploy continues if the client goes away, and is audited either way.
+   */
+  app.post("/deploy", async (c) => {
+    const body = await readJsonObject(c);
+    const input = composeInputOf(body);
+    const params = {
+      project: input.project ?? null,
+      acknowledge_risks: body.acknowledge_risks === true,
+      remove_orphans: body.remove_orphans === true,
+    };
+    const target = input.project ?? "";
+    const events: unknown[] = [];
+    let push: ((event: unknown) => void) | undefined;
+    let started!: () => void;
+    const startedSignal = new Promise<void>((resolve) => started = resolve);
+    const progress = (event: unknown) => {
+      if ((event as { status?: string }).status === "started") started();
+      if (push) push(event);
+      else events.push(event);
+    };
+    const deploy = deps.dispatcher.dispatch({
+      verb: "compose.deploy",
+      target,
+      params,
+      actor: c.get("actor"),
+      requestId: c.get("requestId"),
+      progress,
+      attachment: input,
+    });
+    // Errors before "started" (bad input, risks not acknowledged) are plain 4xx answers.
+    const first = await Promise.race([
+      startedSignal.then(() => "started" as const),
+      deploy.then(() => "done" as const),
+    ]);
+    if (first === "done") await deploy; // resolved without progress: cannot happen, but stay honest
+    return streamNdjson(c, (write) => {
+      for (const event of events) write(event);
+      push = write;
+      return deploy
+        .then((result) => write({ done: true, result }))
+        .catch((error) =>
+          write({ done: false, error: error instanceof Error ? error.message : String(error) })
+        );
+    });
+  });
+
+  app.get(
+    "/stacks",
+    async (c) => c.json({ stacks: await listStacks(docker, deps.config.dataDir) }),
+  );
+
+  app.get("/stacks/:name", async (c) => {
+    const name = c.req.param("name");
+    if (!/^[a-z0-9][a-z0-9_-]*$/.test(name)) {
+      throw new ValidationError(`Invalid project name "${name}"`, "project");
+    }
+    const files = await readStackFiles(deps.config.dataDir, name);
+    if (!files) throw new HttpError(404, `The panel holds no compose file for "${name}"`);
+    return c.json({ project: name, yaml: files.yaml, env: files.env });
+  });
+
+  for (const action of STACK_ACTIONS) {
+    app.post(`/stacks/:name/${action}`, async (c) => {
+      const params: Record<string, unknown> = {};
+      if (action === "down" && c.req.header("content-type")?.startsWith("application/json")) {
+        const body = await readJsonObject(c);
+        params.volumes = body.volumes === true;
+      }
+      return c.json(
+        await dispatchAs(
+          c,
+          deps.dispatcher,
+          `compose.stack.${action}`,
+          c.req.param("name"),
+          params,
+        ),
+      );
+    });
+  }
+
+  return app;
+}
+
+function canonical(reference: string): string {
+  try {
+    return parseReference(reference).canonical;
+  } catch {
+    return reference;
+  }
+}
+
+/** A streamed NDJSON body; `run` writes lines and resolves when the stream should end. */
+function streamNdjson(
+  c: Context,
+  run: (write: (value: unknown) => void) => Promise<unknown>,
+): Response {
+  const encoder = new TextEncoder();
+  let open = true;
+  const body = new ReadableStream<Uint8Array>({
+    start(controller) {
+      const write = (value: unknown) => {
+        if (!open) return;
+        try {
+          controller.enqueue(encoder.encode(JSON.stringify(value) + "\n"));
+        } catch {
+          open = false;
+        }
+      };
+      run(write).finally(() => {
+        if (open) {
+          open = false;
+          controller.close();
+        }
+      });
+    },
+    cancel() {
+      open = false;
+    },
+  });
+  return c.body(body, 200, { "Content-Type": "application/x-ndjson", "Cache-Control": "no-store" });
+}
