@@ -19,6 +19,7 @@ const LOADERS: Record<IslandName, Loader> = {
   ImagesPanel: () => import("./ImagesPanel.tsx").then((m) => m.ImagesPanel),
   ContainersTable: () => import("./ContainersTable.tsx").then((m) => m.ContainersTable),
   RunContainerDialog: () => import("./RunContainerDialog.tsx").then((m) => m.RunContainerDialog),
+  ComposePanel: () => import("./ComposePanel.tsx").then((m) => m.ComposePanel),
 };
 
 async function hydrateAll() {

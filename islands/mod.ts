@@ -13,6 +13,7 @@ import { AuditLog } from "./AuditLog.tsx";
 import { ImagesPanel } from "./ImagesPanel.tsx";
 import { ContainersTable } from "./ContainersTable.tsx";
 import { RunContainerDialog } from "./RunContainerDialog.tsx";
+import { ComposePanel } from "./ComposePanel.tsx";
 
 export const ISLANDS = {
   EngineStatus,
@@ -24,6 +25,7 @@ export const ISLANDS = {
   ImagesPanel,
   ContainersTable,
   RunContainerDialog,
+  ComposePanel,
 } as const;
 
 export type IslandName = keyof typeof ISLANDS;

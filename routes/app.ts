@@ -92,7 +92,14 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     c.header("X-Request-Id", c.get("requestId"));
     const message = expected ? error.message : "Internal server error";
     const field = expected ? error.field : undefined;
-    return c.json({ error: message, ...(field ? { field } : {}) }, status as 400);
+    // Compose parse errors know the YAML line they are about.
+    const line = expected && typeof (error as { line?: unknown }).line === "number"
+      ? (error as unknown as { line: number }).line
+      : undefined;
+    return c.json(
+      { error: message, ...(field ? { field } : {}), ...(line ? { line } : {}) },
+      status as 400,
+    );
   });
   return app;
 }

@@ -27,6 +27,7 @@ function Head({ title }: { title: string }) {
       <link rel="stylesheet" href="/static/styles.css" />
       <link rel="stylesheet" href="/static/containers.css" />
       <link rel="stylesheet" href="/static/images.css" />
+      <link rel="stylesheet" href="/static/compose.css" />
       <link rel="icon" href="/static/icon.svg" type="image/svg+xml" />
       <script type="module" src="/static/build/client.js" />
     </head>

@@ -15,6 +15,7 @@ import { composeInputOf } from "../../lib/sysctl/handlers/compose.ts";
 import { HttpError, ValidationError } from "../../lib/errors.ts";
 import { parseReference } from "../../lib/docker/reference.ts";
 import { readJsonObject } from "./body.ts";
+import { requireAdmin } from "../middleware/auth.ts";
 import { dispatchAs } from "./dispatch.ts";
 
 export const COMPOSE_BODY_LIMIT = 4 * 1024 * 1024;
@@ -108,7 +109,9 @@ export function composeApiRoutes(deps: AppDeps): Hono<AppEnv> {
     async (c) => c.json({ stacks: await listStacks(docker, deps.config.dataDir) }),
   );
 
+  // Admins only: the stored .env (and the file's environment values) may hold secrets.
   app.get("/stacks/:name", async (c) => {
+    requireAdmin(c);
     const name = c.req.param("name");
     if (!/^[a-z0-9][a-z0-9_-]*$/.test(name)) {
       throw new ValidationError(`Invalid project name "${name}"`, "project");

@@ -9,7 +9,7 @@ import { renderDocument } from "../_components/render.ts";
 import { checkHealth } from "../api/health.ts";
 import { containersPage } from "./containers.tsx";
 import { imagesPage } from "./images.tsx";
-import { ComposePage } from "./compose.tsx";
+import { composePage } from "./compose.tsx";
 import { countUsers, listUsers } from "../../lib/auth/users.ts";
 import { listAudit } from "../../lib/sysctl/audit.ts";
 import { VERBS } from "../../lib/sysctl/dispatch.ts";
@@ -57,7 +57,16 @@ export function pageRoutes(deps: AppDeps): Hono<AppEnv> {
         (reachable) => imagesPage(deps, reachable, c.get("session").role),
       ),
   );
-  app.get("/compose", (c) => page(c, "Compose", "compose", () => <ComposePage />));
+  app.get(
+    "/compose",
+    (c) =>
+      page(
+        c,
+        "Compose",
+        "compose",
+        (reachable) => composePage(deps, reachable, c.get("session").role),
+      ),
+  );
   app.get("/audit", (c) =>
     page(c, "Audit", "audit", () => (
       <section>

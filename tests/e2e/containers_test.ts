@@ -12,6 +12,7 @@ import {
   ensureTestImage,
   removeContainersNamed,
   removeTestContainers,
+  removeVolumesNamed,
   TEST_IMAGE,
   TEST_LABEL,
   uniquePrefix,
@@ -350,6 +351,7 @@ Deno.test({
       await panel.stop();
       await removeTestContainers(docker, prefix);
       await removeContainersNamed(docker, prefix);
+      await removeVolumesNamed(docker, prefix);
       await Deno.remove(panel.dataDir, { recursive: true });
       docker.close();
     }

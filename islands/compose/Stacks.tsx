@@ -1,0 +1,366 @@
+/**
+ * The compose stacks on the host, the panel's own and those made with the docker compose
+ * CLI: services, running/containers, and (for admins) Start / Stop / Restart / Down, with a
+ * confirmation for Down that can also remove the project's named volumes. The panel's own
+ * stacks open in the editor.
+ */
+import { useState } from "preact/hooks";
+import { api } from "../api.ts";
+import { Modal } from "../images/Modal.tsx";
+import type { StackSummary } from "./types.ts";
+
+export type StackAction = "start" | "stop" | "restart" | "down";
+
+export interface StacksProps {
+  stacks: StackSummary[];
+  isAdmin: boolean;
+  /** The stack the editor holds. */
+  current: string | null;
+  refreshing: boolean;
+  /** The outcome of the last action, shown above the table. */
+  notice: { kind: "ok" | "error"; text: string } | null;
+  onDismissNotice: () => void;
+  onRefresh: () => void;
+  onOpen: (name: string) => void;
+  /** Called after an action succeeded, with words for the notice. */
+  onDone: (text: string) => void;
+  onError: (text: string) => void;
+}
+
+const VERB: Record<StackAction, [string, string]> = {
+  start: ["Start", "Starting…"],
+  stop: ["Stop", "Stopping…"],
+  restart: ["Restart", "Restarting…"],
+  down: ["Down", "Removing…"],
+};
+
+interface ActionResult {
+  project: string;
+  containers: string[];
+  networks?: string[];
+  volumes?: string[];
+}
+
+function resultText(action: StackAction, name: string, result: ActionResult): string {
+  const n = result.containers?.length ?? 0;
+  const containers = `${n} ${n === 1 ? "container" : "containers"}`;
+  switch (action) {
+    case "start":
+      return `Started ${name} (${containers}).`;
+    case "stop":
+      return `Stopped ${name} (${containers}).`;
+    case "restart":
+      return `Restarted ${name} (${containers}).`;
+    case "down": {
+      const extra = [
+        result.networks?.length ? `${result.networks.length} network(s)` : "",
+        result.volumes?.length ? `${result.volumes.length} volume(s)` : "",
+      ].filter(Boolean);
+      return `Brought ${name} down: removed ${containers}${
+        extra.length ? ` and ${extra.join(" and ")}` : ""
+      }.`;
+    }
+  }
+}
+
+export function Stacks(props: StacksProps) {
+  const { stacks, isAdmin, current } = props;
+  const [busy, setBusy] = useState<{ name: string; action: StackAction } | null>(null);
+  const [downing, setDowning] = useState<StackSummary | null>(null);
+
+  async function run(stack: StackSummary, action: StackAction, body?: unknown) {
+    setBusy({ name: stack.name, action });
+    try {
+      const result = await api<ActionResult>(
+        "POST",
+        `/api/containers/compose/stacks/${encodeURIComponent(stack.name)}/${action}`,
+        body,
+      );
+      props.onDone(resultText(action, stack.name, result));
+      return null;
+    } catch (error) {
+      const message = (error as Error).message;
+      // Down reports in its dialog; the others above the table.
+      if (action !== "down") props.onError(`${VERB[action][0]} ${stack.name}: ${message}`);
+      return message;
+    } finally {
+      setBusy(null);
+    }
+  }
+
+  return (
+    <section class="card cp-stacks" aria-labelledby="cp-stacks-title">
+      <div class="cp-card-title">
+        <h2 id="cp-stacks-title">Stacks</h2>
+        <span class="muted cp-small">
+          {stacks.length} {stacks.length === 1 ? "stack" : "stacks"} on this host
+        </span>
+        <button
+          type="button"
+          class="btn small cp-card-action"
+          disabled={props.refreshing}
+          onClick={props.onRefresh}
+        >
+          {props.refreshing ? "Refreshing…" : "Refresh"}
+        </button>
+      </div>
+      {props.notice && (
+        <div
+          class={`notice ${props.notice.kind} cp-notice`}
+          role={props.notice.kind === "error" ? "alert" : "status"}
+        >
+          <span>{props.notice.text}</span>
+          <button
+            type="button"
+            class="im-close small"
+            aria-label="Dismiss"
+            onClick={props.onDismissNotice}
+          >
+            ×
+          </button>
+        </div>
+      )}
+      {stacks.length === 0
+        ? (
+          <div class="cp-empty-small">
+            <p class="cp-empty-title">No compose stacks on this host yet.</p>
+            <p class="muted cp-small">
+              {isAdmin
+                ? "Paste or drop a compose file below and deploy it. Stacks started with the docker compose CLI show up here too."
+                : "Stacks appear here once an admin deploys one, or one is started with the docker compose CLI."}
+            </p>
+          </div>
+        )
+        : (
+          <table class="table cp-stack-table">
+            <thead>
+              <tr>
+                <th class="cp-col-name">Name</th>
+                <th class="cp-col-services">Services</th>
+                <th class="cp-col-state">Containers</th>
+                {isAdmin && (
+                  <th class="cp-col-actions">
+                    <span class="sr-only">Actions</span>
+                  </th>
+                )}
+              </tr>
+            </thead>
+            <tbody>
+              {stacks.map((stack) => (
+                <StackRow
+                  key={stack.name}
+                  stack={stack}
+                  isAdmin={isAdmin}
+                  current={current === stack.name}
+                  busy={busy}
+                  onOpen={() => props.onOpen(stack.name)}
+                  onAction={(action) => action === "down" ? setDowning(stack) : run(stack, action)}
+                />
+              ))}
+            </tbody>
+          </table>
+        )}
+      {downing && (
+        <DownDialog
+          stack={downing}
+          onClose={() => setDowning(null)}
+          onConfirm={async (volumes) => {
+            const error = await run(downing, "down", { volumes });
+            if (error === null) setDowning(null);
+            return error;
+          }}
+        />
+      )}
+    </section>
+  );
+}
+
+function StackRow(
+  { stack, isAdmin, current, busy, onOpen, onAction }: {
+    stack: StackSummary;
+    isAdmin: boolean;
+    current: boolean;
+    busy: { name: string; action: StackAction } | null;
+    onOpen: () => void;
+    onAction: (action: StackAction) => void;
+  },
+) {
+  const state = stack.containers === 0
+    ? "down"
+    : stack.running === stack.containers
+    ? "running"
+    : stack.running === 0
+    ? "stopped"
+    : "partial";
+  const mine = busy?.name === stack.name ? busy.action : null;
+  const disabled: Record<StackAction, boolean> = {
+    start: stack.containers === 0 || stack.running === stack.containers,
+    stop: stack.running === 0,
+    restart: stack.containers === 0,
+    down: stack.containers === 0,
+  };
+  const services = stack.services.join(", ");
+  return (
+    <tr
+      class={`cp-stack${current ? " is-current" : ""}`}
+      data-stack={stack.name}
+      aria-busy={mine ? "true" : undefined}
+    >
+      <td class="cp-col-name">
+        <div class="cp-stack-name">
+          {stack.ours && isAdmin
+            ? (
+              <button
+                type="button"
+                class="cp-name-btn truncate"
+                title={`Open ${stack.name} in the editor`}
+                onClick={onOpen}
+              >
+                {stack.name}
+              </button>
+            )
+            : <span class="cp-name truncate" title={stack.name}>{stack.name}</span>}
+          {stack.ours
+            ? (
+              <span
+                class="cp-badge badge-ours"
+                title="Deployed from this panel: its compose file is stored here"
+              >
+                ours
+              </span>
+            )
+            : (
+              <span
+                class="cp-badge badge-external"
+                title="Made outside the panel (e.g. docker compose): it can be started, stopped and brought down here; its file is not stored"
+              >
+                external/CLI
+              </span>
+            )}
+          {current && <span class="cp-badge badge-editing">in editor</span>}
+        </div>
+        {stack.working_dir && !stack.ours && (
+          <div class="mono muted cp-small truncate" title={stack.working_dir}>
+            {stack.working_dir}
+          </div>
+        )}
+      </td>
+      <td class="cp-col-services">
+        <span class="truncate cp-services" title={services}>
+          {services || <span class="muted">—</span>}
+        </span>
+      </td>
+      <td class="cp-col-state">
+        <span class={`cp-state state-${state}`} data-state={state}>
+          <span class="cp-dot" aria-hidden="true" />
+          {stack.containers === 0
+            ? "no containers"
+            : `${stack.running}/${stack.containers} running`}
+        </span>
+      </td>
+      {isAdmin && (
+        <td class="cp-col-actions">
+          <div class="cp-actions">
+            {stack.ours && (
+              <button
+                type="button"
+                class="btn small"
+                disabled={mine !== null}
+                onClick={onOpen}
+              >
+                Open
+              </button>
+            )}
+            {(["start", "stop", "restart", "down"] as const).map((action) => (
+              <button
+                key={action}
+                type="button"
+                class={`btn small${action === "down" ? " danger-outline" : ""}`}
+                data-action={action}
+                disabled={disabled[action] || busy !== null}
+                aria-label={`${VERB[action][0]} ${stack.name}`}
+                onClick={() => onAction(action)}
+              >
+                {mine === action ? VERB[action][1] : VERB[action][0]}
+              </button>
+            ))}
+          </div>
+        </td>
+      )}
+    </tr>
+  );
+}
+
+function DownDialog(
+  { stack, onClose, onConfirm }: {
+    stack: StackSummary;
+    onClose: () => void;
+    /** Resolves to the error, or null once the stack is down. */
+    onConfirm: (volumes: boolean) => Promise<string | null>;
+  },
+) {
+  const [volumes, setVolumes] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState("");
+  return (
+    <Modal
+      id="cp-down"
+      class="im-confirm"
+      title={`Bring ${stack.name} down`}
+      onClose={() => !busy && onClose()}
+      footer={
+        <div class="im-modal-actions">
+          <button type="button" class="btn ghost-dark" disabled={busy} onClick={onClose}>
+            Cancel
+          </button>
+          <button
+            type="button"
+            class="btn danger"
+            data-autofocus
+            disabled={busy}
+            onClick={async () => {
+              setBusy(true);
+              setError("");
+              const failed = await onConfirm(volumes);
+              if (failed !== null) {
+                setError(failed);
+                setBusy(false);
+              }
+            }}
+          >
+            {busy ? "Removing…" : volumes ? "Down and remove volumes" : "Down"}
+          </button>
+        </div>
+      }
+    >
+      <p>
+        Stops and removes the {stack.containers}{" "}
+        {stack.containers === 1 ? "container" : "containers"} of{" "}
+        <strong class="im-break">{stack.name}</strong> and its networks, like{" "}
+        <span class="mono">docker compose down</span>.
+        {stack.ours && " The compose file stays in the panel, so the stack can be deployed again."}
+      </p>
+      {stack.services.length > 0 && (
+        <p class="muted im-small">
+          Services: <span class="mono im-break">{stack.services.join(", ")}</span>
+        </p>
+      )}
+      <label class="im-check">
+        <input
+          type="checkbox"
+          name="volumes"
+          checked={volumes}
+          disabled={busy}
+          onChange={(e) => setVolumes((e.target as HTMLInputElement).checked)}
+        />
+        Also remove the project's named volumes (their data is lost)
+      </label>
+      {volumes && (
+        <div class="notice im-warn">
+          <p>The volumes' data cannot be recovered.</p>
+        </div>
+      )}
+      {error && <div class="notice error im-inline-error" role="alert">{error}</div>}
+    </Modal>
+  );
+}
