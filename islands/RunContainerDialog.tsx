@@ -230,7 +230,7 @@ function RunModal(
             <Field
               label="Image"
               error={errorOf("image")}
-              hint="Must already be on this node (pull it from the Images tab first)."
+              hint="Pulled first if it is not on this node (saved registry logins are used)."
             >
               <input
                 name="image"

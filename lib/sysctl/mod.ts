@@ -21,11 +21,11 @@ export function createPanelDispatcher(
     dataDir: string;
   },
 ): Dispatcher {
-  // Compose deploys dispatch each container operation themselves, so they need the dispatcher.
+  // Compose deploys (and runs of an absent image) dispatch further verbs themselves.
   const dispatcher: Dispatcher = createDispatcher(deps.db, {
     ...authHandlers(deps.db, deps.streams),
     ...userHandlers(deps.db, deps.streams),
-    ...containerHandlers(deps.docker, deps.managedLabel),
+    ...containerHandlers(deps.docker, deps.managedLabel, () => dispatcher),
     ...imageHandlers(deps.db, deps.docker, deps.secretKey),
     ...execHandlers(deps.docker, deps.log),
     ...composeHandlers(deps.docker, deps.dataDir, () => dispatcher),

@@ -291,3 +291,44 @@ Deno.test("bad references and registry addresses get a 400 that says why", async
     await t.close();
   }
 });
+
+Deno.test("running an absent image pulls it first, with the registry's stored credentials", async () => {
+  const t = await createTestApp();
+  const registry = await startRegistry();
+  const prefix = uniquePrefix("cmimg");
+  try {
+    await ensureTestImage(t.deps.docker);
+    const admin = t.cookieFor(await t.addUser("img-admin5", "admin"));
+    const reference = await pushToRegistry(
+      t.deps.docker,
+      TEST_IMAGE,
+      registry,
+      `${prefix}run/busybox`,
+    );
+    const saved = await t.request("POST", "/api/containers/registries", {
+      cookie: admin,
+      json: {
+        server_address: registry.address,
+        username: registry.username,
+        password: registry.password,
+      },
+    });
+    assert.equal(saved.status, 200);
+    const run = await t.request("POST", "/api/containers/run", {
+      cookie: admin,
+      json: { image: reference, name: `${prefix}pulled`, cmd: ["sleep", "30"] },
+    });
+    assert.equal(run.status, 201, await run.clone().text());
+    assert.equal((await run.json()).state, "running");
+    const actions = t.deps.db.prepare("SELECT action, exit_code FROM sysctl_audit ORDER BY seq")
+      .all()
+      .map((row) => `${row.action}:${row.exit_code}`);
+    assert.deepEqual(actions, ["registry.upsert:0", "docker.pull:0", "docker.run:0"]);
+  } finally {
+    const { removeContainersNamed } = await import("../fixtures/engine.ts");
+    await removeContainersNamed(t.deps.docker, prefix);
+    await removeImagesMatching(t, prefix);
+    await registry.stop();
+    await t.close();
+  }
+});

@@ -12,7 +12,7 @@ import { inspectImage } from "../../docker/images.ts";
 import { DockerError } from "../../docker/errors.ts";
 import { createBody, parseRunSpec } from "../../docker/run_spec.ts";
 import { HttpError } from "../../errors.ts";
-import type { Handlers } from "../dispatch.ts";
+import type { Dispatcher, HandlerContext, Handlers } from "../dispatch.ts";
 
 async function stateOf(docker: DockerClient, ref: string) {
   const info = await inspectContainer(docker, ref);
@@ -23,15 +23,35 @@ async function stateOf(docker: DockerClient, ref: string) {
  * Creates and starts a container. Nothing half-made is left behind: a container that was
  * created but failed to start (a port already taken, say) is removed again.
  */
-async function run(docker: DockerClient, params: Record<string, unknown>, managedLabel: string) {
-  const spec = parseRunSpec(params);
+async function run(
+  docker: DockerClient,
+  context: HandlerContext,
+  managedLabel: string,
+  dispatcher: () => Dispatcher,
+) {
+  const spec = parseRunSpec(context.params);
   try {
     await inspectImage(docker, spec.image);
   } catch (error) {
-    if (error instanceof DockerError && error.daemonStatus === 404) {
-      throw new HttpError(404, `Image "${spec.image}" not found locally. Pull it first.`, "image");
+    if (!(error instanceof DockerError && error.daemonStatus === 404)) throw error;
+    // Absent: pull it through the same (audited) path as the Images tab, stored
+    // credentials included.
+    try {
+      await dispatcher().dispatch({
+        verb: "docker.pull",
+        target: spec.image,
+        params: { reference: spec.image },
+        actor: context.actor,
+        requestId: context.requestId,
+      });
+    } catch (pullError) {
+      const reason = pullError instanceof Error ? pullError.message : String(pullError);
+      throw new HttpError(
+        404,
+        `Image "${spec.image}" is not on this node and pulling it failed: ${reason}`,
+        "image",
+      );
     }
-    throw error;
   }
   let created: { Id: string; Warnings: string[] | null };
   try {
@@ -58,9 +78,13 @@ async function run(docker: DockerClient, params: Record<string, unknown>, manage
   return { ...await stateOf(docker, created.Id), warnings: created.Warnings ?? [] };
 }
 
-export function containerHandlers(docker: DockerClient, managedLabel: string): Handlers {
+export function containerHandlers(
+  docker: DockerClient,
+  managedLabel: string,
+  dispatcher: () => Dispatcher,
+): Handlers {
   return {
-    "docker.run": ({ params }) => run(docker, params, managedLabel),
+    "docker.run": (context) => run(docker, context, managedLabel, dispatcher),
     "docker.start": async ({ target }) => {
       await startContainer(docker, target);
       return await stateOf(docker, target);
