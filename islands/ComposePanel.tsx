@@ -9,18 +9,15 @@ import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { api, ApiError } from "./api.ts";
 import { Modal } from "./images/Modal.tsx";
 import { DeployBox } from "./compose/DeployBox.tsx";
-import {
-  applyDeployLines,
-  type DeployState,
-  initialDeploy,
-  readDeployStream,
-} from "./compose/deploy.ts";
+import { applyDeployLines, type DeployState, initialDeploy } from "./compose/deploy.ts";
 import { Editor, type EditorApi, type LoadedFile } from "./compose/Editor.tsx";
 import { PreviewView } from "./compose/Preview.tsx";
 import { Stacks } from "./compose/Stacks.tsx";
 import { lineCount, lineOfMessage, nameFromYaml, PROJECT_NAME } from "./compose/text.ts";
+import { readNdjson } from "./ndjson.ts";
 import type {
   ComposeSource,
+  DeployLine,
   ProjectPreview,
   Role,
   StackSummary,
@@ -347,7 +344,11 @@ export function ComposePanel({ role: initialRole, stacks: initialStacks }: Compo
         show(applyDeployLines(state, [{ done: false, error }]));
         return;
       }
-      await readDeployStream(response.body, (lines) => show(applyDeployLines(state, lines)));
+      await readNdjson<DeployLine>(
+        response.body,
+        (lines) => show(applyDeployLines(state, lines)),
+        (text) => ({ message: text }),
+      );
       if (state.outcome === "connecting" || state.outcome === "deploying") {
         show(applyDeployLines(state, [{
           done: false,

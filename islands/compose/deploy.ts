@@ -199,39 +199,3 @@ export function rowText(row: ServiceRow, result: DeployResult | null): string {
   if (row.status === "pulling") return row.message || "Pulling image";
   return STATUS_TEXT[row.status];
 }
-
-/**
- * Reads an NDJSON body, calling `onLines` once per chunk with the lines it completed. A
- * line that is not JSON becomes a message so nothing the server says is lost.
- */
-export async function readDeployStream(
-  body: ReadableStream<Uint8Array>,
-  onLines: (lines: DeployLine[]) => void,
-): Promise<void> {
-  const reader = body.getReader();
-  const decoder = new TextDecoder();
-  let buffered = "";
-  const parse = (text: string): DeployLine => {
-    try {
-      const value = JSON.parse(text);
-      return value && typeof value === "object" ? value as DeployLine : { message: String(value) };
-    } catch {
-      return { message: text.slice(0, 300) };
-    }
-  };
-  try {
-    while (true) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      buffered += decoder.decode(value, { stream: true });
-      const parts = buffered.split("\n");
-      buffered = parts.pop()!;
-      const lines = parts.map((part) => part.trim()).filter(Boolean).map(parse);
-      if (lines.length) onLines(lines);
-    }
-    buffered += decoder.decode();
-    if (buffered.trim()) onLines([parse(buffered.trim())]);
-  } finally {
-    reader.releaseLock();
-  }
-}

@@ -12,9 +12,9 @@ import {
   type LayerState,
   type PullState,
   pullTotals,
-  readNdjson,
 } from "./pull.ts";
-import type { RegistryView } from "./types.ts";
+import type { PullLine, RegistryView } from "./types.ts";
+import { readNdjson } from "../ndjson.ts";
 
 export interface PullBoxProps {
   registries: RegistryView[];
@@ -78,7 +78,11 @@ export function PullBox({ registries, onPulled }: PullBoxProps) {
         return;
       }
       if (!response.body) throw new Error("The server sent no progress");
-      await readNdjson(response.body, (lines) => show(applyPullLines(state, lines)));
+      await readNdjson<PullLine>(
+        response.body,
+        (lines) => show(applyPullLines(state, lines)),
+        (text) => ({ status: text }),
+      );
       if (state.outcome === "pulling") {
         show({
           ...state,

@@ -204,39 +204,3 @@ export function pullTotals(state: PullState): PullTotals {
   }
   return { fraction, downloaded, size, finished, layers: state.layers.length };
 }
-
-/**
- * Reads an NDJSON body, calling `onLines` once per chunk with the lines it completed.
- * A line that is not JSON is passed on as a status so nothing the server says is lost.
- */
-export async function readNdjson(
-  body: ReadableStream<Uint8Array>,
-  onLines: (lines: PullLine[]) => void,
-): Promise<void> {
-  const reader = body.getReader();
-  const decoder = new TextDecoder();
-  let buffered = "";
-  const parse = (text: string): PullLine => {
-    try {
-      const value = JSON.parse(text);
-      return value && typeof value === "object" ? value as PullLine : { status: String(value) };
-    } catch {
-      return { status: text.slice(0, 300) };
-    }
-  };
-  try {
-    while (true) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      buffered += decoder.decode(value, { stream: true });
-      const parts = buffered.split("\n");
-      buffered = parts.pop()!;
-      const lines = parts.map((part) => part.trim()).filter(Boolean).map(parse);
-      if (lines.length) onLines(lines);
-    }
-    buffered += decoder.decode();
-    if (buffered.trim()) onLines([parse(buffered.trim())]);
-  } finally {
-    reader.releaseLock();
-  }
-}

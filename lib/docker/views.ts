@@ -8,11 +8,20 @@ export interface PortView {
   proto: "tcp" | "udp" | "sctp";
 }
 
+export type ContainerState =
+  | "running"
+  | "paused"
+  | "exited"
+  | "restarting"
+  | "created"
+  | "dead"
+  | "removing";
+
 export interface ContainerView {
   id: string;
   name: string;
   image: string;
-  state: string;
+  state: ContainerState;
   status: string;
   created: number;
   /** Not in the Engine's list answer; the `status` text carries the uptime. */
@@ -91,7 +100,7 @@ export function containerView(summary: ContainerSummary, managedLabel: string): 
     id: summary.Id,
     name: (summary.Names[0] ?? summary.Id.slice(0, 12)).replace(/^\//, ""),
     image: summary.Image,
-    state: summary.State,
+    state: summary.State as ContainerState,
     status: summary.Status,
     created: summary.Created,
     started_at: null,
