@@ -2,89 +2,16 @@
 
 export type Role = "admin" | "viewer";
 
-export type WarningKind = "unsupported" | "unknown" | "obsolete" | "risk" | "interpolation";
+// The server's own types: one definition for both sides (type-only imports vanish in the bundle).
+export type { ComposeWarning, WarningKind } from "../../lib/compose/types.ts";
+export type { ProjectPreview, ServicePreview } from "../../lib/compose/plan.ts";
+export type { StackSummary } from "../../lib/compose/stacks.ts";
+export type { DeployResult, DeployStatus } from "../../lib/compose/deploy.ts";
+import type { DeployResult, DeployStatus } from "../../lib/compose/deploy.ts";
 
-export interface ComposeWarning {
-  /** 1-based line in the YAML, when known. */
-  line: number | null;
-  service: string | null;
-  kind: WarningKind;
-  message: string;
-}
-
-export interface ServicePreview {
-  name: string;
-  container_name: string;
-  image: string;
-  image_local: boolean;
-  /** "127.0.0.1:8080:80/tcp", "random:80/tcp" */
-  ports: string[];
-  volumes: {
-    type: "volume" | "bind" | "anonymous" | "tmpfs" | string;
-    source: string | null;
-    target: string;
-    mode: "ro" | "rw";
-  }[];
-  env_keys: string[];
-  restart: string;
-  command: string[] | null;
-  networks: string[];
-  depends_on: { service: string; condition: string }[];
-  action: "create" | "recreate" | "unchanged";
-  warnings: ComposeWarning[];
-}
-
-export interface ResourcePreview {
-  key: string;
-  name: string;
-  external: boolean;
-  exists: boolean;
-}
-
-export interface ProjectPreview {
-  project: string;
-  /** In deploy order. */
-  services: ServicePreview[];
-  networks: ResourcePreview[];
-  volumes: ResourcePreview[];
-  warnings: ComposeWarning[];
-  risks: ComposeWarning[];
-  orphans: string[];
-}
-
-export interface StackSummary {
-  name: string;
-  services: string[];
-  containers: number;
-  running: number;
-  /** The panel holds this project's compose file. */
-  ours: boolean;
-  working_dir: string | null;
-}
-
-export type DeployStatus =
-  | "network"
-  | "volume"
-  | "pulling"
-  | "creating"
-  | "recreating"
-  | "starting"
-  | "waiting"
-  | "unchanged"
-  | "done"
-  | "failed"
-  | "orphan";
-
-export interface DeployResult {
-  project: string;
-  services: {
-    service: string;
-    container: string;
-    action: "created" | "recreated" | "unchanged" | "started";
-  }[];
-  orphans: string[];
-  removed_orphans: string[];
-}
+/** A network or volume in a preview. */
+export type ResourcePreview =
+  import("../../lib/compose/plan.ts").ProjectPreview["networks"][number];
 
 /** One NDJSON line of a deploy. */
 export interface DeployLine {

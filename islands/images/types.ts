@@ -2,38 +2,11 @@
 
 export type Role = "admin" | "viewer";
 
-export interface ImageContainerRef {
-  id: string;
-  name: string;
-  state: string;
-}
-
-export interface ImageView {
-  /** `sha256:…` */
-  id: string;
-  short_id: string;
-  /** [] when dangling. */
-  repo_tags: string[];
-  repo_digests: string[];
-  /** Bytes. */
-  size: number;
-  /** Epoch seconds. */
-  created: number;
-  /** Containers using the image, stopped ones included. */
-  used_by: number;
-  used_by_running: number;
-  containers: ImageContainerRef[];
-  dangling: boolean;
-}
-
-export interface RegistryView {
-  id: number;
-  server_address: string;
-  username: string;
-  created_at: string;
-  updated_at: string;
-  last_used_at: string | null;
-}
+// The server's own types: one definition for both sides (type-only imports vanish in the bundle).
+export type { ImageView } from "../../lib/docker/views.ts";
+export type { RegistrySummary as RegistryView } from "../../lib/registries.ts";
+/** A container that uses an image. */
+export type ImageContainerRef = import("../../lib/docker/views.ts").ImageView["containers"][number];
 
 /** One line of the pull stream: the Engine's progress, or the panel's final line. */
 export interface PullLine {
