@@ -98,6 +98,12 @@ export function ContainersTable({ role: initialRole, initial }: ContainersTableP
   const [engineUp, setEngineUp] = useState(true);
   const [streamDown, setStreamDown] = useState(false);
   const [busy, setBusy] = useState<Record<string, Action>>({});
+  // `/containers?image=<id>` (the Images tab's used-by link) or `?q=` opens pre-filtered.
+  useEffect(() => {
+    const params = new URLSearchParams(location.search);
+    const preset = params.get("image") ?? params.get("q");
+    if (preset) setQuery(preset);
+  }, []);
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [drawer, setDrawer] = useState<{ kind: DrawerKind; id: string; name: string } | null>(
     null,
@@ -297,6 +303,8 @@ export function ContainersTable({ role: initialRole, initial }: ContainersTableP
       return c.name.toLowerCase().includes(needle) ||
         c.image.toLowerCase().includes(needle) ||
         c.id.startsWith(needle) ||
+        c.image_id.startsWith(needle) ||
+        c.image_id.replace("sha256:", "").startsWith(needle) ||
         (c.compose !== null &&
           `${c.compose.project}/${c.compose.service}`.toLowerCase().includes(needle));
     });

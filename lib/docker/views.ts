@@ -21,6 +21,8 @@ export interface ContainerView {
   id: string;
   name: string;
   image: string;
+  /** `sha256:…`, the image the container was created from. */
+  image_id: string;
   state: ContainerState;
   status: string;
   created: number;
@@ -100,6 +102,7 @@ export function containerView(summary: ContainerSummary, managedLabel: string): 
     id: summary.Id,
     name: (summary.Names[0] ?? summary.Id.slice(0, 12)).replace(/^\//, ""),
     image: summary.Image,
+    image_id: summary.ImageID,
     state: summary.State as ContainerState,
     status: summary.Status,
     created: summary.Created,

@@ -17,7 +17,8 @@ import {
   TEST_LABEL,
   uniquePrefix,
 } from "../fixtures/engine.ts";
-import { createContainer, startContainer } from "../../lib/docker/containers.ts";
+import { createContainer, listContainers, startContainer } from "../../lib/docker/containers.ts";
+import { inspectImage } from "../../lib/docker/images.ts";
 import type { DockerClient } from "../../lib/docker/client.ts";
 import type { ContainerCreateBody } from "../../lib/docker/types.ts";
 
@@ -456,6 +457,48 @@ Deno.test({
       assert.equal(await env.locator("td").innerText(), "hidden");
       assert.doesNotMatch(await page.content(), /hunter2/);
       assert.deepEqual(errors, []);
+    } finally {
+      await browser.close();
+      await panel.stop();
+      await removeTestContainers(docker, prefix);
+      await Deno.remove(panel.dataDir, { recursive: true });
+      docker.close();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "e2e: /containers?image=<id> (the Images tab's used-by link) opens the table filtered to that image",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const docker = await engineClient();
+    await ensureTestImage(docker);
+    const prefix = uniquePrefix("cme2e");
+    const panel = await startPanel();
+    const browser = await launchBrowser();
+    try {
+      await createContainer(docker, {
+        Image: TEST_IMAGE,
+        Cmd: ["true"],
+        Labels: { [TEST_LABEL]: prefix },
+      }, `${prefix}by-image`);
+      const imageId = (await inspectImage(docker, TEST_IMAGE)).Id;
+      const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+      await signIn(page, panel.url);
+      await page.goto(`${panel.url}/containers?image=${encodeURIComponent(imageId)}`);
+      await page.locator('[data-island="ContainersTable"][data-hydrated="true"]').waitFor();
+      await page.locator(`tr.ct-row[data-name="${prefix}by-image"]`).waitFor();
+      const shown = await page.locator("tr.ct-row").evaluateAll((rows) =>
+        rows.map((row) => row.getAttribute("data-name"))
+      );
+      const all = await listContainers(docker, { all: true });
+      const expected = all.filter((c) => c.ImageID === imageId).map((c) => c.Names[0].slice(1))
+        .sort();
+      assert.deepEqual([...shown].sort(), expected);
+      await page.goto(`${panel.url}/containers?image=sha256:${"f".repeat(64)}`);
+      await page.locator(".ct-empty", { hasText: "No containers match" }).waitFor();
     } finally {
       await browser.close();
       await panel.stop();
