@@ -332,3 +332,48 @@ Deno.test("running an absent image pulls it first, with the registry's stored cr
     await t.close();
   }
 });
+
+Deno.test("a pull whose client goes away still finishes server-side and is audited", async () => {
+  const t = await createTestApp();
+  const registry = await startRegistry();
+  const prefix = uniquePrefix("cmimg");
+  try {
+    await ensureTestImage(t.deps.docker);
+    const admin = t.cookieFor(await t.addUser("img-admin6", "admin"));
+    const reference = await pushToRegistry(
+      t.deps.docker,
+      TEST_IMAGE,
+      registry,
+      `${prefix}gone/busybox`,
+    );
+    await t.request("POST", "/api/containers/registries", {
+      cookie: admin,
+      json: {
+        server_address: registry.address,
+        username: registry.username,
+        password: registry.password,
+      },
+    });
+    const response = await t.request("POST", "/api/containers/images/pull", {
+      cookie: admin,
+      json: { reference },
+    });
+    assert.equal(response.status, 200);
+    await response.body!.cancel(); // the browser tab closed
+    let row: { exit_code: number } | undefined;
+    for (let i = 0; i < 100 && !row; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      row = t.deps.db.prepare("SELECT exit_code FROM sysctl_audit WHERE action = 'docker.pull'")
+        .get() as
+          | { exit_code: number }
+          | undefined;
+    }
+    assert.equal(row?.exit_code, 0, "the pull finished and was audited");
+    const images = await listImages(t.deps.docker);
+    assert.ok(images.some((image) => image.RepoTags?.includes(reference)), "the image is there");
+  } finally {
+    await removeImagesMatching(t, prefix);
+    await registry.stop();
+    await t.close();
+  }
+});
