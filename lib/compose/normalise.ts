@@ -320,6 +320,11 @@ const DOCKER_SOCKETS = ["/var/run/docker.sock", "/run/docker.sock"];
 
 /** Why a bind of `source` is dangerous, or null. Relative and `~` paths are not judged. */
 export function dangerousBindSource(source: string): string | null {
+  // A relative source resolves under <data-dir>/stacks/<project>/; climbing out of that
+  // folder can reach anything on the host, so it is a risk in its own right.
+  if (source.startsWith(".") && source.split("/").includes("..")) {
+    return "a folder outside the stack's own folder";
+  }
   if (!source.startsWith("/")) return null;
   const path = cleanPath(source);
   if (path === "/") return "the host's whole filesystem";

@@ -191,3 +191,13 @@ Deno.test("volumes: top-level names, external and driver", () => {
   });
   findWarning(project.warnings, "obsolete", /volumes\.d\.external\.name is deprecated/);
 });
+
+Deno.test("a relative bind source that climbs out of the stack folder is a risk", () => {
+  const project = parse(
+    "services:\n  a:\n    image: busybox\n    volumes:\n      - ../../../etc:/host-etc\n      - ./data:/data\n",
+  );
+  const risks = project.warnings.filter((warning) => warning.kind === "risk");
+  assert.equal(risks.length, 1);
+  assert.match(risks[0].message, /outside the stack's own folder/);
+  assert.equal(risks[0].line, 5);
+});
