@@ -47,6 +47,7 @@ export interface DeployContext {
     target: string,
     params: Record<string, unknown>,
     progress?: (event: unknown) => void,
+    attachment?: unknown,
   ) => Promise<unknown>;
   stackDir: string;
   progress: (event: DeployEvent) => void;
@@ -269,11 +270,13 @@ export async function deployProject(
           name: project.networks[key].name,
           aliases: aliasesOf(service, key),
         }));
-      await ctx.dispatch("docker.create", name, {
+      await ctx.dispatch(
+        "docker.create",
         name,
-        body: createBody(project, service, ctx.stackDir),
-        networks: extraNetworks,
-      });
+        { name, image: service.image, networks: extraNetworks.map((network) => network.name) },
+        undefined,
+        { body: createBody(project, service, ctx.stackDir), networks: extraNetworks },
+      );
       ctx.progress({ service: service.name, status: "starting" });
       await ctx.dispatch("docker.start", name, {});
       results.push({

@@ -65,6 +65,7 @@ export function composeHandlers(
     target: string,
     params: Record<string, unknown>,
     progress?: (event: unknown) => void,
+    attachment?: unknown,
   ) =>
     dispatcher().dispatch({
       verb,
@@ -73,6 +74,7 @@ export function composeHandlers(
       actor: context.actor,
       requestId: context.requestId,
       progress,
+      attachment,
     });
 
   const eachContainer = (verb: string) => async (context: HandlerContext) => {
@@ -86,9 +88,14 @@ export function composeHandlers(
   };
 
   return {
-    "docker.create": async ({ params }) => {
+    // The create body travels as the attachment: after interpolation its command, healthcheck
+    // and labels may hold secrets, which must not reach the audit row. Params name the image.
+    "docker.create": async ({ params, attachment }) => {
       const name = containerName(params.name);
-      const body = params.body as Record<string, unknown>;
+      const { body, networks } = (attachment ?? {}) as {
+        body?: Record<string, unknown>;
+        networks?: { name: string; aliases: string[] }[];
+      };
       if (!body || typeof body !== "object") throw new ValidationError("body is required", "body");
       let id: string;
       try {
@@ -102,8 +109,7 @@ export function composeHandlers(
         }
         throw error;
       }
-      const networks = (params.networks ?? []) as { name: string; aliases: string[] }[];
-      for (const network of networks) {
+      for (const network of networks ?? []) {
         if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(network.name)) {
           throw new ValidationError("Invalid network name", "networks");
         }
