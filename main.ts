@@ -184,6 +184,8 @@ async function serve(config: Config): Promise<number> {
     },
   }, app.fetch);
 
+  let stopped!: () => void;
+  const done = new Promise<void>((resolve) => stopped = resolve);
   const stop = async (signal: string) => {
     if (shutdown.signal.aborted) return;
     log(`${signal} received, shutting down`);
@@ -196,14 +198,20 @@ async function serve(config: Config): Promise<number> {
     stats.close();
     events.close();
     await server.shutdown();
+    // Exec sessions end their shells and pulls or deploys finish writing their audit rows
+    // before the database closes (the forced exit above still bounds this).
+    await dispatcher.idle();
     db.close();
     docker.close();
     clearTimeout(forced);
+    stopped();
   };
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     Deno.addSignalListener(signal, () => void stop(signal));
   }
+  // The server finishes as soon as it stops accepting; the rest of `stop` must run too.
   await server.finished;
+  await done;
   return 0;
 }
 

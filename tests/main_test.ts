@@ -282,3 +282,54 @@ Deno.test("with the start task's permissions, a compose preview works (the yaml 
     await Deno.remove(panel.dataDir, { recursive: true });
   }
 });
+
+Deno.test("SIGTERM with an open terminal closes it, ends its shell and still writes its audit row", async () => {
+  const {
+    engineClient,
+    ensureTestImage,
+    removeTestContainers,
+    TEST_IMAGE,
+    TEST_LABEL,
+    uniquePrefix,
+  } = await import(
+    "./fixtures/engine.ts"
+  );
+  const { createContainer, startContainer } = await import("../lib/docker/containers.ts");
+  const { openDatabase } = await import("../lib/db/db.ts");
+  const docker = await engineClient();
+  await ensureTestImage(docker);
+  const prefix = uniquePrefix();
+  const panel = await startPanel();
+  try {
+    const { Id } = await createContainer(docker, {
+      Image: TEST_IMAGE,
+      Cmd: ["sleep", "300"],
+      Labels: { [TEST_LABEL]: prefix },
+    });
+    await startContainer(docker, Id);
+    const cookie = await panel.login();
+    const options = { headers: { Cookie: cookie, Origin: panel.url } } as unknown as string[];
+    const socket = new WebSocket(
+      `${panel.url.replace("http", "ws")}/ws/containers/${Id}/exec`,
+      options,
+    );
+    await new Promise((resolve) => socket.onmessage = resolve);
+    const closed = new Promise<CloseEvent>((resolve) => socket.onclose = resolve);
+    assert.equal(await panel.stop(), 0);
+    assert.equal((await closed).code, 1001);
+    const db = openDatabase(`${panel.dataDir}/container-manager.db`);
+    const row = db.prepare("SELECT action, target FROM sysctl_audit WHERE action = 'docker.exec'")
+      .get();
+    db.close();
+    assert.deepEqual({ ...row }, { action: "docker.exec", target: Id });
+    const top = await docker.json<{ Processes: string[][] }>("GET", `/containers/${Id}/top`);
+    assert.ok(
+      !top.Processes.some((process) => process.at(-1) === "/bin/sh"),
+      "the shell was ended",
+    );
+  } finally {
+    await removeTestContainers(docker, prefix);
+    docker.close();
+    await Deno.remove(panel.dataDir, { recursive: true });
+  }
+});

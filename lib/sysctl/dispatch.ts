@@ -83,45 +83,65 @@ export type Handlers = Partial<Record<Verb, Handler>>;
 
 export interface Dispatcher {
   dispatch<T = unknown>(request: DispatchRequest): Promise<T>;
+  /** Resolves once no dispatch is running (shutdown waits for it before closing the database). */
+  idle(): Promise<void>;
 }
 
 export function createDispatcher(db: Db, handlers: Handlers): Dispatcher {
+  let running = 0;
+  let wakeIdle: (() => void)[] = [];
+
+  async function run<T>(request: DispatchRequest): Promise<T> {
+    const started = performance.now();
+    const requestId = request.requestId ?? crypto.randomUUID();
+    let exitCode = 0;
+    let stdout = "";
+    let stderr = "";
+    try {
+      const handler = authorise(request, handlers);
+      const result = await handler({
+        target: request.target,
+        params: request.params ?? {},
+        actor: request.actor,
+        requestId,
+        progress: request.progress ?? (() => {}),
+        attachment: request.attachment,
+      });
+      stdout = result === undefined ? "" : JSON.stringify(redact(result));
+      return result as T;
+    } catch (error) {
+      exitCode = exitCodeOf(error);
+      stderr = error instanceof Error ? error.message : String(error);
+      throw error;
+    } finally {
+      appendAudit(db, {
+        actor: request.actor.username,
+        clientIp: request.actor.ip,
+        action: request.verb,
+        target: request.target,
+        params: redact(request.params ?? {}),
+        exitCode,
+        durationMs: performance.now() - started,
+        stdout,
+        stderr,
+        requestId,
+      });
+    }
+  }
+
   return {
+    idle() {
+      return running === 0 ? Promise.resolve() : new Promise((resolve) => wakeIdle.push(resolve));
+    },
     async dispatch<T>(request: DispatchRequest): Promise<T> {
-      const started = performance.now();
-      const requestId = request.requestId ?? crypto.randomUUID();
-      let exitCode = 0;
-      let stdout = "";
-      let stderr = "";
+      running++;
       try {
-        const handler = authorise(request, handlers);
-        const result = await handler({
-          target: request.target,
-          params: request.params ?? {},
-          actor: request.actor,
-          requestId,
-          progress: request.progress ?? (() => {}),
-          attachment: request.attachment,
-        });
-        stdout = result === undefined ? "" : JSON.stringify(redact(result));
-        return result as T;
-      } catch (error) {
-        exitCode = exitCodeOf(error);
-        stderr = error instanceof Error ? error.message : String(error);
-        throw error;
+        return await run<T>(request);
       } finally {
-        appendAudit(db, {
-          actor: request.actor.username,
-          clientIp: request.actor.ip,
-          action: request.verb,
-          target: request.target,
-          params: redact(request.params ?? {}),
-          exitCode,
-          durationMs: performance.now() - started,
-          stdout,
-          stderr,
-          requestId,
-        });
+        if (--running === 0) {
+          for (const wake of wakeIdle) wake();
+          wakeIdle = [];
+        }
       }
     },
   };

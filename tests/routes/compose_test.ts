@@ -219,8 +219,14 @@ Deno.test("a 3-service stack deploys as a real compose project; redeploys recrea
     assert.ok(audit.every((row) => row.exit_code === 0 && !row.params.includes("from-dotenv")));
     // Interpolated values never reach any audit row (the create bodies travel unaudited).
     const everything = JSON.stringify(t.deps.db.prepare("SELECT * FROM sysctl_audit").all());
-    assert.ok(!everything.includes("from-dotenv"), "an interpolated secret reached the audit trail");
-    assert.ok(everything.includes('"action":"docker.create"'), "each container creation is audited");
+    assert.ok(
+      !everything.includes("from-dotenv"),
+      "an interpolated secret reached the audit trail",
+    );
+    assert.ok(
+      everything.includes('"action":"docker.create"'),
+      "each container creation is audited",
+    );
     assert.match(audit[0].stdout, /"service":"worker"/);
 
     // The compose CLI sees the project as its own.
