@@ -9,7 +9,7 @@ import { api } from "../api.ts";
 import { Modal } from "../images/Modal.tsx";
 import type { StackSummary } from "./types.ts";
 
-export type StackAction = "start" | "stop" | "restart" | "down";
+export type StackAction = "start" | "stop" | "restart" | "down" | "forget";
 
 export interface StacksProps {
   stacks: StackSummary[];
@@ -32,6 +32,7 @@ const VERB: Record<StackAction, [string, string]> = {
   stop: ["Stop", "Stopping…"],
   restart: ["Restart", "Restarting…"],
   down: ["Down", "Removing…"],
+  forget: ["Forget", "Forgetting…"],
 };
 
 interface ActionResult {
@@ -51,6 +52,8 @@ function resultText(action: StackAction, name: string, result: ActionResult): st
       return `Stopped ${name} (${containers}).`;
     case "restart":
       return `Restarted ${name} (${containers}).`;
+    case "forget":
+      return `Forgot ${name}: its stored compose file was deleted.`;
     case "down": {
       const extra = [
         result.networks?.length ? `${result.networks.length} network(s)` : "",
@@ -67,21 +70,23 @@ export function Stacks(props: StacksProps) {
   const { stacks, isAdmin, current } = props;
   const [busy, setBusy] = useState<{ name: string; action: StackAction } | null>(null);
   const [downing, setDowning] = useState<StackSummary | null>(null);
+  const [forgetting, setForgetting] = useState<StackSummary | null>(null);
 
   async function run(stack: StackSummary, action: StackAction, body?: unknown) {
     setBusy({ name: stack.name, action });
     try {
-      const result = await api<ActionResult>(
-        "POST",
-        `/api/containers/compose/stacks/${encodeURIComponent(stack.name)}/${action}`,
-        body,
-      );
+      const path = `/api/containers/compose/stacks/${encodeURIComponent(stack.name)}`;
+      const result = action === "forget"
+        ? await api<ActionResult>("DELETE", path)
+        : await api<ActionResult>("POST", `${path}/${action}`, body);
       props.onDone(resultText(action, stack.name, result));
       return null;
     } catch (error) {
       const message = (error as Error).message;
       // Down reports in its dialog; the others above the table.
-      if (action !== "down") props.onError(`${VERB[action][0]} ${stack.name}: ${message}`);
+      if (action !== "down" && action !== "forget") {
+        props.onError(`${VERB[action][0]} ${stack.name}: ${message}`);
+      }
       return message;
     } finally {
       setBusy(null);
@@ -154,7 +159,12 @@ export function Stacks(props: StacksProps) {
                   current={current === stack.name}
                   busy={busy}
                   onOpen={() => props.onOpen(stack.name)}
-                  onAction={(action) => action === "down" ? setDowning(stack) : run(stack, action)}
+                  onAction={(action) =>
+                    action === "down"
+                      ? setDowning(stack)
+                      : action === "forget"
+                      ? setForgetting(stack)
+                      : run(stack, action)}
                 />
               ))}
             </tbody>
@@ -171,7 +181,69 @@ export function Stacks(props: StacksProps) {
           }}
         />
       )}
+      {forgetting && (
+        <ForgetDialog
+          stack={forgetting}
+          onClose={() => setForgetting(null)}
+          onConfirm={async () => {
+            const error = await run(forgetting, "forget");
+            if (error === null) setForgetting(null);
+            return error;
+          }}
+        />
+      )}
     </section>
+  );
+}
+
+function ForgetDialog(
+  { stack, onClose, onConfirm }: {
+    stack: StackSummary;
+    onClose: () => void;
+    /** Resolves to the error, or null once the file is gone. */
+    onConfirm: () => Promise<string | null>;
+  },
+) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState("");
+  return (
+    <Modal
+      id="cp-forget"
+      class="im-confirm"
+      title={`Forget ${stack.name}`}
+      onClose={() => !busy && onClose()}
+      footer={
+        <div class="im-modal-actions">
+          <button type="button" class="btn ghost-dark" disabled={busy} onClick={onClose}>
+            Cancel
+          </button>
+          <button
+            type="button"
+            class="btn danger"
+            data-autofocus
+            disabled={busy}
+            onClick={async () => {
+              setBusy(true);
+              setError("");
+              const failed = await onConfirm();
+              if (failed !== null) {
+                setError(failed);
+                setBusy(false);
+              }
+            }}
+          >
+            {busy ? "Forgetting…" : "Forget"}
+          </button>
+        </div>
+      }
+    >
+      <p>
+        Deletes the compose file (and <span class="mono">.env</span>) the panel stored for{" "}
+        <strong class="im-break">{stack.name}</strong>. It has no containers; its named volumes, if
+        any, stay.
+      </p>
+      {error && <p class="form-error" role="alert">{error}</p>}
+    </Modal>
   );
 }
 
@@ -198,7 +270,12 @@ function StackRow(
     stop: stack.running === 0,
     restart: stack.containers === 0,
     down: stack.containers === 0,
+    forget: stack.containers !== 0,
   };
+  // A stack of ours that is down offers Forget (delete its stored file) in place of Down.
+  const actions: StackAction[] = stack.ours && stack.containers === 0
+    ? ["start", "stop", "restart", "forget"]
+    : ["start", "stop", "restart", "down"];
   const services = stack.services.join(", ");
   return (
     <tr
@@ -271,11 +348,13 @@ function StackRow(
                 Open
               </button>
             )}
-            {(["start", "stop", "restart", "down"] as const).map((action) => (
+            {actions.map((action) => (
               <button
                 key={action}
                 type="button"
-                class={`btn small${action === "down" ? " danger-outline" : ""}`}
+                class={`btn small${
+                  action === "down" || action === "forget" ? " danger-outline" : ""
+                }`}
                 data-action={action}
                 disabled={disabled[action] || busy !== null}
                 aria-label={`${VERB[action][0]} ${stack.name}`}

@@ -106,3 +106,14 @@ export async function listStacks(docker: DockerClient, dataDir: string): Promise
   }
   return [...stacks.values()].sort((a, b) => a.name.localeCompare(b.name));
 }
+
+/** Deletes the stored files of a stack; true when there were any. */
+export async function removeStackFiles(dataDir: string, project: string): Promise<boolean> {
+  try {
+    await Deno.remove(stackDirOf(dataDir, project), { recursive: true });
+    return true;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return false;
+    throw error;
+  }
+}

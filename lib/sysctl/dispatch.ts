@@ -30,6 +30,7 @@ export const VERBS = {
   "compose.stack.stop": "admin",
   "compose.stack.restart": "admin",
   "compose.stack.down": "admin",
+  "compose.stack.forget": "admin",
   "registry.upsert": "admin",
   "registry.delete": "admin",
   "user.create": "admin",

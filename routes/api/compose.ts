@@ -121,6 +121,12 @@ export function composeApiRoutes(deps: AppDeps): Hono<AppEnv> {
     return c.json({ project: name, yaml: files.yaml, env: files.env });
   });
 
+  app.delete(
+    "/stacks/:name",
+    async (c) =>
+      c.json(await dispatchAs(c, deps.dispatcher, "compose.stack.forget", c.req.param("name"))),
+  );
+
   for (const action of STACK_ACTIONS) {
     app.post(`/stacks/:name/${action}`, async (c) => {
       const params: Record<string, unknown> = {};

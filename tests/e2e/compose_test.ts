@@ -443,6 +443,15 @@ Deno.test({
         query: { filters: JSON.stringify({ label: [`${PROJECT_LABEL}=${project}`] }) },
       });
       assert.equal((volumes.Volumes ?? []).length, 0, "the named volume went too");
+
+      // Down kept the file: the row offers Forget, which deletes it and the row goes.
+      await row.locator('button[data-action="forget"]').click();
+      const forget = page.locator("dialog#cp-forget");
+      await forget.waitFor();
+      await page.screenshot({ path: await screenshotPath("compose-forget-confirm") });
+      await forget.locator("button.danger").click();
+      await forget.waitFor({ state: "detached", timeout: 15_000 });
+      await row.waitFor({ state: "detached", timeout: 15_000 });
       assert.deepEqual(errors, [], "no errors in the browser console (CSP included)");
 
       // A viewer previews but gets no deploy or stack controls.

@@ -237,6 +237,27 @@ Deno.test("a 3-service stack deploys as a real compose project; redeploys recrea
     const down = await compose(["-f", `${stackDir}/compose.yaml`, "-p", project, "down"]);
     assert.equal(down.code, 0, down.stderr);
     assert.deepEqual(await projectContainers(t.deps.docker, project), []);
+
+    // Down keeps the stored file (the stack stays listed, to redeploy); forgetting deletes it.
+    const listed = async () =>
+      (await (await t.request("GET", "/api/containers/compose/stacks", { cookie: admin })).json())
+        .stacks
+        .find((stack: { name: string }) => stack.name === project);
+    assert.deepEqual({ ours: (await listed()).ours, containers: (await listed()).containers }, {
+      ours: true,
+      containers: 0,
+    });
+    const forget = await t.request("DELETE", `/api/containers/compose/stacks/${project}`, {
+      cookie: admin,
+    });
+    assert.equal(forget.status, 200, await forget.clone().text());
+    assert.equal(await listed(), undefined);
+    await assert.rejects(Deno.stat(stackDir), Deno.errors.NotFound);
+    assert.equal(
+      (await t.request("DELETE", `/api/containers/compose/stacks/${project}`, { cookie: admin }))
+        .status,
+      404,
+    );
   } finally {
     await cleanupProject(t.deps.docker, project);
     await t.close();
@@ -269,6 +290,10 @@ Deno.test("a stack created by the docker-compose CLI shows up in the Stacks list
       ours: false,
       working_dir: undefined,
     });
+    const early = await t.request("DELETE", `/api/containers/compose/stacks/${project}`, {
+      cookie: admin,
+    });
+    assert.equal(early.status, 409, "a stack with containers cannot be forgotten");
     const down = await t.request("POST", `/api/containers/compose/stacks/${project}/down`, {
       cookie: admin,
     });

@@ -12,7 +12,7 @@ import { parseCompose } from "../../compose/parse.ts";
 import { deployOrder } from "../../compose/order.ts";
 import { DeployError, deployProject } from "../../compose/deploy.ts";
 import { LABEL } from "../../compose/plan.ts";
-import { writeStackFiles } from "../../compose/stacks.ts";
+import { removeStackFiles, writeStackFiles } from "../../compose/stacks.ts";
 import type { ComposeInput } from "../../compose/types.ts";
 import type { Dispatcher, HandlerContext, Handlers } from "../dispatch.ts";
 
@@ -185,6 +185,21 @@ export function composeHandlers(
         }
       }
       return { project, containers: removed, networks: networks.map((n) => n.Name), volumes };
+    },
+
+    // A stack brought down keeps its file (to redeploy from the list); forgetting deletes it.
+    "compose.stack.forget": async ({ target }) => {
+      if (!/^[a-z0-9][a-z0-9_-]*$/.test(target)) {
+        throw new ValidationError(`Invalid project name "${target}"`, "project");
+      }
+      const filters = { label: [`${LABEL.project}=${target}`] };
+      if ((await listContainers(docker, { all: true, filters })).length > 0) {
+        throw new HttpError(409, `Stack "${target}" still has containers; bring it down first`);
+      }
+      if (!(await removeStackFiles(dataDir, target))) {
+        throw new HttpError(404, `The panel holds no compose file for "${target}"`);
+      }
+      return { project: target, forgotten: true };
     },
   };
 }
