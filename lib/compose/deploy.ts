@@ -5,7 +5,8 @@
  * is audited on its own; a failure stops the deploy and names the service.
  */
 import type { DockerClient } from "../docker/client.ts";
-import { inspectContainer, listContainers } from "../docker/containers.ts";
+import { inspectContainer } from "../docker/containers.ts";
+import { listProjectContainers } from "./stacks.ts";
 import { DockerError } from "../docker/errors.ts";
 import { inspectImage, type PullProgress } from "../docker/images.ts";
 import {
@@ -17,6 +18,7 @@ import {
   LABEL,
 } from "./plan.ts";
 import type { ComposeProject, ServiceSpec } from "./types.ts";
+import { displayName } from "../docker/views.ts";
 
 export type DeployStatus =
   | "network"
@@ -216,10 +218,7 @@ export async function deployProject(
 ): Promise<DeployResult> {
   const { docker } = ctx;
   await ensureNetworksAndVolumes(ctx, project);
-  const existing = await listContainers(docker, {
-    all: true,
-    filters: { label: [`${LABEL.project}=${project.name}`] },
-  });
+  const existing = await listProjectContainers(docker, project.name);
   const byService = new Map(existing.map((c) => [c.Labels?.[LABEL.service] ?? "", c]));
   const results: ServiceResult[] = [];
 
@@ -301,7 +300,7 @@ export async function deployProject(
   const orphans = existing.filter((c) => !inFile.has(c.Labels?.[LABEL.service] ?? ""));
   const removed: string[] = [];
   for (const orphan of orphans) {
-    const orphanName = (orphan.Names[0] ?? orphan.Id).replace(/^\//, "");
+    const orphanName = displayName(orphan);
     ctx.progress({
       service: orphan.Labels?.[LABEL.service],
       status: "orphan",
@@ -315,7 +314,7 @@ export async function deployProject(
   return {
     project: project.name,
     services: results,
-    orphans: orphans.map((c) => (c.Names[0] ?? c.Id).replace(/^\//, "")),
+    orphans: orphans.map(displayName),
     removed_orphans: removed,
   };
 }

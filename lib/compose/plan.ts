@@ -6,6 +6,8 @@
 import { createHash } from "node:crypto";
 import type { ContainerSummary } from "../docker/types.ts";
 import type { ComposeProject, ComposeWarning, ServiceSpec, VolumeMount } from "./types.ts";
+import { cleanPath } from "./normalise.ts";
+import { displayName } from "../docker/views.ts";
 
 /** The compose CLI version whose names and labels the panel reproduces. */
 export const COMPOSE_VERSION = "2.29.7";
@@ -76,14 +78,7 @@ export function bindSource(source: string, stackDir: string): string {
       `Bind source "${source}": home-relative paths are not supported; use an absolute path`,
     );
   }
-  const parts = `${stackDir}/${source}`.split("/");
-  const out: string[] = [];
-  for (const part of parts) {
-    if (part === "" || part === ".") continue;
-    if (part === "..") out.pop();
-    else out.push(part);
-  }
-  return `/${out.join("/")}`;
+  return cleanPath(`${stackDir}/${source}`);
 }
 
 /** The Engine's create body for one service, attached to its first network. */
@@ -296,6 +291,6 @@ export function previewProject(
     warnings: project.warnings,
     risks: project.warnings.filter((warning) => warning.kind === "risk"),
     orphans: [...byService.entries()].filter(([service]) => !inFile.has(service))
-      .map(([, container]) => (container.Names[0] ?? container.Id).replace(/^\//, "")),
+      .map(([, container]) => displayName(container)),
   };
 }

@@ -2,6 +2,8 @@
 import type { DockerClient } from "../docker/client.ts";
 import { listContainers } from "../docker/containers.ts";
 import { LABEL } from "./plan.ts";
+import { cleanPath } from "./normalise.ts";
+import { ValidationError } from "../errors.ts";
 
 export interface StackSummary {
   name: string;
@@ -15,20 +17,31 @@ export interface StackSummary {
 
 /** An absolute, normalised path (the data dir may be given relative to the cwd). */
 export function absolutePath(path: string): string {
-  const full = path.startsWith("/") ? path : `${Deno.cwd()}/${path}`;
-  const out: string[] = [];
-  for (const part of full.split("/")) {
-    if (part === "" || part === ".") continue;
-    if (part === "..") out.pop();
-    else out.push(part);
-  }
-  return `/${out.join("/")}`;
+  return cleanPath(path.startsWith("/") ? path : `${Deno.cwd()}/${path}`);
+}
+
+/** A project name as the parser leaves it (lowercase): safe as a folder name and in labels. */
+export function isProjectName(name: string): boolean {
+  return /^[a-z0-9][a-z0-9_-]*$/.test(name);
+}
+
+/** Returns `name` if it is a project name, otherwise throws a 400 naming it. */
+export function checkProjectName(name: string): string {
+  if (!isProjectName(name)) throw new ValidationError(`Invalid project name "${name}"`, "project");
+  return name;
+}
+
+/** Every container of a compose project, running or not, found by its project label. */
+export async function listProjectContainers(docker: DockerClient, project: string) {
+  return await listContainers(docker, {
+    all: true,
+    filters: { label: [`${LABEL.project}=${project}`] },
+  });
 }
 
 /** `<data-dir>/stacks/<project>`; the project name is validated, so it never leaves that folder. */
 export function stackDirOf(dataDir: string, project: string): string {
-  if (!/^[a-z0-9][a-z0-9_-]*$/.test(project)) throw new Error(`Invalid project name "${project}"`);
-  return `${absolutePath(dataDir)}/stacks/${project}`;
+  return `${absolutePath(dataDir)}/stacks/${checkProjectName(project)}`;
 }
 
 export async function readStackFiles(dataDir: string, project: string) {
@@ -84,7 +97,7 @@ export async function listStacks(docker: DockerClient, dataDir: string): Promise
   try {
     for await (const entry of Deno.readDir(`${absolutePath(dataDir)}/stacks`)) {
       if (
-        entry.isDirectory && !stacks.has(entry.name) && /^[a-z0-9][a-z0-9_-]*$/.test(entry.name)
+        entry.isDirectory && !stacks.has(entry.name) && isProjectName(entry.name)
       ) {
         stacks.set(entry.name, {
           name: entry.name,
@@ -101,7 +114,7 @@ export async function listStacks(docker: DockerClient, dataDir: string): Promise
   }
   for (const stack of stacks.values()) {
     stack.services.sort();
-    stack.ours = /^[a-z0-9][a-z0-9_-]*$/.test(stack.name) &&
+    stack.ours = isProjectName(stack.name) &&
       (await readStackFiles(dataDir, stack.name)) !== undefined;
   }
   return [...stacks.values()].sort((a, b) => a.name.localeCompare(b.name));

@@ -66,6 +66,11 @@ export interface InspectView {
   labels: Record<string, string>;
 }
 
+/** A container's name without the Engine's leading slash (its short id if it has none). */
+export function displayName(container: Pick<ContainerSummary, "Names" | "Id">): string {
+  return (container.Names[0] ?? container.Id.slice(0, 12)).replace(/^\//, "");
+}
+
 const COMPOSE_PROJECT = "com.docker.compose.project";
 const COMPOSE_SERVICE = "com.docker.compose.service";
 
@@ -100,7 +105,7 @@ export function containerView(summary: ContainerSummary, managedLabel: string): 
   const exited = summary.Status.match(/^Exited \((-?\d+)\)/);
   return {
     id: summary.Id,
-    name: (summary.Names[0] ?? summary.Id.slice(0, 12)).replace(/^\//, ""),
+    name: displayName(summary),
     image: summary.Image,
     image_id: summary.ImageID,
     state: summary.State as ContainerState,
@@ -217,7 +222,7 @@ export function imageViews(images: ImageSummary[], containers: ContainerSummary[
       used_by_running: using.filter((container) => container.State === "running").length,
       containers: using.map((container) => ({
         id: container.Id,
-        name: (container.Names[0] ?? container.Id.slice(0, 12)).replace(/^\//, ""),
+        name: displayName(container),
         state: container.State,
       })),
       dangling: tags.length === 0,

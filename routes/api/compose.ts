@@ -2,21 +2,26 @@
  * /api/containers/compose: preview and deploy compose files, and the stacks on the host.
  * Bodies may be up to COMPOSE_BODY_LIMIT (the compose file itself is capped at 1 MiB).
  */
-import { type Context, Hono } from "hono";
+import { Hono } from "hono";
 import type { AppDeps } from "../deps.ts";
 import type { AppEnv } from "../env.ts";
-import { listContainers } from "../../lib/docker/containers.ts";
 import { listImages } from "../../lib/docker/images.ts";
 import { parseCompose } from "../../lib/compose/parse.ts";
 import { deployOrder } from "../../lib/compose/order.ts";
 import { LABEL, previewProject } from "../../lib/compose/plan.ts";
-import { listStacks, readStackFiles } from "../../lib/compose/stacks.ts";
+import {
+  checkProjectName,
+  listProjectContainers,
+  listStacks,
+  readStackFiles,
+} from "../../lib/compose/stacks.ts";
 import { composeInputOf } from "../../lib/sysctl/handlers/compose.ts";
-import { HttpError, ValidationError } from "../../lib/errors.ts";
+import { HttpError } from "../../lib/errors.ts";
 import { parseReference } from "../../lib/docker/reference.ts";
 import { readJsonObject } from "./body.ts";
 import { requireAdmin } from "../middleware/auth.ts";
 import { dispatchAs } from "./dispatch.ts";
+import { ndjsonResponse } from "../ndjson.ts";
 
 export const COMPOSE_BODY_LIMIT = 4 * 1024 * 1024;
 const STACK_ACTIONS = ["start", "stop", "restart", "down"] as const;
@@ -31,10 +36,7 @@ export function composeApiRoutes(deps: AppDeps): Hono<AppEnv> {
     const order = deployOrder(project);
     const filters = JSON.stringify({ label: [`${LABEL.project}=${project.name}`] });
     const [containers, images, networks, volumes] = await Promise.all([
-      listContainers(docker, {
-        all: true,
-        filters: { label: [`${LABEL.project}=${project.name}`] },
-      }),
+      listProjectContainers(docker, project.name),
       listImages(docker),
       docker.json<{ Name: string }[]>("GET", "/networks"),
       docker.json<{ Volumes: { Name: string }[] | null }>("GET", "/volumes", {
@@ -93,7 +95,7 @@ export function composeApiRoutes(deps: AppDeps): Hono<AppEnv> {
       deploy.then(() => "done" as const),
     ]);
     if (first === "done") await deploy; // resolved without progress: cannot happen, but stay honest
-    return streamNdjson(c, (write) => {
+    return ndjsonResponse(c, (write) => {
       for (const event of events) write(event);
       push = write;
       return deploy
@@ -112,10 +114,7 @@ export function composeApiRoutes(deps: AppDeps): Hono<AppEnv> {
   // Admins only: the stored .env (and the file's environment values) may hold secrets.
   app.get("/stacks/:name", async (c) => {
     requireAdmin(c);
-    const name = c.req.param("name");
-    if (!/^[a-z0-9][a-z0-9_-]*$/.test(name)) {
-      throw new ValidationError(`Invalid project name "${name}"`, "project");
-    }
+    const name = checkProjectName(c.req.param("name"));
     const files = await readStackFiles(deps.config.dataDir, name);
     if (!files) throw new HttpError(404, `The panel holds no compose file for "${name}"`);
     return c.json({ project: name, yaml: files.yaml, env: files.env });
@@ -155,35 +154,4 @@ function canonical(reference: string): string {
   } catch {
     return reference;
   }
-}
-
-/** A streamed NDJSON body; `run` writes lines and resolves when the stream should end. */
-function streamNdjson(
-  c: Context,
-  run: (write: (value: unknown) => void) => Promise<unknown>,
-): Response {
-  const encoder = new TextEncoder();
-  let open = true;
-  const body = new ReadableStream<Uint8Array>({
-    start(controller) {
-      const write = (value: unknown) => {
-        if (!open) return;
-        try {
-          controller.enqueue(encoder.encode(JSON.stringify(value) + "\n"));
-        } catch {
-          open = false;
-        }
-      };
-      run(write).finally(() => {
-        if (open) {
-          open = false;
-          controller.close();
-        }
-      });
-    },
-    cancel() {
-      open = false;
-    },
-  });
-  return c.body(body, 200, { "Content-Type": "application/x-ndjson", "Cache-Control": "no-store" });
 }

@@ -15,6 +15,7 @@ import { ValidationError } from "../../lib/errors.ts";
 import type { PullResult } from "../../lib/sysctl/handlers/images.ts";
 import { readJsonObject } from "./body.ts";
 import { dispatchAs } from "./dispatch.ts";
+import { ndjsonResponse } from "../ndjson.ts";
 
 export function imageApiRoutes(deps: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
@@ -44,37 +45,17 @@ export function imageApiRoutes(deps: AppDeps): Hono<AppEnv> {
       throw new ValidationError("reference is required", "reference");
     }
     parseReference(body.reference);
-    const encoder = new TextEncoder();
-    let open = true;
-    let controller!: ReadableStreamDefaultController<Uint8Array>;
-    const stream = new ReadableStream<Uint8Array>({
-      start: (c) => void (controller = c),
-      cancel: () => void (open = false),
-    });
-    const write = (value: unknown) => {
-      if (!open) return;
-      try {
-        controller.enqueue(encoder.encode(JSON.stringify(value) + "\n"));
-      } catch {
-        open = false;
-      }
-    };
-    dispatchAs<PullResult>(c, dispatcher, "docker.pull", body.reference, {
-      reference: body.reference,
-    }, write)
-      .then((result) => write({ done: true, ...result }))
-      .catch((error) =>
-        write({ done: false, error: error instanceof Error ? error.message : String(error) })
-      )
-      .finally(() => {
-        if (!open) return;
-        open = false;
-        controller.close();
-      });
-    return c.body(stream, 200, {
-      "Content-Type": "application/x-ndjson",
-      "Cache-Control": "no-store",
-    });
+    return ndjsonResponse(
+      c,
+      (write) =>
+        dispatchAs<PullResult>(c, dispatcher, "docker.pull", body.reference as string, {
+          reference: body.reference,
+        }, write)
+          .then((result) => write({ done: true, ...result }))
+          .catch((error) =>
+            write({ done: false, error: error instanceof Error ? error.message : String(error) })
+          ),
+    );
   });
 
   app.delete("/:id{.+}", async (c) => {

@@ -4,7 +4,6 @@
  * dispatch (and audit row); the compose.deploy row carries the per-service results.
  */
 import type { DockerClient } from "../../docker/client.ts";
-import { listContainers } from "../../docker/containers.ts";
 import { DockerError } from "../../docker/errors.ts";
 import { containerName } from "../../docker/validate.ts";
 import { HttpError, ValidationError } from "../../errors.ts";
@@ -12,9 +11,15 @@ import { parseCompose } from "../../compose/parse.ts";
 import { deployOrder } from "../../compose/order.ts";
 import { DeployError, deployProject } from "../../compose/deploy.ts";
 import { LABEL } from "../../compose/plan.ts";
-import { removeStackFiles, writeStackFiles } from "../../compose/stacks.ts";
+import {
+  checkProjectName,
+  listProjectContainers,
+  removeStackFiles,
+  writeStackFiles,
+} from "../../compose/stacks.ts";
 import type { ComposeInput } from "../../compose/types.ts";
 import type { Dispatcher, HandlerContext, Handlers } from "../dispatch.ts";
+import { displayName } from "../../docker/views.ts";
 
 /** The compose input of a preview or deploy request body, type-checked. */
 export function composeInputOf(params: Record<string, unknown>): ComposeInput {
@@ -41,13 +46,7 @@ export function composeInputOf(params: Record<string, unknown>): ComposeInput {
 }
 
 async function projectContainers(docker: DockerClient, project: string) {
-  if (!/^[a-z0-9][a-z0-9_-]*$/.test(project)) {
-    throw new ValidationError(`Invalid project name "${project}"`, "project");
-  }
-  const containers = await listContainers(docker, {
-    all: true,
-    filters: { label: [`${LABEL.project}=${project}`] },
-  });
+  const containers = await listProjectContainers(docker, checkProjectName(project));
   if (containers.length === 0) {
     throw new HttpError(404, `No containers belong to the compose project "${project}"`);
   }
@@ -82,7 +81,7 @@ export function composeHandlers(
     const done: string[] = [];
     for (const container of containers) {
       await nested(context)(verb, container.Id, {});
-      done.push((container.Names[0] ?? container.Id).replace(/^\//, ""));
+      done.push(displayName(container));
     }
     return { project: context.target, containers: done };
   };
@@ -167,7 +166,7 @@ export function composeHandlers(
       const removed: string[] = [];
       for (const container of containers) {
         await nested(context)("docker.rm", container.Id, { volumes: false });
-        removed.push((container.Names[0] ?? container.Id).replace(/^\//, ""));
+        removed.push(displayName(container));
       }
       const filters = JSON.stringify({ label: [`${LABEL.project}=${project}`] });
       const networks = await docker.json<{ Id: string; Name: string }[]>("GET", "/networks", {
@@ -189,11 +188,7 @@ export function composeHandlers(
 
     // A stack brought down keeps its file (to redeploy from the list); forgetting deletes it.
     "compose.stack.forget": async ({ target }) => {
-      if (!/^[a-z0-9][a-z0-9_-]*$/.test(target)) {
-        throw new ValidationError(`Invalid project name "${target}"`, "project");
-      }
-      const filters = { label: [`${LABEL.project}=${target}`] };
-      if ((await listContainers(docker, { all: true, filters })).length > 0) {
+      if ((await listProjectContainers(docker, checkProjectName(target))).length > 0) {
         throw new HttpError(409, `Stack "${target}" still has containers; bring it down first`);
       }
       if (!(await removeStackFiles(dataDir, target))) {

@@ -26,6 +26,7 @@ import {
   upsertRegistry,
 } from "../../registries.ts";
 import type { Handlers } from "../dispatch.ts";
+import { displayName } from "../../docker/views.ts";
 
 /** The address the Engine's /auth expects: Docker Hub keeps its historical index URL. */
 function engineServerAddress(address: string): string {
@@ -74,8 +75,7 @@ export function imageHandlers(db: Db, docker: DockerClient, secretKey: CryptoKey
       const users = (await listContainers(docker, { all: true })).filter((container) =>
         container.ImageID === info.Id
       );
-      const names = (list: typeof users) =>
-        list.map((c) => (c.Names[0] ?? c.Id.slice(0, 12)).replace(/^\//, ""));
+      const names = (list: typeof users) => list.map(displayName);
       const running = users.filter((container) => container.State === "running");
       if (running.length) {
         throw new HttpError(
