@@ -3,19 +3,8 @@ import { Fragment } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { api } from "./api.ts";
 
-export interface AuditRowView {
-  seq: number;
-  ts: string;
-  actor: string;
-  client_ip: string;
-  action: string;
-  target: string;
-  params: string;
-  exit_code: number;
-  duration_ms: number;
-  stdout: string;
-  stderr: string;
-}
+/** The server's row type (a type-only import: nothing of lib/ reaches the bundle). */
+export type AuditRowView = import("../lib/sysctl/audit.ts").AuditRow;
 
 interface Page {
   rows: AuditRowView[];

@@ -1,23 +1,8 @@
 import assert from "node:assert/strict";
-import { delay, startPanel, startPermissions } from "./fixtures/server.ts";
-import { ENV_NAMES } from "../lib/config.ts";
+import { delay, runMain, startPanel, startPermissions } from "./fixtures/server.ts";
 
 const ROOT = new URL("../", import.meta.url);
-
-async function runMain(args: string[]) {
-  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: ["run", ...(await startPermissions()), "main.ts", ...args],
-    cwd: ROOT,
-    env: { NO_COLOR: "1" },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  return {
-    code,
-    stdout: new TextDecoder().decode(stdout),
-    stderr: new TextDecoder().decode(stderr),
-  };
-}
+import { ENV_NAMES } from "../lib/config.ts";
 
 Deno.test("the start task grants explicit permissions, never -A", async () => {
   const config = JSON.parse(await Deno.readTextFile(new URL("deno.json", ROOT)));

@@ -2,9 +2,7 @@ import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { openDatabase } from "../../../lib/db/db.ts";
 import { appendAudit, listAudit, pruneAudit, verifyAudit } from "../../../lib/sysctl/audit.ts";
-import { startPermissions } from "../../fixtures/server.ts";
-
-const ROOT = new URL("../../../", import.meta.url);
+import { runMain } from "../../fixtures/server.ts";
 
 async function withDb(fn: (db: DatabaseSync, path: string, dir: string) => Promise<void> | void) {
   const dir = await Deno.makeTempDir({ prefix: "cm-audit-" });
@@ -31,27 +29,8 @@ function fill(db: DatabaseSync, n: number, start = Date.now()) {
   }
 }
 
-async function runVerify(dataDir: string) {
-  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      ...(await startPermissions()),
-      "main.ts",
-      "audit",
-      "verify",
-      "--data-dir",
-      dataDir,
-    ],
-    cwd: ROOT,
-    env: { NO_COLOR: "1" },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  return {
-    code,
-    stdout: new TextDecoder().decode(stdout),
-    stderr: new TextDecoder().decode(stderr),
-  };
+function runVerify(dataDir: string) {
+  return runMain(["audit", "verify", "--data-dir", dataDir]);
 }
 
 Deno.test("triggers refuse UPDATE and DELETE on the audit table", () =>
