@@ -2,12 +2,18 @@ import assert from "node:assert/strict";
 import { createTestApp, ORIGIN } from "../fixtures/app.ts";
 import {
   ensureTestImage,
+  removeContainersNamed,
   removeTestContainers,
   TEST_IMAGE,
   TEST_LABEL,
   uniquePrefix,
 } from "../fixtures/engine.ts";
-import { freePort, pushToRegistry, startRegistry } from "../fixtures/registry.ts";
+import {
+  freePort,
+  pushToRegistry,
+  startRegistry,
+  type TestRegistry,
+} from "../fixtures/registry.ts";
 import { buildTar } from "../fixtures/tar.ts";
 import { createContainer, startContainer } from "../../lib/docker/containers.ts";
 import { importImage, listImages } from "../../lib/docker/images.ts";
@@ -42,20 +48,53 @@ function tinyRootfs(marker: string) {
   }]);
 }
 
-Deno.test("pull from a private registry: refused without credentials, a wrong password is not stored, the right one works", async () => {
+interface PushedImage {
+  t: TestApp;
+  registry: TestRegistry;
+  admin: string;
+  prefix: string;
+  /** The test image, pushed to the registry under a repository unique to this test. */
+  reference: string;
+}
+
+/** An app and a private registry holding the test image; removes what the test made. */
+async function withPushedImage(repo: string, fn: (context: PushedImage) => Promise<void>) {
   const t = await createTestApp();
   const registry = await startRegistry();
   const prefix = uniquePrefix("cmimg");
   try {
     await ensureTestImage(t.deps.docker);
-    const admin = t.cookieFor(await t.addUser("img-admin", "admin"));
+    const admin = t.cookieFor(await t.addUser("registry-admin", "admin"));
     const reference = await pushToRegistry(
       t.deps.docker,
       TEST_IMAGE,
       registry,
-      `${prefix}team/busybox`,
+      `${prefix}${repo}/busybox`,
     );
+    await fn({ t, registry, admin, prefix, reference });
+  } finally {
+    await removeContainersNamed(t.deps.docker, prefix);
+    await removeImagesMatching(t, prefix);
+    await registry.stop();
+    await t.close();
+  }
+}
 
+/** Saves the registry's credential through the API (the right password unless given). */
+function saveCredentials(
+  t: TestApp,
+  cookie: string,
+  registry: TestRegistry,
+  password = registry.password,
+) {
+  return t.request("POST", "/api/containers/registries", {
+    cookie,
+    json: { server_address: registry.address, username: registry.username, password },
+  });
+}
+
+Deno.test("pull from a private registry: refused without credentials, a wrong password is not stored, the right one works", () =>
+  withPushedImage("team", async ({ t, registry, admin, reference }) => {
     const anonymous = await pull(t, admin, reference);
     assert.equal(anonymous.last.done, false);
     assert.match(anonymous.last.error, /auth|credentials|unauthorized/i);
@@ -78,14 +117,7 @@ Deno.test("pull from a private registry: refused without credentials, a wrong pa
       [],
     );
 
-    const right = await t.request("POST", "/api/containers/registries", {
-      cookie: admin,
-      json: {
-        server_address: registry.address,
-        username: registry.username,
-        password: registry.password,
-      },
-    });
+    const right = await saveCredentials(t, admin, registry);
     assert.equal(right.status, 200, await right.clone().text());
     const saved = (await right.json()).registry;
     assert.equal(saved.server_address, registry.address);
@@ -128,12 +160,7 @@ Deno.test("pull from a private registry: refused without credentials, a wrong pa
       const bytes = await Deno.readFile(`${t.dir}/${file}`).catch(() => new Uint8Array());
       assert.ok(!new TextDecoder("latin1").decode(bytes).includes(registry.password), file);
     }
-  } finally {
-    await removeImagesMatching(t, prefix);
-    await registry.stop();
-    await t.close();
-  }
-});
+  }));
 
 Deno.test("a credential saved for registry A is never sent to registry B", async () => {
   const t = await createTestApp();
@@ -150,14 +177,7 @@ Deno.test("a credential saved for registry A is never sent to registry B", async
   });
   try {
     const admin = t.cookieFor(await t.addUser("img-admin2", "admin"));
-    const saved = await t.request("POST", "/api/containers/registries", {
-      cookie: admin,
-      json: {
-        server_address: registry.address,
-        username: registry.username,
-        password: registry.password,
-      },
-    });
+    const saved = await saveCredentials(t, admin, registry);
     assert.equal(saved.status, 200);
     const result = await pull(t, admin, `127.0.0.1:${port}/team/app:latest`);
     assert.equal(result.last.done, false);
@@ -292,27 +312,9 @@ Deno.test("bad references and registry addresses get a 400 that says why", async
   }
 });
 
-Deno.test("running an absent image pulls it first, with the registry's stored credentials", async () => {
-  const t = await createTestApp();
-  const registry = await startRegistry();
-  const prefix = uniquePrefix("cmimg");
-  try {
-    await ensureTestImage(t.deps.docker);
-    const admin = t.cookieFor(await t.addUser("img-admin5", "admin"));
-    const reference = await pushToRegistry(
-      t.deps.docker,
-      TEST_IMAGE,
-      registry,
-      `${prefix}run/busybox`,
-    );
-    const saved = await t.request("POST", "/api/containers/registries", {
-      cookie: admin,
-      json: {
-        server_address: registry.address,
-        username: registry.username,
-        password: registry.password,
-      },
-    });
+Deno.test("running an absent image pulls it first, with the registry's stored credentials", () =>
+  withPushedImage("run", async ({ t, registry, admin, prefix, reference }) => {
+    const saved = await saveCredentials(t, admin, registry);
     assert.equal(saved.status, 200);
     const run = await t.request("POST", "/api/containers/run", {
       cookie: admin,
@@ -324,36 +326,11 @@ Deno.test("running an absent image pulls it first, with the registry's stored cr
       .all()
       .map((row) => `${row.action}:${row.exit_code}`);
     assert.deepEqual(actions, ["registry.upsert:0", "docker.pull:0", "docker.run:0"]);
-  } finally {
-    const { removeContainersNamed } = await import("../fixtures/engine.ts");
-    await removeContainersNamed(t.deps.docker, prefix);
-    await removeImagesMatching(t, prefix);
-    await registry.stop();
-    await t.close();
-  }
-});
+  }));
 
-Deno.test("a pull whose client goes away still finishes server-side and is audited", async () => {
-  const t = await createTestApp();
-  const registry = await startRegistry();
-  const prefix = uniquePrefix("cmimg");
-  try {
-    await ensureTestImage(t.deps.docker);
-    const admin = t.cookieFor(await t.addUser("img-admin6", "admin"));
-    const reference = await pushToRegistry(
-      t.deps.docker,
-      TEST_IMAGE,
-      registry,
-      `${prefix}gone/busybox`,
-    );
-    await t.request("POST", "/api/containers/registries", {
-      cookie: admin,
-      json: {
-        server_address: registry.address,
-        username: registry.username,
-        password: registry.password,
-      },
-    });
+Deno.test("a pull whose client goes away still finishes server-side and is audited", () =>
+  withPushedImage("gone", async ({ t, registry, admin, reference }) => {
+    await saveCredentials(t, admin, registry);
     const response = await t.request("POST", "/api/containers/images/pull", {
       cookie: admin,
       json: { reference },
@@ -364,16 +341,9 @@ Deno.test("a pull whose client goes away still finishes server-side and is audit
     for (let i = 0; i < 100 && !row; i++) {
       await new Promise((resolve) => setTimeout(resolve, 100));
       row = t.deps.db.prepare("SELECT exit_code FROM sysctl_audit WHERE action = 'docker.pull'")
-        .get() as
-          | { exit_code: number }
-          | undefined;
+        .get() as { exit_code: number } | undefined;
     }
     assert.equal(row?.exit_code, 0, "the pull finished and was audited");
     const images = await listImages(t.deps.docker);
     assert.ok(images.some((image) => image.RepoTags?.includes(reference)), "the image is there");
-  } finally {
-    await removeImagesMatching(t, prefix);
-    await registry.stop();
-    await t.close();
-  }
-});
+  }));
