@@ -44,6 +44,15 @@ export function stackDirOf(dataDir: string, project: string): string {
   return `${absolutePath(dataDir)}/stacks/${checkProjectName(project)}`;
 }
 
+/** Whether the panel holds a compose file for the project (a stat, not a read). */
+async function hasStackFile(dataDir: string, project: string): Promise<boolean> {
+  try {
+    return (await Deno.stat(`${stackDirOf(dataDir, project)}/compose.yaml`)).isFile;
+  } catch {
+    return false;
+  }
+}
+
 export async function readStackFiles(dataDir: string, project: string) {
   const dir = stackDirOf(dataDir, project);
   try {
@@ -114,8 +123,7 @@ export async function listStacks(docker: DockerClient, dataDir: string): Promise
   }
   for (const stack of stacks.values()) {
     stack.services.sort();
-    stack.ours = isProjectName(stack.name) &&
-      (await readStackFiles(dataDir, stack.name)) !== undefined;
+    stack.ours = isProjectName(stack.name) && (await hasStackFile(dataDir, stack.name));
   }
   return [...stacks.values()].sort((a, b) => a.name.localeCompare(b.name));
 }
