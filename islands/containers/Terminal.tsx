@@ -44,10 +44,15 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 /** Writes a dim note of the panel's own on a line of its own (once earlier output is parsed). */
-function writeNote(term: XtermHandle["term"], text: string) {
+/**
+ * Writes a dim line of our own on a line of its own. The cursor column is only known once
+ * the writes before it are parsed, hence the callback; `then` runs once the note is queued.
+ */
+function writeNote(term: XtermHandle["term"], text: string, then?: () => void) {
   term.write("", () => {
     const newline = term.buffer.active.cursorX > 0 ? "\r\n" : "";
     term.write(`${newline}\x1b[2m${text}\x1b[0m\r\n`);
+    then?.();
   });
 }
 
@@ -121,6 +126,8 @@ export function ExecTerminal({ id, name, container, onClose }: ExecTerminalProps
   const [note, setNote] = useState<string | null>(null);
   const noteTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
   const pathInput = useRef<HTMLInputElement>(null);
+  /** The line to write between the old session and the next one. */
+  const switchNote = useRef<string | null>(null);
 
   const flashNote = (text: string) => {
     setNote(text);
@@ -203,8 +210,7 @@ export function ExecTerminal({ id, name, container, onClose }: ExecTerminalProps
     const url = new URL(`/ws/containers/${encodeURIComponent(id)}/exec`, location.href);
     url.protocol = location.protocol === "https:" ? "wss:" : "ws:";
     url.search = new URLSearchParams({ cmd: shell }).toString();
-    const socket = new WebSocket(url);
-    socket.binaryType = "arraybuffer";
+    let socket: WebSocket | null = null;
     setStatus({ phase: "connecting", shell });
     let opened = false;
     let first = true;
@@ -215,21 +221,21 @@ export function ExecTerminal({ id, name, container, onClose }: ExecTerminalProps
 
     const sendBytes = (bytes: Uint8Array<ArrayBuffer>) => {
       for (let at = 0; at < bytes.length; at += MAX_FRAME_BYTES) {
-        socket.send(bytes.subarray(at, at + MAX_FRAME_BYTES));
+        socket?.send(bytes.subarray(at, at + MAX_FRAME_BYTES));
       }
     };
     const input = (bytes: Uint8Array<ArrayBuffer>) => {
-      if (socket.readyState === WebSocket.OPEN) sendBytes(bytes);
-      else if (socket.readyState === WebSocket.CONNECTING) {
+      if (socket?.readyState === WebSocket.OPEN) sendBytes(bytes);
+      else if (!ended) {
         if (queuedBytes + bytes.length > MAX_QUEUED_BYTES) return;
         queued.push(bytes);
         queuedBytes += bytes.length;
-      } else if (ended && bytes.includes(13)) {
+      } else if (bytes.includes(13)) {
         setSession((n) => n + 1); // Enter after the session ended starts a new one
       }
     };
     const sendSize = () => {
-      if (socket.readyState !== WebSocket.OPEN) return;
+      if (socket?.readyState !== WebSocket.OPEN) return;
       socket.send(JSON.stringify({ type: "resize", cols: term.cols, rows: term.rows }));
     };
     const subscriptions = [
@@ -238,51 +244,64 @@ export function ExecTerminal({ id, name, container, onClose }: ExecTerminalProps
       term.onResize(sendSize),
     ];
 
-    socket.onopen = () => {
-      opened = true;
-      xterm.fit();
-      sendSize();
-      for (const bytes of queued) sendBytes(bytes);
-      queued = [];
-      setStatus({ phase: "connected", shell, fallback: null });
-      term.focus();
+    const connect = () => {
+      const ws = new WebSocket(url);
+      ws.binaryType = "arraybuffer";
+      socket = ws;
+      ws.onopen = () => {
+        opened = true;
+        xterm.fit();
+        sendSize();
+        for (const bytes of queued) sendBytes(bytes);
+        queued = [];
+        setStatus({ phase: "connected", shell, fallback: null });
+        term.focus();
+      };
+      ws.onmessage = (event) => {
+        if (!(event.data instanceof ArrayBuffer)) return; // no server→client control messages yet
+        const bytes = new Uint8Array(event.data);
+        if (first) {
+          first = false;
+          const fallback = FALLBACK_RE.exec(decoder.decode(bytes.subarray(0, 512)));
+          if (fallback) {
+            setStatus({ phase: "connected", shell: fallback[2], fallback: fallback[1] });
+          }
+        }
+        term.write(bytes);
+      };
+      ws.onclose = async (event) => {
+        ended = true;
+        const exit = /^Exited with code (\d+)$/.exec(event.reason);
+        let next: Status;
+        if (exit) next = { phase: "exited", code: Number(exit[1]) };
+        else if (event.code === 1000) next = { phase: "closed", reason: event.reason || "Closed" };
+        else if (event.reason) next = { phase: "disconnected", reason: event.reason };
+        else if (opened) next = { phase: "disconnected", reason: "the connection was lost" };
+        else {
+          // Refused before the upgrade: the browser does not say why. A lapsed session is
+          // the likely cause worth naming.
+          const signedOut = await fetch("/api/auth/me", { credentials: "same-origin" })
+            .then((r) => r.status === 401, () => false);
+          if (cancelled) return;
+          next = {
+            phase: "disconnected",
+            reason: signedOut ? "signed out; sign in again" : "could not connect to the panel",
+          };
+        }
+        setStatus(next);
+        writeNote(term, `[${statusText(next, "")}. Press Enter to start a new session.]`);
+      };
     };
-    socket.onmessage = (event) => {
-      if (!(event.data instanceof ArrayBuffer)) return; // no server→client control messages yet
-      const bytes = new Uint8Array(event.data);
-      if (first) {
-        first = false;
-        const fallback = FALLBACK_RE.exec(decoder.decode(bytes.subarray(0, 512)));
-        if (fallback) setStatus({ phase: "connected", shell: fallback[2], fallback: fallback[1] });
-      }
-      term.write(bytes);
-    };
-    socket.onclose = async (event) => {
-      ended = true;
-      const exit = /^Exited with code (\d+)$/.exec(event.reason);
-      let next: Status;
-      if (exit) next = { phase: "exited", code: Number(exit[1]) };
-      else if (event.code === 1000) next = { phase: "closed", reason: event.reason || "Closed" };
-      else if (event.reason) next = { phase: "disconnected", reason: event.reason };
-      else if (opened) next = { phase: "disconnected", reason: "the connection was lost" };
-      else {
-        // Refused before the upgrade: the browser does not say why. A lapsed session is
-        // the likely cause worth naming.
-        const signedOut = await fetch("/api/auth/me", { credentials: "same-origin" })
-          .then((r) => r.status === 401, () => false);
-        if (cancelled) return;
-        next = {
-          phase: "disconnected",
-          reason: signedOut ? "signed out; sign in again" : "could not connect to the panel",
-        };
-      }
-      setStatus(next);
-      writeNote(term, `[${statusText(next, "")}. Press Enter to start a new session.]`);
-    };
+    // The old session's socket is detached by now, so nothing of it lands after the note.
+    const note = switchNote.current;
+    switchNote.current = null;
+    if (note) writeNote(term, note, () => cancelled || connect());
+    else connect();
 
     return () => {
       cancelled = true;
       for (const subscription of subscriptions) subscription.dispose();
+      if (!socket) return;
       socket.onopen = socket.onmessage = socket.onclose = null;
       if (socket.readyState === WebSocket.OPEN || socket.readyState === WebSocket.CONNECTING) {
         socket.close(1000, "Closed by the user");
@@ -308,10 +327,8 @@ export function ExecTerminal({ id, name, container, onClose }: ExecTerminalProps
     }
     if (path === shell) setSession((n) => n + 1);
     else setShell(path);
-    if (xterm) {
-      writeNote(xterm.term, `── ${path} ──`);
-      xterm.term.focus();
-    }
+    switchNote.current = `── ${path} ──`;
+    xterm?.term.focus();
   };
 
   const ended = status.phase === "exited" || status.phase === "closed" ||
