@@ -1,12 +1,16 @@
 /**
  * The header's "Run container" button and its modal (admins only; the server renders no
  * button for viewers). It validates while you type, shows the server's `field` errors next
- * to the right row, and on success closes: the Containers table gets the new row from the
- * Engine's events, so nothing reloads.
+ * to the right row, shows the pull's progress when the image is not on the node yet, and on
+ * success closes: the Containers table gets the new row from the Engine's events, so
+ * nothing reloads.
  */
 import type { ComponentChildren } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
-import { api, ApiError } from "./api.ts";
+import { ApiError, apiWithProgress } from "./api.ts";
+import { formatBytes } from "./images/format.ts";
+import { applyPullLines, initialPull, type PullState, pullTotals } from "./images/pull.ts";
+import type { PullLine } from "./images/types.ts";
 import { Modal } from "./containers/Modal.tsx";
 import {
   emptyForm,
@@ -122,6 +126,8 @@ function RunModal(
   const [busy, setBusy] = useState(false);
   const [serverErrors, setServerErrors] = useState<Record<string, string>>({});
   const [general, setGeneral] = useState("");
+  /** The pull of an absent image, while the server reports it. */
+  const [pull, setPull] = useState<PullState | null>(null);
   const body = useRef<HTMLDivElement>(null);
 
   const { errors: problems, parts } = validate(form);
@@ -157,8 +163,18 @@ function RunModal(
     }
     const { body: request, rows } = toBody(form);
     setBusy(true);
+    setPull(null);
+    let pulling: PullState | null = null;
     try {
-      const answer = await api<RunResult>("POST", "/api/containers/run", request);
+      const answer = await apiWithProgress<RunResult>(
+        "POST",
+        "/api/containers/run",
+        request,
+        (event) => {
+          pulling = applyPullLines(pulling ?? initialPull(request.image), [event as PullLine]);
+          setPull(pulling);
+        },
+      );
       onDone({ ...answer, warnings: answer.warnings ?? [] });
     } catch (error) {
       const message = (error as Error).message;
@@ -173,6 +189,7 @@ function RunModal(
           body.current?.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus()
         );
       } else setGeneral(message);
+      setPull(null);
     } finally {
       setBusy(false);
     }
@@ -488,6 +505,7 @@ function RunModal(
           </div>
         </div>
         <footer class="ct-modal-foot">
+          {pull && <PullProgressLine pull={pull} />}
           {general && <p class="form-error ct-run-general" role="alert">{general}</p>}
           {submitted && !general && Object.keys(problems).length > 0 && (
             <p class="form-error ct-run-general">Fix the fields marked in red.</p>
@@ -495,12 +513,34 @@ function RunModal(
           <div class="ct-modal-actions">
             <button type="button" class="btn" onClick={onClose}>Cancel</button>
             <button type="submit" class="btn primary" disabled={busy}>
-              {busy ? "Starting…" : "Run"}
+              {busy ? (pull ? "Pulling…" : "Starting…") : "Run"}
             </button>
           </div>
         </footer>
       </form>
     </Modal>
+  );
+}
+
+/** The image's pull, in one line: the overall bar and how far it is. */
+function PullProgressLine({ pull }: { pull: PullState }) {
+  const totals = pullTotals(pull);
+  const detail = totals.layers > 0
+    ? `${totals.finished}/${totals.layers} layers` +
+      (totals.size > 0 ? ` · ${formatBytes(totals.downloaded)} of ${formatBytes(totals.size)}` : "")
+    : pull.status;
+  return (
+    <div class="ct-run-pull" role="status" aria-live="polite">
+      <span class="ct-run-pull-text truncate" title={`${pull.reference}: ${pull.status}`}>
+        Pulling <span class="mono">{pull.reference}</span> · {detail}
+      </span>
+      <progress
+        class="im-bar"
+        aria-label="Pull progress"
+        max={1}
+        value={totals.fraction ?? undefined}
+      />
+    </div>
   );
 }
 

@@ -1,4 +1,6 @@
 import type { Context } from "hono";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { HttpError, statusOf } from "../lib/errors.ts";
 
 /**
  * A streamed NDJSON response (pull and deploy progress). `run` writes lines and resolves
@@ -33,4 +35,52 @@ export function ndjsonResponse(
     },
   });
   return c.body(body, 200, { "Content-Type": "application/x-ndjson", "Cache-Control": "no-store" });
+}
+
+/** Whether the client asked for progress as NDJSON (it also takes JSON). */
+export function acceptsNdjson(c: Context): boolean {
+  return (c.req.header("accept") ?? "").includes("application/x-ndjson");
+}
+
+/**
+ * Answers like a plain JSON route while the operation reports no progress, so bad input is
+ * still a 4xx with its message; at the first progress event it switches to NDJSON:
+ * `{progress}` lines, then `{done: true, status, …result}` or `{done: false, status, error}`.
+ */
+export function jsonUntilProgress<T extends object>(
+  c: Context,
+  status: ContentfulStatusCode,
+  run: (progress: (event: unknown) => void) => Promise<T>,
+): Promise<Response> {
+  return new Promise((resolve, reject) => {
+    let write: ((value: unknown) => void) | undefined;
+    let end: (() => void) | undefined;
+    const progress = (event: unknown) => {
+      if (!write) {
+        resolve(ndjsonResponse(c, (w) => {
+          write = w;
+          return new Promise<void>((done) => end = done);
+        }));
+      }
+      write!({ progress: event });
+    };
+    run(progress).then(
+      (result) => {
+        if (!write) return resolve(c.json(result, status));
+        write({ done: true, status, ...result });
+        end!();
+      },
+      (error) => {
+        if (!write) return reject(error);
+        const expected = error instanceof HttpError;
+        write({
+          done: false,
+          status: statusOf(error),
+          error: expected ? error.message : "Internal server error",
+          ...(expected && error.field ? { field: error.field } : {}),
+        });
+        end!();
+      },
+    );
+  });
 }

@@ -12,6 +12,7 @@ import { demux } from "../../lib/docker/streams.ts";
 import { ValidationError } from "../../lib/errors.ts";
 import type { ContainerEvent } from "../../lib/docker/events.ts";
 import { sseResponse } from "../sse.ts";
+import { acceptsNdjson, jsonUntilProgress } from "../ndjson.ts";
 import { readJsonObject } from "./body.ts";
 import { dispatchAs } from "./dispatch.ts";
 
@@ -75,6 +76,14 @@ export function containerApiRoutes(deps: AppDeps): Hono<AppEnv> {
     const target = typeof body.name === "string" && body.name
       ? body.name
       : String(body.image ?? "");
+    // A pull of an absent image streams its progress to a client that takes NDJSON.
+    if (acceptsNdjson(c)) {
+      return await jsonUntilProgress(
+        c,
+        201,
+        (progress) => dispatchAs<object>(c, dispatcher, "docker.run", target, body, progress),
+      );
+    }
     const result = await dispatchAs(c, dispatcher, "docker.run", target, body);
     return c.json(result, 201);
   });

@@ -54,6 +54,9 @@ export function requireSession(db: Db, timeouts: SessionTimeouts): MiddlewareHan
       });
     }
     if (session || isPublicRoute(c.req.method, c.req.path)) return await next();
+    // A refused WebSocket upgrade is a 403, like a foreign Origin: the browser shows no
+    // status for a failed handshake anyway, and the exec endpoint's contract names 403.
+    if (isUpgrade(c)) throw new HttpError(403, "Sign in first: no WebSocket without a session");
     if (wantsHtml(c)) {
       const next = c.req.path + (new URL(c.req.url).search || "");
       return c.redirect(`/login?${new URLSearchParams({ next })}`, 302);
@@ -62,10 +65,13 @@ export function requireSession(db: Db, timeouts: SessionTimeouts): MiddlewareHan
   };
 }
 
-/** Page navigations get a redirect; API, SSE and WebSocket requests get a 401. */
+function isUpgrade(c: Context): boolean {
+  return c.req.path.startsWith("/ws/") || c.req.header("upgrade") !== undefined;
+}
+
+/** Page navigations get a redirect; API and SSE requests get a 401. */
 function wantsHtml(c: Context): boolean {
-  if (c.req.path.startsWith("/api/") || c.req.path.startsWith("/ws/")) return false;
-  if (c.req.header("upgrade")) return false;
+  if (c.req.path.startsWith("/api/")) return false;
   if (c.req.method !== "GET" && c.req.method !== "HEAD") return false;
   const accept = c.req.header("accept") ?? "";
   return !accept.includes("text/event-stream");

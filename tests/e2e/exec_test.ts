@@ -252,9 +252,16 @@ Deno.test({
       );
       const small = await sizeOf();
       assert.ok(small.cols < large.cols && small.rows < large.rows, JSON.stringify(small));
-      await delay(300); // the resize message reaches the Engine
-      await run(page, "stty size");
-      await waitForLine(page, `${small.rows} ${small.cols}`);
+      // The resize message reaches the Engine on its own time: ask again until it has.
+      for (let attempt = 1;; attempt++) {
+        await run(page, "stty size");
+        try {
+          await waitForLine(page, `${small.rows} ${small.cols}`, 1, 2_000);
+          break;
+        } catch (error) {
+          if (attempt === 5) throw error;
+        }
+      }
       await page.setViewportSize({ width: 1440, height: 900 });
 
       // Esc belongs to the shell while the terminal has the focus.

@@ -11,14 +11,16 @@ import { pushToRegistry, startRegistry, type TestRegistry } from "../fixtures/re
 import {
   engineClient,
   ensureTestImage,
+  removeContainersNamed,
   removeTestContainers,
+  TEST_IMAGE,
   TEST_LABEL,
   uniquePrefix,
 } from "../fixtures/engine.ts";
 import { buildTar } from "../fixtures/tar.ts";
 import { importImage, inspectImage, listImages } from "../../lib/docker/images.ts";
 import type { DockerClient } from "../../lib/docker/client.ts";
-import { createContainer } from "../../lib/docker/containers.ts";
+import { createContainer, inspectContainer, removeContainer } from "../../lib/docker/containers.ts";
 import { applyPullLines, initialPull, pullTotals } from "../../islands/images/pull.ts";
 import { formatAge, formatBytes } from "../../islands/images/format.ts";
 
@@ -51,7 +53,8 @@ async function cleanUp(docker: DockerClient, namespace: string, ids: Set<string>
 }
 
 /**
- * Runs in the page: hands the island the pull's NDJSON one line every 300 ms. A pull from a
+ * Runs in the page: hands the islands a pull's NDJSON (the Images tab's, or the Run dialog's
+ * when it pulls) one line every 300 ms. A pull from a
  * registry on localhost is over in well under a second, too fast to see (or screenshot) the
  * bars move; this plays the same lines at the pace of a slow network.
  */
@@ -60,9 +63,9 @@ function slowPullStream() {
   globalThis.fetch = async (input: RequestInfo | URL, init?: RequestInit) => {
     const response = await original(input, init);
     const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
-    if (!url.endsWith("/api/containers/images/pull") || !response.ok || !response.body) {
-      return response;
-    }
+    const streamed = url.endsWith("/api/containers/images/pull") ||
+      response.headers.get("content-type") === "application/x-ndjson";
+    if (!streamed || !response.ok || !response.body) return response;
     const reader = response.body.getReader();
     const decoder = new TextDecoder();
     const encoder = new TextEncoder();
@@ -276,6 +279,27 @@ Deno.test({
       await page.screenshot({ path: await screenshotPath("images-pull-done") });
       await registryRow.locator("td.im-reg-used", { hasText: /ago|just now/ }).waitFor();
 
+      // "Run container" with an image that is only in the registry: the dialog shows the
+      // pull, then closes, and the container runs.
+      const runImage = await pushToRegistry(docker, TEST_IMAGE, registry, `${namespace}/runme`);
+      await page.locator('[data-island="RunContainerDialog"][data-hydrated="true"]').waitFor();
+      await page.locator("header").getByRole("button", { name: "Run container" }).click();
+      const runDialog = page.locator("dialog.ct-run");
+      await runDialog.locator('input[name="image"]').fill(runImage);
+      await runDialog.locator('input[name="name"]').fill(`${namespace}-pulled`);
+      await runDialog.locator('input[name="cmd"]').fill("sleep 600");
+      await runDialog.getByRole("button", { name: "Run", exact: true }).click();
+      const runPull = runDialog.locator(".ct-run-pull");
+      await runPull.waitFor({ timeout: 30_000 });
+      assert.match(await runPull.innerText(), new RegExp(`^Pulling \\S+/${namespace}/runme:latest · `));
+      assert.equal(await runDialog.getByRole("button", { name: "Pulling…" }).count(), 1);
+      await page.screenshot({ path: await screenshotPath("run-pulls-image") });
+      await runDialog.waitFor({ state: "detached", timeout: 60_000 });
+      await page.locator(".ct-toast").waitFor();
+      const pulledRun = await inspectContainer(docker, `${namespace}-pulled`);
+      assert.equal(pulledRun.State.Running, true);
+      await removeContainer(docker, pulledRun.Id, { force: true });
+
       // A second tag and a stopped container: the confirmation offers "only this tag", and
       // deleting the whole image needs the explicit force.
       const aliasRepo =
@@ -401,6 +425,7 @@ Deno.test({
       await browser.close();
       await panel.stop();
       await removeTestContainers(docker, namespace);
+      await removeContainersNamed(docker, `${namespace}-`);
       await cleanUp(docker, namespace, ours);
       await registry?.stop();
       docker.close();

@@ -65,13 +65,13 @@ Deno.test("every route refuses no cookie, a garbage cookie and an expired sessio
             REFUSED.has(response.status),
             `${key} (${label}, ${variant}) answered ${response.status}, expected 401, 302 or 403`,
           );
-          if (path.startsWith("/api/") || path.startsWith("/ws/") || variant !== "plain") {
-            assert.notEqual(
-              response.status,
-              302,
-              `${key} (${label}, ${variant}) must not redirect`,
-            );
-          }
+          // Pages redirect, API and SSE get 401, a WebSocket upgrade 403; nothing else.
+          const expected = variant === "websocket" || path.startsWith("/ws/")
+            ? 403
+            : path.startsWith("/api/") || variant === "sse" || route.method !== "GET"
+            ? 401
+            : 302;
+          assert.equal(response.status, expected, `${key} (${label}, ${variant})`);
         }
       }
     }

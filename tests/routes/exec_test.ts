@@ -188,7 +188,7 @@ Deno.test("exec: bad Origin, no Origin, no cookie and a viewer are refused befor
       ["a foreign Origin", admin, "http://evil.example", 403],
       ["no Origin", admin, null, 403],
       ["a different port", admin, panel.url.replace(/:\d+$/, ":1"), 403],
-      ["no cookie", "", panel.url, 401],
+      ["no cookie", "", panel.url, 403],
       ["a viewer", viewer, panel.url, 403],
     ];
     for (const [label, cookie, origin, status] of attempts) {

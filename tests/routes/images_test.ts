@@ -347,3 +347,77 @@ Deno.test("a pull whose client goes away still finishes server-side and is audit
     const images = await listImages(t.deps.docker);
     assert.ok(images.some((image) => image.RepoTags?.includes(reference)), "the image is there");
   }));
+
+/** POST /api/containers/run as the Run dialog sends it: NDJSON progress, or a JSON answer. */
+async function runWithProgress(t: TestApp, cookie: string, json: Record<string, unknown>) {
+  const response = await t.request("POST", "/api/containers/run", {
+    cookie,
+    json,
+    headers: { Accept: "application/x-ndjson, application/json" },
+  });
+  if (response.headers.get("content-type") !== "application/x-ndjson") {
+    return {
+      streamed: false,
+      progress: [],
+      status: response.status,
+      answer: await response.json(),
+    };
+  }
+  assert.equal(response.status, 200);
+  const lines = (await response.text()).trim().split("\n").map((line) => JSON.parse(line));
+  const last = lines.at(-1);
+  return {
+    streamed: true,
+    progress: lines.slice(0, -1).map((line) => line.progress),
+    status: last.status as number,
+    answer: last,
+  };
+}
+
+Deno.test("the Run dialog's request streams the pull of an absent image, then the new container", () =>
+  withPushedImage("runprog", async ({ t, registry, admin, prefix, reference }) => {
+    // Bad input is still a plain 400 before anything streams.
+    const bad = await runWithProgress(t, admin, { image: reference, ports: ["99999:80"] });
+    assert.deepEqual([bad.streamed, bad.status, bad.answer.field], [false, 400, "ports[0]"]);
+
+    // Without credentials the pull fails: a 404 that names the image, and no container.
+    const refused = await runWithProgress(t, admin, { image: reference, name: `${prefix}nope` });
+    assert.equal(refused.status, 404, JSON.stringify(refused.answer));
+    assert.match(refused.answer.error, /not on this node and pulling it failed/);
+
+    await saveCredentials(t, admin, registry);
+    const run = await runWithProgress(t, admin, {
+      image: reference,
+      name: `${prefix}streamed`,
+      cmd: ["sleep", "30"],
+    });
+    assert.ok(run.streamed, "the pull's progress was streamed");
+    assert.ok(
+      run.progress.some((line) => /^Pulling from /.test(line.status ?? "")),
+      JSON.stringify(run.progress),
+    );
+    assert.equal(run.status, 201);
+    assert.equal(run.answer.done, true);
+    assert.equal(run.answer.name, `${prefix}streamed`);
+    assert.equal(run.answer.state, "running");
+
+    // The image is there now: a second run answers plain JSON, with nothing to stream.
+    const again = await runWithProgress(t, admin, {
+      image: reference,
+      name: `${prefix}again`,
+      cmd: ["sleep", "30"],
+    });
+    assert.deepEqual([again.streamed, again.status, again.answer.state], [false, 201, "running"]);
+    const actions = t.deps.db.prepare("SELECT action, exit_code FROM sysctl_audit ORDER BY seq")
+      .all()
+      .map((row) => `${row.action}:${row.exit_code}`);
+    assert.deepEqual(actions, [
+      "docker.run:400",
+      "docker.pull:500", // the registry refused: an error line in a 200 stream
+      "docker.run:404",
+      "registry.upsert:0",
+      "docker.pull:0",
+      "docker.run:0",
+      "docker.run:0",
+    ]);
+  }));

@@ -35,7 +35,7 @@ async function run(
   } catch (error) {
     if (!(error instanceof DockerError && error.daemonStatus === 404)) throw error;
     // Absent: pull it through the same (audited) path as the Images tab, stored
-    // credentials included.
+    // credentials and progress included.
     try {
       await dispatcher().dispatch({
         verb: "docker.pull",
@@ -43,6 +43,7 @@ async function run(
         params: { reference: spec.image },
         actor: context.actor,
         requestId: context.requestId,
+        progress: context.progress,
       });
     } catch (pullError) {
       const reason = pullError instanceof Error ? pullError.message : String(pullError);
