@@ -291,7 +291,10 @@ Deno.test({
       await runDialog.getByRole("button", { name: "Run", exact: true }).click();
       const runPull = runDialog.locator(".ct-run-pull");
       await runPull.waitFor({ timeout: 30_000 });
-      assert.match(await runPull.innerText(), new RegExp(`^Pulling \\S+/${namespace}/runme:latest · `));
+      assert.match(
+        await runPull.innerText(),
+        new RegExp(`^Pulling \\S+/${namespace}/runme:latest · `),
+      );
       assert.equal(await runDialog.getByRole("button", { name: "Pulling…" }).count(), 1);
       await page.screenshot({ path: await screenshotPath("run-pulls-image") });
       await runDialog.waitFor({ state: "detached", timeout: 60_000 });
