@@ -6,8 +6,9 @@
  * control that changes anything.
  */
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
+import { Notice, type NoticeValue } from "./shared/Notice.tsx";
 import { api, ApiError } from "./api.ts";
-import { Modal } from "./images/Modal.tsx";
+import { TitledModal } from "./shared/TitledModal.tsx";
 import { DeployBox } from "./compose/DeployBox.tsx";
 import { applyDeployLines, type DeployState, initialDeploy } from "./compose/deploy.ts";
 import { Editor, type EditorApi, type LoadedFile } from "./compose/Editor.tsx";
@@ -30,8 +31,6 @@ export interface ComposePanelProps {
   /** The stacks as the server read them; null to load them in the browser. */
   stacks: StackSummary[] | null;
 }
-
-type Notice = { kind: "ok" | "error"; text: string };
 
 interface PreviewError {
   key: string;
@@ -79,7 +78,7 @@ export function ComposePanel({ role: initialRole, stacks: initialStacks }: Compo
   /** The stack the editor holds (opened, or deployed from here). */
   const [current, setCurrent] = useState<string | null>(null);
   const [baseline, setBaseline] = useState({ yaml: "", env: "" });
-  const [editorNotice, setEditorNotice] = useState<Notice | null>(null);
+  const [editorNotice, setEditorNotice] = useState<NoticeValue | null>(null);
   const [replacing, setReplacing] = useState<
     { kind: "open"; name: string } | { kind: "new" } | null
   >(
@@ -102,7 +101,7 @@ export function ComposePanel({ role: initialRole, stacks: initialStacks }: Compo
 
   // The stacks.
   const [stacks, setStacks] = useState<StackSummary[]>(initialStacks ?? []);
-  const [stacksNotice, setStacksNotice] = useState<Notice | null>(null);
+  const [stacksNotice, setStacksNotice] = useState<NoticeValue | null>(null);
   const [refreshing, setRefreshing] = useState(false);
 
   const mounted = useRef(true);
@@ -417,6 +416,15 @@ export function ComposePanel({ role: initialRole, stacks: initialStacks }: Compo
     ? "fresh"
     : "pending";
 
+  const goToErrorLine = currentError?.line != null && (
+    <button
+      type="button"
+      class="btn small cp-goto"
+      onClick={() => jump(currentError.line!)}
+    >
+      Go to line {currentError.line}
+    </button>
+  );
   return (
     <div class="cp-panel">
       <Stacks
@@ -504,20 +512,11 @@ export function ComposePanel({ role: initialRole, stacks: initialStacks }: Compo
           />
 
           {editorNotice && (
-            <div
-              class={`notice ${editorNotice.kind} cp-notice`}
-              role={editorNotice.kind === "error" ? "alert" : "status"}
-            >
-              <span>{editorNotice.text}</span>
-              <button
-                type="button"
-                class="im-close small"
-                aria-label="Dismiss"
-                onClick={() => setEditorNotice(null)}
-              >
-                ×
-              </button>
-            </div>
+            <Notice
+              notice={editorNotice}
+              class="cp-notice"
+              onDismiss={() => setEditorNotice(null)}
+            />
           )}
 
           <div class="cp-editor-actions">
@@ -581,29 +580,13 @@ export function ComposePanel({ role: initialRole, stacks: initialStacks }: Compo
             <div class="notice error cp-preview-error" role="alert">
               <strong>The file cannot be deployed.</strong>{" "}
               <span class="cp-error-text">{currentError.message}</span>
-              {currentError.line !== null && (
-                <button
-                  type="button"
-                  class="btn small cp-goto"
-                  onClick={() => jump(currentError.line!)}
-                >
-                  Go to line {currentError.line}
-                </button>
-              )}
+              {goToErrorLine}
             </div>
           )}
           {currentError && currentError.field === "project" && (
             <div class="notice im-warn cp-preview-error" role="status">
               <p class="cp-error-text">{currentError.message}</p>
-              {currentError.line !== null && (
-                <button
-                  type="button"
-                  class="btn small cp-goto"
-                  onClick={() => jump(currentError.line!)}
-                >
-                  Go to line {currentError.line}
-                </button>
-              )}
+              {goToErrorLine}
             </div>
           )}
           {preview
@@ -635,7 +618,7 @@ export function ComposePanel({ role: initialRole, stacks: initialStacks }: Compo
       </div>
 
       {replacing && (
-        <Modal
+        <TitledModal
           id="cp-replace"
           class="im-confirm"
           title="Discard the changes?"
@@ -666,7 +649,7 @@ export function ComposePanel({ role: initialRole, stacks: initialStacks }: Compo
               ? "Opening another stack replaces them."
               : "Starting a new file clears them."}
           </p>
-        </Modal>
+        </TitledModal>
       )}
     </div>
   );

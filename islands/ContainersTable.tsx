@@ -21,7 +21,7 @@ import {
 } from "./containers/format.ts";
 import { InspectPanel } from "./containers/InspectPanel.tsx";
 import { LogsPanel } from "./containers/LogsPanel.tsx";
-import { Modal } from "./containers/Modal.tsx";
+import { Modal } from "./shared/Modal.tsx";
 import { ExecTerminal } from "./containers/Terminal.tsx";
 import { SPARK_SAMPLES, Sparkline } from "./containers/Sparkline.tsx";
 import { openStream } from "./containers/sse.ts";

@@ -4,6 +4,7 @@
  * see everything but get no control that changes anything.
  */
 import { useEffect, useMemo, useState } from "preact/hooks";
+import { Notice, type NoticeValue } from "./shared/Notice.tsx";
 import { api } from "./api.ts";
 import { DeleteDialog, type DeleteResult } from "./images/DeleteDialog.tsx";
 import { formatBytes } from "./images/format.ts";
@@ -26,8 +27,6 @@ export interface ImagesPanelProps {
   registries: RegistryView[];
 }
 
-type Notice = { kind: "ok" | "error"; text: string };
-
 const CLOCK_MS = 30_000;
 
 export function ImagesPanel(
@@ -38,7 +37,7 @@ export function ImagesPanel(
   const [registries, setRegistries] = useState(initialRegistries);
   const [query, setQuery] = useState("");
   const [sort, setSort] = useState<Sort>(DEFAULT_SORT);
-  const [notice, setNotice] = useState<Notice | null>(null);
+  const [notice, setNotice] = useState<NoticeValue | null>(null);
   const [deleting, setDeleting] = useState<ImageView | null>(null);
   const [pruning, setPruning] = useState(false);
   const [highlight, setHighlight] = useState<string | null>(null);
@@ -153,22 +152,7 @@ export function ImagesPanel(
           </div>
         </div>
 
-        {notice && (
-          <div
-            class={`notice ${notice.kind} im-notice`}
-            role={notice.kind === "error" ? "alert" : "status"}
-          >
-            <span>{notice.text}</span>
-            <button
-              type="button"
-              class="im-close small"
-              aria-label="Dismiss"
-              onClick={() => setNotice(null)}
-            >
-              ×
-            </button>
-          </div>
-        )}
+        {notice && <Notice notice={notice} class="im-notice" onDismiss={() => setNotice(null)} />}
 
         {images.length === 0
           ? (

@@ -11,7 +11,7 @@ import { ApiError, apiWithProgress } from "./api.ts";
 import { formatBytes } from "./images/format.ts";
 import { applyPullLines, initialPull, type PullState, pullTotals } from "./images/pull.ts";
 import type { PullLine } from "./images/types.ts";
-import { Modal } from "./containers/Modal.tsx";
+import { Modal } from "./shared/Modal.tsx";
 import {
   emptyForm,
   type EnvRow,

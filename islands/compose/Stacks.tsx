@@ -4,9 +4,11 @@
  * confirmation for Down that can also remove the project's named volumes. The panel's own
  * stacks open in the editor.
  */
+import type { ComponentChildren } from "preact";
 import { useState } from "preact/hooks";
+import { Notice, type NoticeValue } from "../shared/Notice.tsx";
 import { api } from "../api.ts";
-import { Modal } from "../images/Modal.tsx";
+import { TitledModal } from "../shared/TitledModal.tsx";
 import type { StackSummary } from "./types.ts";
 
 export type StackAction = "start" | "stop" | "restart" | "down" | "forget";
@@ -18,7 +20,7 @@ export interface StacksProps {
   current: string | null;
   refreshing: boolean;
   /** The outcome of the last action, shown above the table. */
-  notice: { kind: "ok" | "error"; text: string } | null;
+  notice: NoticeValue | null;
   onDismissNotice: () => void;
   onRefresh: () => void;
   onOpen: (name: string) => void;
@@ -110,20 +112,7 @@ export function Stacks(props: StacksProps) {
         </button>
       </div>
       {props.notice && (
-        <div
-          class={`notice ${props.notice.kind} cp-notice`}
-          role={props.notice.kind === "error" ? "alert" : "status"}
-        >
-          <span>{props.notice.text}</span>
-          <button
-            type="button"
-            class="im-close small"
-            aria-label="Dismiss"
-            onClick={props.onDismissNotice}
-          >
-            ×
-          </button>
-        </div>
+        <Notice notice={props.notice} class="cp-notice" onDismiss={props.onDismissNotice} />
       )}
       {stacks.length === 0
         ? (
@@ -204,13 +193,47 @@ function ForgetDialog(
     onConfirm: () => Promise<string | null>;
   },
 ) {
+  return (
+    <ConfirmDialog
+      id="cp-forget"
+      title={`Forget ${stack.name}`}
+      confirmLabel={(busy) => busy ? "Forgetting…" : "Forget"}
+      onClose={onClose}
+      onConfirm={onConfirm}
+    >
+      {() => (
+        <p>
+          Deletes the compose file (and <span class="mono">.env</span>) the panel stored for{" "}
+          <strong class="im-break">{stack.name}</strong>. It has no containers; its named volumes,
+          if any, stay.
+        </p>
+      )}
+    </ConfirmDialog>
+  );
+}
+
+/**
+ * A destructive action's confirmation: Cancel, the danger button, and the server's error
+ * under the text when it fails (the dialog stays open then).
+ */
+function ConfirmDialog(
+  { id, title, confirmLabel, onClose, onConfirm, children }: {
+    id: string;
+    title: string;
+    confirmLabel: (busy: boolean) => string;
+    onClose: () => void;
+    /** Resolves to the error, or null when done (the owner closes the dialog). */
+    onConfirm: () => Promise<string | null>;
+    children: (busy: boolean) => ComponentChildren;
+  },
+) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState("");
   return (
-    <Modal
-      id="cp-forget"
+    <TitledModal
+      id={id}
       class="im-confirm"
-      title={`Forget ${stack.name}`}
+      title={title}
       onClose={() => !busy && onClose()}
       footer={
         <div class="im-modal-actions">
@@ -232,18 +255,14 @@ function ForgetDialog(
               }
             }}
           >
-            {busy ? "Forgetting…" : "Forget"}
+            {confirmLabel(busy)}
           </button>
         </div>
       }
     >
-      <p>
-        Deletes the compose file (and <span class="mono">.env</span>) the panel stored for{" "}
-        <strong class="im-break">{stack.name}</strong>. It has no containers; its named volumes, if
-        any, stay.
-      </p>
-      {error && <p class="form-error" role="alert">{error}</p>}
-    </Modal>
+      {children(busy)}
+      {error && <div class="notice error im-inline-error" role="alert">{error}</div>}
+    </TitledModal>
   );
 }
 
@@ -379,67 +398,46 @@ function DownDialog(
   },
 ) {
   const [volumes, setVolumes] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState("");
   return (
-    <Modal
+    <ConfirmDialog
       id="cp-down"
-      class="im-confirm"
       title={`Bring ${stack.name} down`}
-      onClose={() => !busy && onClose()}
-      footer={
-        <div class="im-modal-actions">
-          <button type="button" class="btn ghost-dark" disabled={busy} onClick={onClose}>
-            Cancel
-          </button>
-          <button
-            type="button"
-            class="btn danger"
-            data-autofocus
-            disabled={busy}
-            onClick={async () => {
-              setBusy(true);
-              setError("");
-              const failed = await onConfirm(volumes);
-              if (failed !== null) {
-                setError(failed);
-                setBusy(false);
-              }
-            }}
-          >
-            {busy ? "Removing…" : volumes ? "Down and remove volumes" : "Down"}
-          </button>
-        </div>
-      }
+      confirmLabel={(busy) => busy ? "Removing…" : volumes ? "Down and remove volumes" : "Down"}
+      onClose={onClose}
+      onConfirm={() => onConfirm(volumes)}
     >
-      <p>
-        Stops and removes the {stack.containers}{" "}
-        {stack.containers === 1 ? "container" : "containers"} of{" "}
-        <strong class="im-break">{stack.name}</strong> and its networks, like{" "}
-        <span class="mono">docker compose down</span>.
-        {stack.ours && " The compose file stays in the panel, so the stack can be deployed again."}
-      </p>
-      {stack.services.length > 0 && (
-        <p class="muted im-small">
-          Services: <span class="mono im-break">{stack.services.join(", ")}</span>
-        </p>
+      {(busy) => (
+        <>
+          <p>
+            Stops and removes the {stack.containers}{" "}
+            {stack.containers === 1 ? "container" : "containers"} of{" "}
+            <strong class="im-break">{stack.name}</strong> and its networks, like{" "}
+            <span class="mono">docker compose down</span>.
+            {stack.ours &&
+              " The compose file stays in the panel, so the stack can be deployed again."}
+          </p>
+          {stack.services.length > 0 && (
+            <p class="muted im-small">
+              Services: <span class="mono im-break">{stack.services.join(", ")}</span>
+            </p>
+          )}
+          <label class="im-check">
+            <input
+              type="checkbox"
+              name="volumes"
+              checked={volumes}
+              disabled={busy}
+              onChange={(e) => setVolumes((e.target as HTMLInputElement).checked)}
+            />
+            Also remove the project's named volumes (their data is lost)
+          </label>
+          {volumes && (
+            <div class="notice im-warn">
+              <p>The volumes' data cannot be recovered.</p>
+            </div>
+          )}
+        </>
       )}
-      <label class="im-check">
-        <input
-          type="checkbox"
-          name="volumes"
-          checked={volumes}
-          disabled={busy}
-          onChange={(e) => setVolumes((e.target as HTMLInputElement).checked)}
-        />
-        Also remove the project's named volumes (their data is lost)
-      </label>
-      {volumes && (
-        <div class="notice im-warn">
-          <p>The volumes' data cannot be recovered.</p>
-        </div>
-      )}
-      {error && <div class="notice error im-inline-error" role="alert">{error}</div>}
-    </Modal>
+    </ConfirmDialog>
   );
 }

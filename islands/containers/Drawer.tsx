@@ -1,6 +1,6 @@
 /** The side panel that holds a container's Inspect and Logs views, with tabs between them. */
 import type { ComponentChildren } from "preact";
-import { Modal } from "./Modal.tsx";
+import { Modal } from "../shared/Modal.tsx";
 import type { ContainerView } from "./types.ts";
 import { stateLabel } from "./format.ts";
 

@@ -6,7 +6,7 @@
  * the shell. Changing the shell, Reconnect or Enter after the session ended start a new one.
  */
 import { useEffect, useRef, useState } from "preact/hooks";
-import { Modal } from "./Modal.tsx";
+import { Modal } from "../shared/Modal.tsx";
 import { stateLabel } from "./format.ts";
 import type { ContainerView } from "./types.ts";
 import type { XtermHandle } from "./xterm.ts";

@@ -6,7 +6,7 @@
 import { useState } from "preact/hooks";
 import { api } from "../api.ts";
 import { formatBytes } from "./format.ts";
-import { Modal } from "./Modal.tsx";
+import { TitledModal } from "../shared/TitledModal.tsx";
 import type { ImageView } from "./types.ts";
 
 export interface DeleteResult {
@@ -58,7 +58,7 @@ export function DeleteDialog(
   }
 
   return (
-    <Modal
+    <TitledModal
       id="im-delete"
       class="im-confirm"
       title={mode === "tag" ? "Remove tag" : "Delete image"}
@@ -153,6 +153,6 @@ export function DeleteDialog(
         <p class="im-small">This cannot be undone; pull it again to get it back.</p>
       )}
       {error && <div class="notice error im-inline-error" role="alert">{error}</div>}
-    </Modal>
+    </TitledModal>
   );
 }

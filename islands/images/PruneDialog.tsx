@@ -5,7 +5,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { api } from "../api.ts";
 import { formatAge, formatBytes } from "./format.ts";
-import { Modal } from "./Modal.tsx";
+import { TitledModal } from "../shared/TitledModal.tsx";
 import type { ImageView } from "./types.ts";
 
 export interface PruneResult {
@@ -52,7 +52,7 @@ export function PruneDialog(
   }
 
   return (
-    <Modal
+    <TitledModal
       id="im-prune"
       class="im-prune"
       title="Prune dangling images"
@@ -139,7 +139,7 @@ export function PruneDialog(
         </p>
       )}
       {error && <div class="notice error im-inline-error" role="alert">{error}</div>}
-    </Modal>
+    </TitledModal>
   );
 }
 

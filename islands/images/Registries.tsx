@@ -3,9 +3,10 @@
  * shown or sent back: the field is write-only, and empty on edit keeps the stored one.
  */
 import { useState } from "preact/hooks";
+import { Notice, type NoticeValue } from "../shared/Notice.tsx";
 import { api, ApiError } from "../api.ts";
 import { formatDate, formatSince, parseTimestamp } from "./format.ts";
-import { Modal } from "./Modal.tsx";
+import { TitledModal } from "../shared/TitledModal.tsx";
 import type { RegistryView } from "./types.ts";
 
 const SUGGESTED: { host: string; hint: string }[] = [
@@ -35,7 +36,7 @@ export function Registries({ registries, isAdmin, now, reload }: RegistriesProps
   const [editing, setEditing] = useState<RegistryView | "new" | null>(null);
   const [confirming, setConfirming] = useState<number | null>(null);
   const [error, setError] = useState<{ id: number; text: string } | null>(null);
-  const [notice, setNotice] = useState<{ kind: "ok" | "error"; text: string } | null>(null);
+  const [notice, setNotice] = useState<NoticeValue | null>(null);
 
   async function changed(message: string) {
     setNotice({ kind: "ok", text: message });
@@ -77,22 +78,7 @@ export function Registries({ registries, isAdmin, now, reload }: RegistriesProps
           </button>
         )}
       </div>
-      {notice && (
-        <div
-          class={`notice ${notice.kind} im-notice`}
-          role={notice.kind === "error" ? "alert" : "status"}
-        >
-          <span>{notice.text}</span>
-          <button
-            type="button"
-            class="im-close small"
-            aria-label="Dismiss"
-            onClick={() => setNotice(null)}
-          >
-            ×
-          </button>
-        </div>
-      )}
+      {notice && <Notice notice={notice} class="im-notice" onDismiss={() => setNotice(null)} />}
       {registries.length === 0
         ? (
           <div class="im-empty-small">
@@ -269,7 +255,7 @@ function RegistryDialog(
     );
 
   return (
-    <Modal
+    <TitledModal
       id="im-registry"
       class="im-registry-modal"
       title={existing ? `Edit ${existing.server_address}` : "Add registry"}
@@ -370,6 +356,6 @@ function RegistryDialog(
           <div class="notice error im-inline-error" role="alert">{error.text}</div>
         )}
       </form>
-    </Modal>
+    </TitledModal>
   );
 }
