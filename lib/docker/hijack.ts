@@ -72,9 +72,16 @@ export async function hijack(
       },
       cancel: close,
     }, { highWaterMark: 0 });
+    // Writes run one after another, so a partial write never lets a later one in between.
+    let writing = Promise.resolve();
     return {
       readable,
-      write: (bytes) => closed ? Promise.resolve() : writeAll(conn, bytes),
+      write: (bytes) => {
+        if (closed) return Promise.resolve();
+        const written = writing.then(() => closed ? undefined : writeAll(conn, bytes));
+        writing = written.catch(() => {});
+        return written;
+      },
       async closeWrite() {
         if (!closed) await conn.closeWrite().catch(() => {});
       },

@@ -8,42 +8,36 @@ Deno.test({
   ...e2e,
   name: "e2e: sign in, see the containers page, sign out, land on the login page",
   async fn() {
-    const panel = await startPanel();
-    const browser = await launchBrowser();
-    try {
-      const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
-      const errors: string[] = [];
-      page.on("pageerror", (error) => errors.push(error.message));
-      await page.goto(`${panel.url}/containers`);
-      assert.match(
-        page.url(),
-        /\/login\?next=%2Fcontainers$/,
-        "an anonymous visit is sent to the login page",
-      );
-      await page.locator('[data-island="LoginForm"][data-hydrated="true"]').waitFor();
+    await using panel = await startPanel();
+    await using browser = await launchBrowser();
+    const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+    const errors: string[] = [];
+    page.on("pageerror", (error) => errors.push(error.message));
+    await page.goto(`${panel.url}/containers`);
+    assert.match(
+      page.url(),
+      /\/login\?next=%2Fcontainers$/,
+      "an anonymous visit is sent to the login page",
+    );
+    await page.locator('[data-island="LoginForm"][data-hydrated="true"]').waitFor();
 
-      await page.fill('input[name="username"]', "admin");
-      await page.fill('input[name="password"]', "wrong password");
-      await page.click('button[type="submit"]');
-      await page.locator(".form-error").waitFor();
-      assert.equal(await page.locator(".form-error").innerText(), "Invalid username or password");
-      await page.screenshot({ path: await screenshotPath("auth-login-error") });
+    await page.fill('input[name="username"]', "admin");
+    await page.fill('input[name="password"]', "wrong password");
+    await page.click('button[type="submit"]');
+    await page.locator(".form-error").waitFor();
+    assert.equal(await page.locator(".form-error").innerText(), "Invalid username or password");
+    await page.screenshot({ path: await screenshotPath("auth-login-error") });
 
-      await signIn(page, panel.url);
-      assert.equal(await page.locator("h1").innerText(), "Containers");
-      assert.match(await page.locator(".user-menu").innerText(), /admin/);
+    await signIn(page, panel.url);
+    assert.equal(await page.locator("h1").innerText(), "Containers");
+    assert.match(await page.locator(".user-menu").innerText(), /admin/);
 
-      await page.locator('[data-island="UserMenu"][data-hydrated="true"]').waitFor();
-      await page.click(".user-menu button");
-      await page.waitForURL(`${panel.url}/login`);
-      await page.goto(`${panel.url}/containers`);
-      assert.match(page.url(), /\/login/, "the old session no longer opens pages");
-      assert.deepEqual(errors, []);
-    } finally {
-      await browser.close();
-      await panel.stop();
-      await Deno.remove(panel.dataDir, { recursive: true });
-    }
+    await page.locator('[data-island="UserMenu"][data-hydrated="true"]').waitFor();
+    await page.click(".user-menu button");
+    await page.waitForURL(`${panel.url}/login`);
+    await page.goto(`${panel.url}/containers`);
+    assert.match(page.url(), /\/login/, "the old session no longer opens pages");
+    assert.deepEqual(errors, []);
   },
 });
 
@@ -51,27 +45,21 @@ Deno.test({
   ...e2e,
   name: "e2e: the setup page creates the first admin with the token from the log",
   async fn() {
-    const panel = await startPanel({ env: { CM_ADMIN_PASSWORD: "" } });
-    const browser = await launchBrowser();
-    try {
-      const token = panel.output().match(/setup token: ([0-9a-f]{48})/)![1];
-      const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-      await page.goto(`${panel.url}/containers`);
-      await page.waitForURL(/\/setup$/);
-      await page.locator('[data-island="SetupForm"][data-hydrated="true"]').waitFor();
-      await page.screenshot({ path: await screenshotPath("auth-setup") });
-      await page.fill('input[name="token"]', token);
-      await page.fill('input[name="username"]', "owner");
-      await page.fill('input[name="password"]', "a long enough password");
-      await page.fill('input[name="confirm"]', "a long enough password");
-      await page.click('button[type="submit"]');
-      await page.waitForURL(`${panel.url}/containers`);
-      assert.match(await page.locator(".user-menu").innerText(), /owner/);
-    } finally {
-      await browser.close();
-      await panel.stop();
-      await Deno.remove(panel.dataDir, { recursive: true });
-    }
+    await using panel = await startPanel({ env: { CM_ADMIN_PASSWORD: "" } });
+    await using browser = await launchBrowser();
+    const token = panel.output().match(/setup token: ([0-9a-f]{48})/)![1];
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    await page.goto(`${panel.url}/containers`);
+    await page.waitForURL(/\/setup$/);
+    await page.locator('[data-island="SetupForm"][data-hydrated="true"]').waitFor();
+    await page.screenshot({ path: await screenshotPath("auth-setup") });
+    await page.fill('input[name="token"]', token);
+    await page.fill('input[name="username"]', "owner");
+    await page.fill('input[name="password"]', "a long enough password");
+    await page.fill('input[name="confirm"]', "a long enough password");
+    await page.click('button[type="submit"]');
+    await page.waitForURL(`${panel.url}/containers`);
+    assert.match(await page.locator(".user-menu").innerText(), /owner/);
   },
 });
 
@@ -79,51 +67,45 @@ Deno.test({
   ...e2e,
   name: "e2e: the audit tab lists, filters and exports; the users page manages accounts",
   async fn() {
-    const panel = await startPanel();
-    const browser = await launchBrowser();
-    try {
-      const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-      await signIn(page, panel.url);
+    await using panel = await startPanel();
+    await using browser = await launchBrowser();
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    await signIn(page, panel.url);
 
-      await page.goto(`${panel.url}/users`);
-      await page.locator('[data-island="UsersPanel"][data-hydrated="true"]').waitFor();
-      const addForm = page.locator("form", { hasText: "Add a user" });
-      await addForm.locator("input").nth(0).fill("a-viewer-with-a-rather-long-name-for-layout");
-      await addForm.locator('input[type="password"]').fill("viewer password 123");
-      await addForm.locator("button").click();
-      await page.locator(".notice.ok").waitFor();
-      assert.match(
-        await page.locator("table").innerText(),
-        /a-viewer-with-a-rather-long-name-for-layout/,
-      );
-      await page.screenshot({ path: await screenshotPath("auth-users"), fullPage: true });
+    await page.goto(`${panel.url}/users`);
+    await page.locator('[data-island="UsersPanel"][data-hydrated="true"]').waitFor();
+    const addForm = page.locator("form", { hasText: "Add a user" });
+    await addForm.locator("input").nth(0).fill("a-viewer-with-a-rather-long-name-for-layout");
+    await addForm.locator('input[type="password"]').fill("viewer password 123");
+    await addForm.locator("button").click();
+    await page.locator(".notice.ok").waitFor();
+    assert.match(
+      await page.locator("table").innerText(),
+      /a-viewer-with-a-rather-long-name-for-layout/,
+    );
+    await page.screenshot({ path: await screenshotPath("auth-users"), fullPage: true });
 
-      await page.goto(`${panel.url}/audit`);
-      await page.locator('[data-island="AuditLog"][data-hydrated="true"]').waitFor();
-      const rows = page.locator("table.audit tbody tr");
-      assert.ok(await rows.count() >= 2);
-      assert.match(await page.locator("table.audit").innerText(), /user\.create/);
-      await page.locator("table.audit tbody tr").first().click();
-      await page.locator("tr.details").waitFor();
-      assert.doesNotMatch(await page.locator("tr.details").innerText(), /viewer password 123/);
-      await page.screenshot({ path: await screenshotPath("audit-page"), fullPage: true });
+    await page.goto(`${panel.url}/audit`);
+    await page.locator('[data-island="AuditLog"][data-hydrated="true"]').waitFor();
+    const rows = page.locator("table.audit tbody tr");
+    assert.ok(await rows.count() >= 2);
+    assert.match(await page.locator("table.audit").innerText(), /user\.create/);
+    await page.locator("table.audit tbody tr").first().click();
+    await page.locator("tr.details").waitFor();
+    assert.doesNotMatch(await page.locator("tr.details").innerText(), /viewer password 123/);
+    await page.screenshot({ path: await screenshotPath("audit-page"), fullPage: true });
 
-      await page.selectOption('select:near(:text("Action"))', "auth.login");
-      await page.waitForFunction(() =>
-        [...document.querySelectorAll("table.audit tbody tr:not(.details) td:nth-child(4)")]
-          .every((td) => td.textContent === "auth.login")
-      );
-      const download = page.waitForEvent("download");
-      await page.click("text=Export CSV");
-      const csv = await Deno.readTextFile(await (await download).path());
-      assert.match(csv.split("\r\n")[0], /^seq,ts,actor,client_ip,action/);
-      assert.ok(
-        csv.split("\r\n").slice(1).filter(Boolean).every((line) => line.includes(",auth.login,")),
-      );
-    } finally {
-      await browser.close();
-      await panel.stop();
-      await Deno.remove(panel.dataDir, { recursive: true });
-    }
+    await page.selectOption('select:near(:text("Action"))', "auth.login");
+    await page.waitForFunction(() =>
+      [...document.querySelectorAll("table.audit tbody tr:not(.details) td:nth-child(4)")]
+        .every((td) => td.textContent === "auth.login")
+    );
+    const download = page.waitForEvent("download");
+    await page.click("text=Export CSV");
+    const csv = await Deno.readTextFile(await (await download).path());
+    assert.match(csv.split("\r\n")[0], /^seq,ts,actor,client_ip,action/);
+    assert.ok(
+      csv.split("\r\n").slice(1).filter(Boolean).every((line) => line.includes(",auth.login,")),
+    );
   },
 });

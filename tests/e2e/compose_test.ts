@@ -241,8 +241,8 @@ Deno.test({
     const docker = await engineClient();
     const project = `cme2e${crypto.randomUUID().replaceAll("-", "").slice(0, 8)}`;
     const cliProject = `${project}cli`;
-    const panel = await startPanel();
-    const browser = await launchBrowser();
+    await using panel = await startPanel();
+    await using browser = await launchBrowser();
     try {
       await ensureTestImage(docker);
       // A stack made outside the panel (as the compose CLI labels it): listed as external.
@@ -520,13 +520,10 @@ Deno.test({
       await viewer.screenshot({ path: await screenshotPath("compose-viewer"), fullPage: true });
       assert.deepEqual(viewerErrors, [], "no errors in the viewer's console");
     } finally {
-      await browser.close();
-      await panel.stop();
       await cleanupProject(docker, project);
       await cleanupProject(docker, cliProject);
       await removeTestContainers(docker, project);
       docker.close();
-      await Deno.remove(panel.dataDir, { recursive: true });
     }
   },
 });

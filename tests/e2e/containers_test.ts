@@ -8,14 +8,11 @@ import type { Page } from "playwright-core";
 import { launchBrowser, screenshotPath, signIn } from "../fixtures/browser.ts";
 import { delay, startPanel } from "../fixtures/server.ts";
 import {
-  engineClient,
   ensureTestImage,
-  removeContainersNamed,
   removeTestContainers,
-  removeVolumesNamed,
   TEST_IMAGE,
   TEST_LABEL,
-  uniquePrefix,
+  testEngine,
 } from "../fixtures/engine.ts";
 import { createContainer, listContainers, startContainer } from "../../lib/docker/containers.ts";
 import { inspectImage } from "../../lib/docker/images.ts";
@@ -100,262 +97,252 @@ Deno.test({
   ...e2e,
   name: "e2e: containers are live; run, restart, inspect, logs and remove through the UI",
   async fn() {
-    const docker = await engineClient();
+    await using engine = await testEngine("cme2e");
+    const { docker, prefix } = engine;
     await ensureTestImage(docker);
-    const prefix = uniquePrefix("cme2e");
-    const panel = await startPanel();
-    const browser = await launchBrowser();
-    try {
-      await make(docker, prefix, "busy", { Cmd: ["sh", "-c", "while :; do :; done"] });
-      await make(docker, prefix, "web", {
-        Cmd: ["httpd", "-f", "-p", "80", "-h", "/www"],
-        ExposedPorts: { "80/tcp": {} },
-        HostConfig: { PortBindings: { "80/tcp": [{ HostIp: "127.0.0.1", HostPort: "" }] } },
-        Labels: {
-          "com.docker.compose.project": `${prefix}shop`,
-          "com.docker.compose.service": "web",
-        },
-      });
-      await make(docker, prefix, "failed", { Cmd: ["sh", "-c", "exit 3"] });
-      await make(
-        docker,
-        prefix,
-        `a-very-long-container-name-that-goes-on-and-on-${"x".repeat(60)}`,
-        { Cmd: ["sleep", "3600"] },
-      );
-      await make(docker, prefix, "fresh", { Cmd: ["true"] }, false);
-      await make(docker, prefix, "broken", { Cmd: ["/no/such/binary"] }, false);
+    await using panel = await startPanel();
+    await using browser = await launchBrowser();
+    await make(docker, prefix, "busy", { Cmd: ["sh", "-c", "while :; do :; done"] });
+    await make(docker, prefix, "web", {
+      Cmd: ["httpd", "-f", "-p", "80", "-h", "/www"],
+      ExposedPorts: { "80/tcp": {} },
+      HostConfig: { PortBindings: { "80/tcp": [{ HostIp: "127.0.0.1", HostPort: "" }] } },
+      Labels: {
+        "com.docker.compose.project": `${prefix}shop`,
+        "com.docker.compose.service": "web",
+      },
+    });
+    await make(docker, prefix, "failed", { Cmd: ["sh", "-c", "exit 3"] });
+    await make(
+      docker,
+      prefix,
+      `a-very-long-container-name-that-goes-on-and-on-${"x".repeat(60)}`,
+      { Cmd: ["sleep", "3600"] },
+    );
+    await make(docker, prefix, "fresh", { Cmd: ["true"] }, false);
+    await make(docker, prefix, "broken", { Cmd: ["/no/such/binary"] }, false);
 
-      const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-      await trackEventSources(page);
-      const errors = watchErrors(page);
-      await signIn(page, panel.url);
-      await openTable(page, panel.url);
+    const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+    await trackEventSources(page);
+    const errors = watchErrors(page);
+    await signIn(page, panel.url);
+    await openTable(page, panel.url);
 
-      // The server rendered every row: no empty flash before hydration.
-      assert.equal(await row(page, `${prefix}busy`).count(), 1);
-      assert.match(await row(page, `${prefix}failed`).locator(".pill").innerText(), /exited \(3\)/);
-      assert.match(await row(page, `${prefix}fresh`).locator(".pill").innerText(), /created/);
-      const web = row(page, `${prefix}web`);
-      assert.match(await web.locator(".badge-stack").innerText(), new RegExp(`${prefix}shop/web`));
-      const portLink = web.locator(".ct-ports a");
-      assert.match(await portLink.getAttribute("href") ?? "", /^http:\/\/127\.0\.0\.1:\d+\/$/);
-      assert.equal(await portLink.getAttribute("target"), "_blank");
-      assert.equal(await portLink.getAttribute("rel"), "noopener");
-      const longName = row(
-        page,
-        `${prefix}a-very-long-container-name-that-goes-on-and-on-${"x".repeat(60)}`,
-      );
-      const nameBox = await longName.locator(".ct-name").evaluate((el) => ({
-        scroll: el.scrollWidth,
-        client: el.clientWidth,
-        title: el.getAttribute("title"),
-      }));
-      assert.ok(nameBox.scroll > nameBox.client, "a very long name is cut with an ellipsis");
-      assert.match(nameBox.title ?? "", /x{60}$/);
+    // The server rendered every row: no empty flash before hydration.
+    assert.equal(await row(page, `${prefix}busy`).count(), 1);
+    assert.match(await row(page, `${prefix}failed`).locator(".pill").innerText(), /exited \(3\)/);
+    assert.match(await row(page, `${prefix}fresh`).locator(".pill").innerText(), /created/);
+    const web = row(page, `${prefix}web`);
+    assert.match(await web.locator(".badge-stack").innerText(), new RegExp(`${prefix}shop/web`));
+    const portLink = web.locator(".ct-ports a");
+    assert.match(await portLink.getAttribute("href") ?? "", /^http:\/\/127\.0\.0\.1:\d+\/$/);
+    assert.equal(await portLink.getAttribute("target"), "_blank");
+    assert.equal(await portLink.getAttribute("rel"), "noopener");
+    const longName = row(
+      page,
+      `${prefix}a-very-long-container-name-that-goes-on-and-on-${"x".repeat(60)}`,
+    );
+    const nameBox = await longName.locator(".ct-name").evaluate((el) => ({
+      scroll: el.scrollWidth,
+      client: el.clientWidth,
+      title: el.getAttribute("title"),
+    }));
+    assert.ok(nameBox.scroll > nameBox.client, "a very long name is cut with an ellipsis");
+    assert.match(nameBox.title ?? "", /x{60}$/);
 
-      // The busy loop's CPU sparkline moves.
-      const busy = row(page, `${prefix}busy`);
-      const line = busy.locator(".spark-cpu polyline");
-      await line.waitFor({ timeout: 15_000 });
-      const before = await line.getAttribute("points");
-      await delay(3000);
-      const after = await line.getAttribute("points");
-      assert.notEqual(before, after, "the CPU sparkline's points change");
-      assert.match(await busy.locator(".ct-col-cpu .ct-metric-value").innerText(), /^\d+(\.\d)?%$/);
-      assert.match(
-        await busy.locator(".ct-col-mem .ct-metric-value").innerText(),
-        /\d+(\.\d)? (B|KB|MB)/,
-      );
-      // Let a few more samples arrive so the screenshot shows real lines.
-      await delay(5000);
-      await page.screenshot({ path: await screenshotPath("containers-table") });
+    // The busy loop's CPU sparkline moves.
+    const busy = row(page, `${prefix}busy`);
+    const line = busy.locator(".spark-cpu polyline");
+    await line.waitFor({ timeout: 15_000 });
+    const before = await line.getAttribute("points");
+    await delay(3000);
+    const after = await line.getAttribute("points");
+    assert.notEqual(before, after, "the CPU sparkline's points change");
+    assert.match(await busy.locator(".ct-col-cpu .ct-metric-value").innerText(), /^\d+(\.\d)?%$/);
+    assert.match(
+      await busy.locator(".ct-col-mem .ct-metric-value").innerText(),
+      /\d+(\.\d)? (B|KB|MB)/,
+    );
+    // Let a few more samples arrive so the screenshot shows real lines.
+    await delay(5000);
+    await page.screenshot({ path: await screenshotPath("containers-table") });
 
-      // The stats stream closes while the tab is hidden and opens again when visible.
-      const statsStreams = () =>
-        page.evaluate(() =>
-          (globalThis as unknown as { cmStreams: { url: string; closed: boolean }[] }).cmStreams
-            .filter((s) => s.url.includes("/stats/stream") && !s.closed).length
-        );
-      assert.equal(await statsStreams(), 1);
-      await setVisibility(page, "hidden");
-      assert.equal(await statsStreams(), 0);
-      await setVisibility(page, "visible");
-      assert.equal(await statsStreams(), 1);
+    // The stats stream closes while the tab is hidden and opens again when visible.
+    const statsStreams = () =>
+      page.evaluate(() =>
+        (globalThis as unknown as { cmStreams: { url: string; closed: boolean }[] }).cmStreams
+          .filter((s) => s.url.includes("/stats/stream") && !s.closed).length
+      );
+    assert.equal(await statsStreams(), 1);
+    await setVisibility(page, "hidden");
+    assert.equal(await statsStreams(), 0);
+    await setVisibility(page, "visible");
+    assert.equal(await statsStreams(), 1);
 
-      // Run a container through the modal; the row arrives by the events stream.
-      await page.evaluate(() => (globalThis as unknown as { marker: number }).marker = 42);
-      await page.locator('[data-island="RunContainerDialog"][data-hydrated="true"]').waitFor();
-      await page.locator("header").getByRole("button", { name: "Run container" }).click();
-      const dialog = page.locator("dialog.ct-run");
-      await dialog.waitFor();
-      assert.equal(
-        await page.evaluate(() => document.activeElement?.getAttribute("name")),
-        "image",
-        "the image field has the focus",
-      );
-      await dialog.locator('input[name="image"]').fill(TEST_IMAGE);
-      // Validation while typing, next to the right field or row.
-      await dialog.locator('input[name="name"]').fill("-bad name");
-      await dialog.locator(".ct-field-error", { hasText: /Letters, digits/ }).waitFor();
-      await dialog.getByRole("button", { name: "+ Add port" }).click();
-      await dialog.getByLabel("Host port of port 1").fill("99999");
-      await dialog.getByLabel("Container port of port 1").fill("80");
-      await dialog.locator(".ct-field-error", { hasText: /1 to 65535/ }).waitFor();
-      await dialog.getByRole("button", { name: "+ Add volume" }).click();
-      await dialog.getByLabel("Source of volume 1").fill(`${prefix}data`);
-      await dialog.getByLabel("Container path of volume 1").fill("data");
-      await dialog.locator(".ct-field-error", { hasText: /absolute/ }).waitFor();
-      await page.screenshot({ path: await screenshotPath("containers-run-modal-invalid") });
-      await dialog.getByLabel("Host port of port 1").fill("");
-      await dialog.getByLabel("Container path of volume 1").fill("/data");
-      // The server's field error (a duplicate name: 409) lands next to the field.
-      await dialog.locator('input[name="name"]').fill(`${prefix}busy`);
-      assert.equal(await dialog.locator(".ct-field-error").count(), 0);
-      await dialog.getByRole("button", { name: "Run", exact: true }).click();
-      const nameError = dialog.locator(".ct-field", { hasText: "Name" }).locator(".ct-field-error");
-      await nameError.waitFor();
-      assert.match(await nameError.innerText(), /already in use|Conflict|exists/i);
-      const runName = `${prefix}run`;
-      await dialog.locator('input[name="name"]').fill(runName);
-      assert.equal(await dialog.locator(".ct-field-error").count(), 0);
-      await dialog.getByRole("button", { name: "+ Add variable" }).click();
-      await dialog.getByLabel("Name of variable 1").fill("GREETING=hello world");
-      assert.equal(await dialog.getByLabel("Value of variable 1").inputValue(), "hello world");
-      await dialog.locator('select[name="restart_policy"]').selectOption("on-failure");
-      await dialog.getByLabel("Max retries").fill("3");
-      await dialog.locator('input[name="cmd"]').fill(
-        `sh -c "echo to-stdout; echo to-stderr >&2; exec sleep 3600"`,
-      );
-      assert.equal(await dialog.locator(".ct-field-error").count(), 0);
-      await page.screenshot({ path: await screenshotPath("containers-run-modal") });
-      await dialog.getByRole("button", { name: "Run", exact: true }).click();
-      await dialog.waitFor({ state: "detached" });
-      const ran = row(page, runName);
-      await ran.waitFor({ timeout: 15_000 });
-      await ran.locator(".pill.state-running").waitFor();
-      assert.equal(await ran.locator(".badge-managed").count(), 1);
-      assert.equal(
-        await page.evaluate(() => (globalThis as unknown as { marker: number }).marker),
-        42,
-        "the page was not reloaded",
-      );
-      await page.locator(".ct-toast").waitFor();
+    // Run a container through the modal; the row arrives by the events stream.
+    await page.evaluate(() => (globalThis as unknown as { marker: number }).marker = 42);
+    await page.locator('[data-island="RunContainerDialog"][data-hydrated="true"]').waitFor();
+    await page.locator("header").getByRole("button", { name: "Run container" }).click();
+    const dialog = page.locator("dialog.ct-run");
+    await dialog.waitFor();
+    assert.equal(
+      await page.evaluate(() => document.activeElement?.getAttribute("name")),
+      "image",
+      "the image field has the focus",
+    );
+    await dialog.locator('input[name="image"]').fill(TEST_IMAGE);
+    // Validation while typing, next to the right field or row.
+    await dialog.locator('input[name="name"]').fill("-bad name");
+    await dialog.locator(".ct-field-error", { hasText: /Letters, digits/ }).waitFor();
+    await dialog.getByRole("button", { name: "+ Add port" }).click();
+    await dialog.getByLabel("Host port of port 1").fill("99999");
+    await dialog.getByLabel("Container port of port 1").fill("80");
+    await dialog.locator(".ct-field-error", { hasText: /1 to 65535/ }).waitFor();
+    await dialog.getByRole("button", { name: "+ Add volume" }).click();
+    await dialog.getByLabel("Source of volume 1").fill(`${prefix}data`);
+    await dialog.getByLabel("Container path of volume 1").fill("data");
+    await dialog.locator(".ct-field-error", { hasText: /absolute/ }).waitFor();
+    await page.screenshot({ path: await screenshotPath("containers-run-modal-invalid") });
+    await dialog.getByLabel("Host port of port 1").fill("");
+    await dialog.getByLabel("Container path of volume 1").fill("/data");
+    // The server's field error (a duplicate name: 409) lands next to the field.
+    await dialog.locator('input[name="name"]').fill(`${prefix}busy`);
+    assert.equal(await dialog.locator(".ct-field-error").count(), 0);
+    await dialog.getByRole("button", { name: "Run", exact: true }).click();
+    const nameError = dialog.locator(".ct-field", { hasText: "Name" }).locator(".ct-field-error");
+    await nameError.waitFor();
+    assert.match(await nameError.innerText(), /already in use|Conflict|exists/i);
+    const runName = `${prefix}run`;
+    await dialog.locator('input[name="name"]').fill(runName);
+    assert.equal(await dialog.locator(".ct-field-error").count(), 0);
+    await dialog.getByRole("button", { name: "+ Add variable" }).click();
+    await dialog.getByLabel("Name of variable 1").fill("GREETING=hello world");
+    assert.equal(await dialog.getByLabel("Value of variable 1").inputValue(), "hello world");
+    await dialog.locator('select[name="restart_policy"]').selectOption("on-failure");
+    await dialog.getByLabel("Max retries").fill("3");
+    await dialog.locator('input[name="cmd"]').fill(
+      `sh -c "echo to-stdout; echo to-stderr >&2; exec sleep 3600"`,
+    );
+    assert.equal(await dialog.locator(".ct-field-error").count(), 0);
+    await page.screenshot({ path: await screenshotPath("containers-run-modal") });
+    await dialog.getByRole("button", { name: "Run", exact: true }).click();
+    await dialog.waitFor({ state: "detached" });
+    const ran = row(page, runName);
+    await ran.waitFor({ timeout: 15_000 });
+    await ran.locator(".pill.state-running").waitFor();
+    assert.equal(await ran.locator(".badge-managed").count(), 1);
+    assert.equal(
+      await page.evaluate(() => (globalThis as unknown as { marker: number }).marker),
+      42,
+      "the page was not reloaded",
+    );
+    await page.locator(".ct-toast").waitFor();
 
-      // Restart it from the row's menu.
-      const restarted = page.waitForResponse((r) =>
-        r.url().endsWith("/restart") && r.request().method() === "POST"
-      );
-      await menuAction(page, runName, "Restart");
-      assert.equal((await restarted).status(), 200);
-      await ran.locator(".pill.state-running").waitFor();
-      assert.equal(await ran.locator(".ct-row-error").count(), 0);
+    // Restart it from the row's menu.
+    const restarted = page.waitForResponse((r) =>
+      r.url().endsWith("/restart") && r.request().method() === "POST"
+    );
+    await menuAction(page, runName, "Restart");
+    assert.equal((await restarted).status(), 200);
+    await ran.locator(".pill.state-running").waitFor();
+    assert.equal(await ran.locator(".ct-row-error").count(), 0);
 
-      // Logs: stdout and stderr, stderr marked; search highlights.
-      await menuAction(page, runName, "Logs");
-      const drawer = page.locator("dialog.ct-drawer");
-      await drawer.waitFor();
-      await drawer.locator(".ct-log-line", { hasText: "to-stdout" }).first().waitFor();
-      const stderrLine = drawer.locator(".ct-log-line.is-stderr", { hasText: "to-stderr" }).first();
-      await stderrLine.waitFor();
-      assert.equal(
-        await drawer.locator(".ct-log-line:not(.is-stderr)", { hasText: "to-stderr" }).count(),
-        0,
-      );
-      assert.equal(
-        await stderrLine.evaluate((el) => getComputedStyle(el).borderLeftColor),
-        "rgb(240, 98, 77)",
-      );
-      await drawer.locator(".ct-live-live").waitFor();
-      await drawer.getByLabel("Search the logs").fill("stderr");
-      await drawer.locator(".ct-log-line mark").first().waitFor();
-      await page.screenshot({ path: await screenshotPath("containers-logs-drawer") });
-      // A restart while the drawer is open: following picks up the new run's output, once.
-      const stdoutLines = drawer.locator(".ct-log-line", { hasText: "to-stdout" });
-      assert.equal(await stdoutLines.count(), 2);
-      await drawer.getByLabel("Search the logs").fill("");
-      assert.equal(
-        await page.evaluate(
-          async (id) => (await fetch(`/api/containers/${id}/restart`, { method: "POST" })).status,
-          runName,
-        ),
-        200,
-      );
-      await page.waitForFunction(
-        () =>
-          [...document.querySelectorAll(".ct-log-line")].filter((el) =>
-            el.textContent?.includes("to-stdout")
-          ).length === 3,
-        null,
-        { timeout: 20_000 },
-      );
-      await drawer.locator(".ct-live-live").waitFor({ timeout: 10_000 });
-      await delay(1000);
-      assert.equal(await stdoutLines.count(), 3, "no line shows twice");
-      const download = page.waitForEvent("download");
-      await drawer.getByRole("button", { name: "Download" }).click();
-      const text = await Deno.readTextFile(await (await download).path());
-      assert.match(text, /to-stdout/);
-      assert.match(text, /to-stderr/);
+    // Logs: stdout and stderr, stderr marked; search highlights.
+    await menuAction(page, runName, "Logs");
+    const drawer = page.locator("dialog.ct-drawer");
+    await drawer.waitFor();
+    await drawer.locator(".ct-log-line", { hasText: "to-stdout" }).first().waitFor();
+    const stderrLine = drawer.locator(".ct-log-line.is-stderr", { hasText: "to-stderr" }).first();
+    await stderrLine.waitFor();
+    assert.equal(
+      await drawer.locator(".ct-log-line:not(.is-stderr)", { hasText: "to-stderr" }).count(),
+      0,
+    );
+    assert.equal(
+      await stderrLine.evaluate((el) => getComputedStyle(el).borderLeftColor),
+      "rgb(240, 98, 77)",
+    );
+    await drawer.locator(".ct-live-live").waitFor();
+    await drawer.getByLabel("Search the logs").fill("stderr");
+    await drawer.locator(".ct-log-line mark").first().waitFor();
+    await page.screenshot({ path: await screenshotPath("containers-logs-drawer") });
+    // A restart while the drawer is open: following picks up the new run's output, once.
+    const stdoutLines = drawer.locator(".ct-log-line", { hasText: "to-stdout" });
+    assert.equal(await stdoutLines.count(), 2);
+    await drawer.getByLabel("Search the logs").fill("");
+    assert.equal(
+      await page.evaluate(
+        async (id) => (await fetch(`/api/containers/${id}/restart`, { method: "POST" })).status,
+        runName,
+      ),
+      200,
+    );
+    await page.waitForFunction(
+      () =>
+        [...document.querySelectorAll(".ct-log-line")].filter((el) =>
+          el.textContent?.includes("to-stdout")
+        ).length === 3,
+      null,
+      { timeout: 20_000 },
+    );
+    await drawer.locator(".ct-live-live").waitFor({ timeout: 10_000 });
+    await delay(1000);
+    assert.equal(await stdoutLines.count(), 3, "no line shows twice");
+    const download = page.waitForEvent("download");
+    await drawer.getByRole("button", { name: "Download" }).click();
+    const text = await Deno.readTextFile(await (await download).path());
+    assert.match(text, /to-stdout/);
+    assert.match(text, /to-stderr/);
 
-      // Inspect: env masked until clicked.
-      await drawer.getByRole("tab", { name: "Inspect" }).click();
-      const secret = drawer.locator(".ct-env tr", { hasText: "GREETING" }).locator(".ct-secret");
-      await secret.waitFor();
-      assert.equal(await secret.innerText(), "•••");
-      await secret.click();
-      assert.equal(await secret.innerText(), "hello world");
-      assert.match(await drawer.locator(".ct-inspect").innerText(), /on-failure \(at most 3/);
-      assert.match(await drawer.locator(".ct-inspect").innerText(), /\/data/);
-      await page.screenshot({ path: await screenshotPath("containers-inspect-drawer") });
-      await page.keyboard.press("Escape");
-      await drawer.waitFor({ state: "detached" });
+    // Inspect: env masked until clicked.
+    await drawer.getByRole("tab", { name: "Inspect" }).click();
+    const secret = drawer.locator(".ct-env tr", { hasText: "GREETING" }).locator(".ct-secret");
+    await secret.waitFor();
+    assert.equal(await secret.innerText(), "•••");
+    await secret.click();
+    assert.equal(await secret.innerText(), "hello world");
+    assert.match(await drawer.locator(".ct-inspect").innerText(), /on-failure \(at most 3/);
+    assert.match(await drawer.locator(".ct-inspect").innerText(), /\/data/);
+    await page.screenshot({ path: await screenshotPath("containers-inspect-drawer") });
+    await page.keyboard.press("Escape");
+    await drawer.waitFor({ state: "detached" });
 
-      // Remove with confirmation: the dialog names the container; the row goes away.
-      await menuAction(page, runName, "Remove…");
-      const confirm = page.locator("dialog.ct-confirm");
-      await confirm.waitFor();
-      assert.match(await confirm.innerText(), new RegExp(`Remove container ${runName}\\?`));
-      await page.screenshot({ path: await screenshotPath("containers-remove-confirm") });
-      await confirm.getByLabel("Also remove its anonymous volumes").check();
-      await confirm.getByRole("button", { name: "Remove" }).click();
-      await ran.waitFor({ state: "detached", timeout: 15_000 });
+    // Remove with confirmation: the dialog names the container; the row goes away.
+    await menuAction(page, runName, "Remove…");
+    const confirm = page.locator("dialog.ct-confirm");
+    await confirm.waitFor();
+    assert.match(await confirm.innerText(), new RegExp(`Remove container ${runName}\\?`));
+    await page.screenshot({ path: await screenshotPath("containers-remove-confirm") });
+    await confirm.getByLabel("Also remove its anonymous volumes").check();
+    await confirm.getByRole("button", { name: "Remove" }).click();
+    await ran.waitFor({ state: "detached", timeout: 15_000 });
 
-      // A daemon error shows inline on the row, not in an alert.
-      page.on("dialog", (d) => {
-        errors.push(`unexpected ${d.type()}: ${d.message()}`);
-        d.dismiss();
-      });
-      await menuAction(page, `${prefix}broken`, "Start");
-      const failure = page.locator(".ct-row-error", { hasText: /^Start failed: .*no such file/ });
-      await failure.waitFor({ timeout: 15_000 });
-      await page.screenshot({ path: await screenshotPath("containers-row-error") });
-      await failure.getByRole("button", { name: "Dismiss" }).click();
-      await menuAction(page, `${prefix}fresh`, "Start");
-      // A container that exits at once: the row ends up "exited" (the Engine's "die" event
-      // comes a moment before its list says so; the table reads the list again).
-      await row(page, `${prefix}fresh`).locator(".pill.state-exited").waitFor({ timeout: 15_000 });
+    // A daemon error shows inline on the row, not in an alert.
+    page.on("dialog", (d) => {
+      errors.push(`unexpected ${d.type()}: ${d.message()}`);
+      d.dismiss();
+    });
+    await menuAction(page, `${prefix}broken`, "Start");
+    const failure = page.locator(".ct-row-error", { hasText: /^Start failed: .*no such file/ });
+    await failure.waitFor({ timeout: 15_000 });
+    await page.screenshot({ path: await screenshotPath("containers-row-error") });
+    await failure.getByRole("button", { name: "Dismiss" }).click();
+    await menuAction(page, `${prefix}fresh`, "Start");
+    // A container that exits at once: the row ends up "exited" (the Engine's "die" event
+    // comes a moment before its list says so; the table reads the list again).
+    await row(page, `${prefix}fresh`).locator(".pill.state-exited").waitFor({ timeout: 15_000 });
 
-      // Sorting and filtering.
-      await page.getByPlaceholder("Filter by name, image or stack").fill(`${prefix}shop`);
-      await page.waitForFunction(() => document.querySelectorAll("tr.ct-row").length === 1);
-      await page.getByPlaceholder("Filter by name, image or stack").fill(prefix);
-      await page.getByRole("button", { name: /^State/ }).click();
-      const firstState = await page.locator("tr.ct-row").first().locator(".pill").innerText();
-      assert.equal(firstState, "running");
-      await page.getByLabel("Show stopped").uncheck();
-      assert.equal(await row(page, `${prefix}failed`).count(), 0);
-      await page.getByLabel("Show stopped").check();
-      assert.deepEqual(errors, []);
-    } finally {
-      await browser.close();
-      await panel.stop();
-      await removeTestContainers(docker, prefix);
-      await removeContainersNamed(docker, prefix);
-      await removeVolumesNamed(docker, prefix);
-      await Deno.remove(panel.dataDir, { recursive: true });
-      docker.close();
-    }
+    // Sorting and filtering.
+    await page.getByPlaceholder("Filter by name, image or stack").fill(`${prefix}shop`);
+    await page.waitForFunction(() => document.querySelectorAll("tr.ct-row").length === 1);
+    await page.getByPlaceholder("Filter by name, image or stack").fill(prefix);
+    await page.getByRole("button", { name: /^State/ }).click();
+    const firstState = await page.locator("tr.ct-row").first().locator(".pill").innerText();
+    assert.equal(firstState, "running");
+    await page.getByLabel("Show stopped").uncheck();
+    assert.equal(await row(page, `${prefix}failed`).count(), 0);
+    await page.getByLabel("Show stopped").check();
+    assert.deepEqual(errors, []);
   },
 });
 
@@ -363,57 +350,49 @@ Deno.test({
   ...e2e,
   name: "e2e: 100+ rows look right and leave live when removed",
   async fn() {
-    const docker = await engineClient();
+    await using engine = await testEngine("cmmany");
+    const { docker, prefix } = engine;
     await ensureTestImage(docker);
-    const prefix = uniquePrefix("cmmany");
-    const panel = await startPanel();
-    const browser = await launchBrowser();
-    try {
-      const count = 110;
-      for (let i = 0; i < count; i += 10) {
-        await Promise.all(
-          Array.from(
-            { length: Math.min(10, count - i) },
-            (_, j) =>
-              make(docker, prefix, `n${String(i + j).padStart(3, "0")}`, { Cmd: ["true"] }, false),
-          ),
-        );
-      }
-      const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-      const errors = watchErrors(page);
-      await signIn(page, panel.url);
-      await openTable(page, panel.url);
-      await page.getByPlaceholder("Filter by name, image or stack").fill(prefix);
-      await page.waitForFunction((n) => document.querySelectorAll("tr.ct-row").length === n, count);
-      await page.screenshot({ path: await screenshotPath("containers-many-full"), fullPage: true });
-      await page.mouse.wheel(0, 2400);
-      await page.waitForFunction(() => scrollY > 0);
-      await page.screenshot({ path: await screenshotPath("containers-many") });
-      await page.mouse.wheel(0, -10_000);
-
-      await page.getByRole("button", { name: /^Name/ }).click();
-      assert.equal(
-        await page.locator("tr.ct-row").first().getAttribute("data-name"),
-        `${prefix}n109`,
-        "a second click sorts by name descending",
+    await using panel = await startPanel();
+    await using browser = await launchBrowser();
+    const count = 110;
+    for (let i = 0; i < count; i += 10) {
+      await Promise.all(
+        Array.from(
+          { length: Math.min(10, count - i) },
+          (_, j) =>
+            make(docker, prefix, `n${String(i + j).padStart(3, "0")}`, { Cmd: ["true"] }, false),
+        ),
       );
-
-      await removeTestContainers(docker, prefix);
-      await page.waitForFunction(() => document.querySelectorAll("tr.ct-row").length === 0, null, {
-        timeout: 60_000,
-      });
-      // "No containers match" while others exist on the host; the node-wide empty state when none do.
-      await page.locator(".ct-empty", {
-        hasText: /No containers match|No containers on this node yet/,
-      }).waitFor();
-      assert.deepEqual(errors, []);
-    } finally {
-      await browser.close();
-      await panel.stop();
-      await removeTestContainers(docker, prefix);
-      await Deno.remove(panel.dataDir, { recursive: true });
-      docker.close();
     }
+    const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+    const errors = watchErrors(page);
+    await signIn(page, panel.url);
+    await openTable(page, panel.url);
+    await page.getByPlaceholder("Filter by name, image or stack").fill(prefix);
+    await page.waitForFunction((n) => document.querySelectorAll("tr.ct-row").length === n, count);
+    await page.screenshot({ path: await screenshotPath("containers-many-full"), fullPage: true });
+    await page.mouse.wheel(0, 2400);
+    await page.waitForFunction(() => scrollY > 0);
+    await page.screenshot({ path: await screenshotPath("containers-many") });
+    await page.mouse.wheel(0, -10_000);
+
+    await page.getByRole("button", { name: /^Name/ }).click();
+    assert.equal(
+      await page.locator("tr.ct-row").first().getAttribute("data-name"),
+      `${prefix}n109`,
+      "a second click sorts by name descending",
+    );
+
+    await removeTestContainers(docker, prefix);
+    await page.waitForFunction(() => document.querySelectorAll("tr.ct-row").length === 0, null, {
+      timeout: 60_000,
+    });
+    // "No containers match" while others exist on the host; the node-wide empty state when none do.
+    await page.locator(".ct-empty", {
+      hasText: /No containers match|No containers on this node yet/,
+    }).waitFor();
+    assert.deepEqual(errors, []);
   },
 });
 
@@ -421,49 +400,41 @@ Deno.test({
   ...e2e,
   name: "e2e: a viewer sees no mutating controls, and env values stay hidden",
   async fn() {
-    const docker = await engineClient();
+    await using engine = await testEngine("cmview");
+    const { docker, prefix } = engine;
     await ensureTestImage(docker);
-    const prefix = uniquePrefix("cmview");
-    const panel = await startPanel();
-    const browser = await launchBrowser();
-    try {
-      await make(docker, prefix, "app", { Cmd: ["sleep", "3600"], Env: ["SECRET=hunter2"] });
-      const cookie = await panel.login();
-      const created = await fetch(`${panel.url}/api/users`, {
-        method: "POST",
-        headers: { "Content-Type": "application/json", Origin: panel.url, Cookie: cookie },
-        body: JSON.stringify({
-          username: "watcher",
-          password: "viewer password 123",
-          role: "viewer",
-        }),
-      });
-      assert.equal(created.status, 201, await created.text());
+    await using panel = await startPanel();
+    await using browser = await launchBrowser();
+    await make(docker, prefix, "app", { Cmd: ["sleep", "3600"], Env: ["SECRET=hunter2"] });
+    const cookie = await panel.login();
+    const created = await fetch(`${panel.url}/api/users`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Origin: panel.url, Cookie: cookie },
+      body: JSON.stringify({
+        username: "watcher",
+        password: "viewer password 123",
+        role: "viewer",
+      }),
+    });
+    assert.equal(created.status, 201, await created.text());
 
-      const page = await browser.newPage({ viewport: { width: 1024, height: 700 } });
-      const errors = watchErrors(page);
-      await signIn(page, panel.url, "watcher", "viewer password 123");
-      await openTable(page, panel.url);
-      assert.equal(await page.getByRole("button", { name: "Run container" }).count(), 0);
-      await page.getByPlaceholder("Filter by name, image or stack").fill(prefix);
-      await row(page, `${prefix}app`).locator(".spark-cpu").waitFor({ timeout: 15_000 });
-      await page.screenshot({ path: await screenshotPath("containers-viewer-narrow") });
-      await row(page, `${prefix}app`).locator(".ct-menu-btn").click();
-      const items = await page.locator(".ct-menu [role=menuitem]").allInnerTexts();
-      assert.deepEqual(items, ["Inspect", "Logs"]);
-      await page.locator(".ct-menu").getByRole("menuitem", { name: "Inspect" }).click();
-      const env = page.locator(".ct-env tr", { hasText: "SECRET" });
-      await env.waitFor();
-      assert.equal(await env.locator("td").innerText(), "hidden");
-      assert.doesNotMatch(await page.content(), /hunter2/);
-      assert.deepEqual(errors, []);
-    } finally {
-      await browser.close();
-      await panel.stop();
-      await removeTestContainers(docker, prefix);
-      await Deno.remove(panel.dataDir, { recursive: true });
-      docker.close();
-    }
+    const page = await browser.newPage({ viewport: { width: 1024, height: 700 } });
+    const errors = watchErrors(page);
+    await signIn(page, panel.url, "watcher", "viewer password 123");
+    await openTable(page, panel.url);
+    assert.equal(await page.getByRole("button", { name: "Run container" }).count(), 0);
+    await page.getByPlaceholder("Filter by name, image or stack").fill(prefix);
+    await row(page, `${prefix}app`).locator(".spark-cpu").waitFor({ timeout: 15_000 });
+    await page.screenshot({ path: await screenshotPath("containers-viewer-narrow") });
+    await row(page, `${prefix}app`).locator(".ct-menu-btn").click();
+    const items = await page.locator(".ct-menu [role=menuitem]").allInnerTexts();
+    assert.deepEqual(items, ["Inspect", "Logs"]);
+    await page.locator(".ct-menu").getByRole("menuitem", { name: "Inspect" }).click();
+    const env = page.locator(".ct-env tr", { hasText: "SECRET" });
+    await env.waitFor();
+    assert.equal(await env.locator("td").innerText(), "hidden");
+    assert.doesNotMatch(await page.content(), /hunter2/);
+    assert.deepEqual(errors, []);
   },
 });
 
@@ -473,38 +444,30 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
-    const docker = await engineClient();
+    await using engine = await testEngine("cme2e");
+    const { docker, prefix } = engine;
     await ensureTestImage(docker);
-    const prefix = uniquePrefix("cme2e");
-    const panel = await startPanel();
-    const browser = await launchBrowser();
-    try {
-      await createContainer(docker, {
-        Image: TEST_IMAGE,
-        Cmd: ["true"],
-        Labels: { [TEST_LABEL]: prefix },
-      }, `${prefix}by-image`);
-      const imageId = (await inspectImage(docker, TEST_IMAGE)).Id;
-      const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
-      await signIn(page, panel.url);
-      await page.goto(`${panel.url}/containers?image=${encodeURIComponent(imageId)}`);
-      await page.locator('[data-island="ContainersTable"][data-hydrated="true"]').waitFor();
-      await page.locator(`tr.ct-row[data-name="${prefix}by-image"]`).waitFor();
-      const shown = await page.locator("tr.ct-row").evaluateAll((rows) =>
-        rows.map((row) => row.getAttribute("data-name"))
-      );
-      const all = await listContainers(docker, { all: true });
-      const expected = all.filter((c) => c.ImageID === imageId).map((c) => c.Names[0].slice(1))
-        .sort();
-      assert.deepEqual([...shown].sort(), expected);
-      await page.goto(`${panel.url}/containers?image=sha256:${"f".repeat(64)}`);
-      await page.locator(".ct-empty", { hasText: "No containers match" }).waitFor();
-    } finally {
-      await browser.close();
-      await panel.stop();
-      await removeTestContainers(docker, prefix);
-      await Deno.remove(panel.dataDir, { recursive: true });
-      docker.close();
-    }
+    await using panel = await startPanel();
+    await using browser = await launchBrowser();
+    await createContainer(docker, {
+      Image: TEST_IMAGE,
+      Cmd: ["true"],
+      Labels: { [TEST_LABEL]: prefix },
+    }, `${prefix}by-image`);
+    const imageId = (await inspectImage(docker, TEST_IMAGE)).Id;
+    const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+    await signIn(page, panel.url);
+    await page.goto(`${panel.url}/containers?image=${encodeURIComponent(imageId)}`);
+    await page.locator('[data-island="ContainersTable"][data-hydrated="true"]').waitFor();
+    await page.locator(`tr.ct-row[data-name="${prefix}by-image"]`).waitFor();
+    const shown = await page.locator("tr.ct-row").evaluateAll((rows) =>
+      rows.map((row) => row.getAttribute("data-name"))
+    );
+    const all = await listContainers(docker, { all: true });
+    const expected = all.filter((c) => c.ImageID === imageId).map((c) => c.Names[0].slice(1))
+      .sort();
+    assert.deepEqual([...shown].sort(), expected);
+    await page.goto(`${panel.url}/containers?image=sha256:${"f".repeat(64)}`);
+    await page.locator(".ct-empty", { hasText: "No containers match" }).waitFor();
   },
 });

@@ -162,8 +162,8 @@ Deno.test({
     const namespace = uniquePrefix("cm-e2e").replace(/-$/, "");
     const ours = new Set<string>();
     let registry: TestRegistry | undefined;
-    const panel = await startPanel();
-    const browser = await launchBrowser();
+    await using panel = await startPanel();
+    await using browser = await launchBrowser();
     try {
       // Setup: a unique image (random layer, so the pull really downloads) pushed to the
       // private registry and then removed locally; two dangling candidates for the prune.
@@ -425,14 +425,11 @@ Deno.test({
       assert.ok(await viewer.locator(".im-table tbody tr").count() >= 1);
       await viewer.screenshot({ path: await screenshotPath("images-viewer") });
     } finally {
-      await browser.close();
-      await panel.stop();
       await removeTestContainers(docker, namespace);
       await removeContainersNamed(docker, `${namespace}-`);
       await cleanUp(docker, namespace, ours);
       await registry?.stop();
       docker.close();
-      await Deno.remove(panel.dataDir, { recursive: true });
     }
   },
 });

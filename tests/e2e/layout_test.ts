@@ -7,45 +7,39 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
-    const panel = await startPanel();
-    const browser = await launchBrowser();
-    try {
-      const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
-      const errors: string[] = [];
-      page.on("pageerror", (error) => errors.push(error.message));
-      page.on("console", (message) => message.type() === "error" && errors.push(message.text()));
-      await signIn(page, panel.url);
-      assert.equal(await page.title(), "Containers · Container Manager");
-      for (const tab of ["Containers", "Compose", "Images", "Audit"]) {
-        assert.equal(await page.locator("nav.tabs a", { hasText: tab }).count(), 1, `tab ${tab}`);
-      }
-      assert.equal(await page.locator("header button", { hasText: "Run container" }).count(), 1);
-
-      const island = page.locator('[data-island="EngineStatus"][data-hydrated="true"]');
-      await island.waitFor({ timeout: 10_000 });
-      const button = island.locator("button");
-      assert.equal(await button.getAttribute("data-checks"), "0");
-      assert.match(await button.innerText(), /Engine \d+\./);
-      await button.click();
-      // Only a hydrated island can count clicks: the server rendered data-checks="0".
-      await page.locator('[data-island="EngineStatus"] button[data-checks="1"]').waitFor({
-        timeout: 10_000,
-      });
-      assert.match(await button.innerText(), /Engine \d+\./);
-      await page.screenshot({
-        path: await screenshotPath("foundation-containers"),
-        fullPage: true,
-      });
-      assert.deepEqual(
-        errors,
-        [],
-        "no errors in the browser console (a CSP violation would show here)",
-      );
-    } finally {
-      await browser.close();
-      await panel.stop();
-      await Deno.remove(panel.dataDir, { recursive: true });
+    await using panel = await startPanel();
+    await using browser = await launchBrowser();
+    const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+    const errors: string[] = [];
+    page.on("pageerror", (error) => errors.push(error.message));
+    page.on("console", (message) => message.type() === "error" && errors.push(message.text()));
+    await signIn(page, panel.url);
+    assert.equal(await page.title(), "Containers · Container Manager");
+    for (const tab of ["Containers", "Compose", "Images", "Audit"]) {
+      assert.equal(await page.locator("nav.tabs a", { hasText: tab }).count(), 1, `tab ${tab}`);
     }
+    assert.equal(await page.locator("header button", { hasText: "Run container" }).count(), 1);
+
+    const island = page.locator('[data-island="EngineStatus"][data-hydrated="true"]');
+    await island.waitFor({ timeout: 10_000 });
+    const button = island.locator("button");
+    assert.equal(await button.getAttribute("data-checks"), "0");
+    assert.match(await button.innerText(), /Engine \d+\./);
+    await button.click();
+    // Only a hydrated island can count clicks: the server rendered data-checks="0".
+    await page.locator('[data-island="EngineStatus"] button[data-checks="1"]').waitFor({
+      timeout: 10_000,
+    });
+    assert.match(await button.innerText(), /Engine \d+\./);
+    await page.screenshot({
+      path: await screenshotPath("foundation-containers"),
+      fullPage: true,
+    });
+    assert.deepEqual(
+      errors,
+      [],
+      "no errors in the browser console (a CSP violation would show here)",
+    );
   },
 });
 
@@ -54,27 +48,21 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
-    const panel = await startPanel({ args: ["--docker-host", "unix:///nonexistent.sock"] });
-    const browser = await launchBrowser();
-    try {
-      const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
-      await signIn(page, panel.url);
-      await page.locator('[data-island="EngineStatus"][data-hydrated="true"]').waitFor({
-        timeout: 10_000,
-      });
-      assert.match(
-        await page.locator(".notice.error").innerText(),
-        /Docker Engine unreachable at unix:\/\/\/nonexistent.sock/,
-      );
-      assert.match(await page.locator(".engine-status").innerText(), /Engine unreachable/);
-      await page.screenshot({
-        path: await screenshotPath("foundation-engine-down"),
-        fullPage: true,
-      });
-    } finally {
-      await browser.close();
-      await panel.stop();
-      await Deno.remove(panel.dataDir, { recursive: true });
-    }
+    await using panel = await startPanel({ args: ["--docker-host", "unix:///nonexistent.sock"] });
+    await using browser = await launchBrowser();
+    const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+    await signIn(page, panel.url);
+    await page.locator('[data-island="EngineStatus"][data-hydrated="true"]').waitFor({
+      timeout: 10_000,
+    });
+    assert.match(
+      await page.locator(".notice.error").innerText(),
+      /Docker Engine unreachable at unix:\/\/\/nonexistent.sock/,
+    );
+    assert.match(await page.locator(".engine-status").innerText(), /Engine unreachable/);
+    await page.screenshot({
+      path: await screenshotPath("foundation-engine-down"),
+      fullPage: true,
+    });
   },
 });

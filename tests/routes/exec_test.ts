@@ -157,6 +157,18 @@ Deno.test("exec: arithmetic, resize, exit code in the close reason and in the au
   });
 });
 
+Deno.test("exec: keystrokes sent as soon as the socket opens, before the shell starts, are kept", async () => {
+  await withShellContainer(async ({ panel, admin, id }) => {
+    // A shell other than the default is looked up first: the exec starts well after the open.
+    const session = open(panel, admin, id, "?cmd=/bin/ash");
+    await opened(session);
+    session.send("echo early-$((2+3))\n");
+    await session.waitFor(/^early-5\r?$/m);
+    session.socket.close();
+    await session.closed;
+  });
+});
+
 Deno.test("exec: ?cmd=/bin/bash on an image without bash falls back to sh and says so", async () => {
   await withShellContainer(async ({ panel, admin, id }) => {
     const session = open(panel, admin, id, "?cmd=/bin/bash");

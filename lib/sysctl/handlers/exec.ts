@@ -25,6 +25,8 @@ export const DEFAULT_SHELL = "/bin/sh";
 export const MAX_FRAME_BYTES = 64 * 1024;
 /** Output waits while this much is queued in the WebSocket, so a fast producer can't grow memory. */
 const SEND_HIGH_WATER = 1024 * 1024;
+/** Keystrokes that arrive before the exec is attached are held, up to this much. */
+const MAX_EARLY_INPUT_BYTES = 64 * 1024;
 const CLOSE_NORMAL = 1000;
 const CLOSE_POLICY = 1008;
 const CLOSE_TOO_BIG = 1009;
@@ -72,6 +74,8 @@ export function execHandlers(docker: DockerClient, log: (message: string) => voi
       let stream: HijackedStream | undefined;
       let exec: string | undefined;
       let pendingResize: Resize | undefined;
+      let earlyInput: Uint8Array[] = [];
+      let earlyInputBytes = 0;
       let socketClosed = false;
       const applyResize = (size: Resize) => {
         if (!exec) pendingResize = size;
@@ -91,7 +95,12 @@ export function execHandlers(docker: DockerClient, log: (message: string) => voi
           if (resize) applyResize(resize);
           else log(`exec ${target}: ignored an invalid control message`);
         } else {
-          stream?.write(new Uint8Array(event.data as ArrayBuffer)).catch(() => {});
+          const bytes = new Uint8Array(event.data as ArrayBuffer);
+          if (stream) stream.write(bytes).catch(() => {});
+          else if (earlyInputBytes + bytes.length <= MAX_EARLY_INPUT_BYTES) {
+            earlyInput.push(bytes);
+            earlyInputBytes += bytes.length;
+          } else log(`exec ${target}: dropped input sent before the shell started`);
         }
       };
       const socketGone = new Promise<void>((resolve) => {
@@ -114,6 +123,8 @@ export function execHandlers(docker: DockerClient, log: (message: string) => voi
         exec = await createExec(docker, info.Id, [cmd]);
         stream = await startExec(docker, exec);
         if (pendingResize) applyResize(pendingResize);
+        for (const bytes of earlyInput) stream.write(bytes).catch(() => {});
+        earlyInput = [];
         if (notice) socket.send(encoder.encode(`\x1b[33m${notice}\x1b[0m\r\n`));
 
         const pump = (async () => {
