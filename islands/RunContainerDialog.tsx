@@ -46,6 +46,8 @@ export function RunContainerDialog(_props: RunContainerDialogProps) {
   const [open, setOpen] = useState(false);
   const [form, setForm] = useState<RunForm>(emptyForm);
   const [result, setResult] = useState<RunResult | null>(null);
+  /** A run that failed after its dialog was closed (a long pull): said here, not lost. */
+  const [lateError, setLateError] = useState<string | null>(null);
 
   useEffect(() => {
     const onOpen = () => setOpen(true);
@@ -74,9 +76,11 @@ export function RunContainerDialog(_props: RunContainerDialogProps) {
           form={form}
           setForm={setForm}
           onClose={() => setOpen(false)}
+          onFailedAfterClose={setLateError}
           onDone={(answer) => {
             setOpen(false);
             setForm(emptyForm());
+            setLateError(null);
             setResult(answer);
             dispatchEvent(new CustomEvent(CONTAINER_RUN, { detail: answer }));
           }}
@@ -109,18 +113,36 @@ export function RunContainerDialog(_props: RunContainerDialogProps) {
           </button>
         </div>
       )}
+      {lateError && (
+        <div class="ct-toast ct-toast-error" role="alert">
+          <div>
+            <strong>The container did not start.</strong> {lateError}
+          </div>
+          <button
+            type="button"
+            class="ct-close"
+            aria-label="Dismiss"
+            onClick={() => setLateError(null)}
+          >
+            ×
+          </button>
+        </div>
+      )}
     </>
   );
 }
 
 function RunModal(
-  { form, setForm, onClose, onDone }: {
+  { form, setForm, onClose, onDone, onFailedAfterClose }: {
     form: RunForm;
     setForm: (form: RunForm) => void;
     onClose: () => void;
     onDone: (result: RunResult) => void;
+    onFailedAfterClose: (message: string) => void;
   },
 ) {
+  const mounted = useRef(true);
+  useEffect(() => () => void (mounted.current = false), []);
   const [submitted, setSubmitted] = useState(false);
   const [touched, setTouched] = useState<Set<string>>(new Set());
   const [busy, setBusy] = useState(false);
@@ -178,6 +200,10 @@ function RunModal(
       onDone({ ...answer, warnings: answer.warnings ?? [] });
     } catch (error) {
       const message = (error as Error).message;
+      if (!mounted.current) {
+        onFailedAfterClose(message);
+        return;
+      }
       let key = error instanceof ApiError ? formField(error.field, rows) : null;
       if (!key && error instanceof ApiError) {
         if (error.status === 409 && request.name) key = "name";
@@ -511,7 +537,16 @@ function RunModal(
             <p class="form-error ct-run-general">Fix the fields marked in red.</p>
           )}
           <div class="ct-modal-actions">
-            <button type="button" class="btn" onClick={onClose}>Cancel</button>
+            <button
+              type="button"
+              class="btn"
+              onClick={onClose}
+              title={busy
+                ? "The panel finishes the pull and starts the container; the result shows in a toast."
+                : undefined}
+            >
+              {busy ? "Continue in background" : "Cancel"}
+            </button>
             <button type="submit" class="btn primary" disabled={busy}>
               {busy ? (pull ? "Pulling…" : "Starting…") : "Run"}
             </button>

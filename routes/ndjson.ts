@@ -51,6 +51,7 @@ export function jsonUntilProgress<T extends object>(
   c: Context,
   status: ContentfulStatusCode,
   run: (progress: (event: unknown) => void) => Promise<T>,
+  log: (message: string) => void,
 ): Promise<Response> {
   return new Promise((resolve, reject) => {
     let write: ((value: unknown) => void) | undefined;
@@ -67,12 +68,14 @@ export function jsonUntilProgress<T extends object>(
     run(progress).then(
       (result) => {
         if (!write) return resolve(c.json(result, status));
-        write({ done: true, status, ...result });
+        write({ ...result, done: true, status });
         end!();
       },
       (error) => {
         if (!write) return reject(error);
         const expected = error instanceof HttpError;
+        // Past the first line, app.onError no longer sees the failure: log it here instead.
+        if (!expected) log(`error ${c.req.method} ${c.req.path}: ${error?.stack ?? error}`);
         write({
           done: false,
           status: statusOf(error),

@@ -43,7 +43,6 @@ const FALLBACK_RE = /(\/\S*) is not in this container; using (\/\S*) instead/;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-/** Writes a dim note of the panel's own on a line of its own (once earlier output is parsed). */
 /**
  * Writes a dim line of our own on a line of its own. The cursor column is only known once
  * the writes before it are parsed, hence the callback; `then` runs once the note is queued.

@@ -104,7 +104,11 @@ export async function endExec(
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   };
-  await stream.write(new Uint8Array([3, 4])).catch(() => {});
+  // Behind queued input to a process that reads nothing, this write could wait forever.
+  await Promise.race([
+    stream.write(new Uint8Array([3, 4])).catch(() => {}),
+    new Promise((resolve) => setTimeout(resolve, 500)),
+  ]);
   let info = await stillRunning(500);
   for (const signal of ["HUP", "KILL"]) {
     if (!info) break;

@@ -82,6 +82,7 @@ export function containerApiRoutes(deps: AppDeps): Hono<AppEnv> {
         c,
         201,
         (progress) => dispatchAs<object>(c, dispatcher, "docker.run", target, body, progress),
+        deps.log,
       );
     }
     const result = await dispatchAs(c, dispatcher, "docker.run", target, body);

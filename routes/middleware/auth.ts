@@ -66,7 +66,7 @@ export function requireSession(db: Db, timeouts: SessionTimeouts): MiddlewareHan
 }
 
 function isUpgrade(c: Context): boolean {
-  return c.req.path.startsWith("/ws/") || c.req.header("upgrade") !== undefined;
+  return c.req.path.startsWith("/ws/") || c.req.header("upgrade")?.toLowerCase() === "websocket";
 }
 
 /** Page navigations get a redirect; API and SSE requests get a 401. */

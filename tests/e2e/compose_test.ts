@@ -241,9 +241,11 @@ Deno.test({
     const docker = await engineClient();
     const project = `cme2e${crypto.randomUUID().replaceAll("-", "").slice(0, 8)}`;
     const cliProject = `${project}cli`;
-    await using panel = await startPanel();
-    await using browser = await launchBrowser();
     try {
+      // Inside the try: the panel and browser are gone before the cleanup below runs, so
+      // nothing the panel is still doing can recreate what it removes.
+      await using panel = await startPanel();
+      await using browser = await launchBrowser();
       await ensureTestImage(docker);
       // A stack made outside the panel (as the compose CLI labels it): listed as external.
       await createContainer(docker, {

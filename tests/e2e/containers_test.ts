@@ -471,3 +471,55 @@ Deno.test({
     await page.locator(".ct-empty", { hasText: "No containers match" }).waitFor();
   },
 });
+
+Deno.test({
+  ...e2e,
+  name: "e2e: a run that fails after its dialog was sent to the background says so in a toast",
+  async fn() {
+    await using panel = await startPanel();
+    await using browser = await launchBrowser();
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    const errors = watchErrors(page);
+    await signIn(page, panel.url);
+    // The server's answer is held back until the dialog is gone, then played as a pull that
+    // failed part way. A real registry failing mid-pull only surfaces after the Engine's
+    // retries (tens of seconds), so the answer is scripted here; the server side of this
+    // stream is covered by tests/routes/images_test.ts.
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => release = resolve);
+    const reference = "registry.invalid:5000/team/app:1";
+    await page.route("**/api/containers/run", async (route) => {
+      await held;
+      await route.fulfill({
+        status: 200,
+        headers: { "Content-Type": "application/x-ndjson" },
+        body: [
+          { progress: { status: "Pulling from team/app", id: "1" } },
+          { progress: { status: "Pulling fs layer", id: "0123456789ab" } },
+          {
+            done: false,
+            status: 404,
+            error: `Image "${reference}" is not on this node and pulling it failed: blob unknown`,
+            field: "image",
+          },
+        ].map((line) => JSON.stringify(line) + "\n").join(""),
+      });
+    });
+    await page.locator('[data-island="RunContainerDialog"][data-hydrated="true"]').waitFor();
+    await page.locator("header").getByRole("button", { name: "Run container" }).click();
+    const dialog = page.locator("dialog.ct-run");
+    await dialog.locator('input[name="image"]').fill(reference);
+    await dialog.getByRole("button", { name: "Run", exact: true }).click();
+    const background = dialog.getByRole("button", { name: "Continue in background" });
+    await background.click();
+    await dialog.waitFor({ state: "detached" });
+    release();
+    const toast = page.locator(".ct-toast-error[role=alert]");
+    await toast.waitFor();
+    assert.match(await toast.innerText(), /did not start\. .*pulling it failed: blob unknown/s);
+    await page.screenshot({ path: await screenshotPath("containers-run-late-error") });
+    await toast.getByRole("button", { name: "Dismiss" }).click();
+    await toast.waitFor({ state: "detached" });
+    assert.deepEqual(errors, []);
+  },
+});

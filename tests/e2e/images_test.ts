@@ -162,9 +162,11 @@ Deno.test({
     const namespace = uniquePrefix("cm-e2e").replace(/-$/, "");
     const ours = new Set<string>();
     let registry: TestRegistry | undefined;
-    await using panel = await startPanel();
-    await using browser = await launchBrowser();
     try {
+      // Inside the try: the panel and browser are gone before the cleanup below runs, so
+      // nothing the panel is still doing can recreate what it removes.
+      await using panel = await startPanel();
+      await using browser = await launchBrowser();
       // Setup: a unique image (random layer, so the pull really downloads) pushed to the
       // private registry and then removed locally; two dangling candidates for the prune.
       registry = await startRegistry();

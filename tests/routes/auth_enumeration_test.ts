@@ -151,3 +151,16 @@ Deno.test("bodies over 1 MiB answer 413 before parsing", async () => {
     await t.close();
   }
 });
+
+Deno.test("only a WebSocket upgrade gets the 403: another Upgrade header is an API call (401)", async () => {
+  const t = await createTestApp();
+  try {
+    await t.addUser("someone", "admin");
+    const h2c = await t.request("GET", "/api/containers", { headers: { Upgrade: "h2c" } });
+    assert.equal(h2c.status, 401);
+    const ws = await t.request("GET", "/api/containers", { headers: { Upgrade: "WebSocket" } });
+    assert.equal(ws.status, 403);
+  } finally {
+    await t.close();
+  }
+});

@@ -76,6 +76,7 @@ export function execHandlers(docker: DockerClient, log: (message: string) => voi
       let pendingResize: Resize | undefined;
       let earlyInput: Uint8Array[] = [];
       let earlyInputBytes = 0;
+      let earlyInputDropped = false;
       let socketClosed = false;
       const applyResize = (size: Resize) => {
         if (!exec) pendingResize = size;
@@ -97,10 +98,15 @@ export function execHandlers(docker: DockerClient, log: (message: string) => voi
         } else {
           const bytes = new Uint8Array(event.data as ArrayBuffer);
           if (stream) stream.write(bytes).catch(() => {});
+          else if (earlyInputDropped) return;
           else if (earlyInputBytes + bytes.length <= MAX_EARLY_INPUT_BYTES) {
             earlyInput.push(bytes);
             earlyInputBytes += bytes.length;
-          } else log(`exec ${target}: dropped input sent before the shell started`);
+          } else {
+            // All or nothing after this: a command with a hole in it must not reach the shell.
+            earlyInputDropped = true;
+            log(`exec ${target}: dropped input sent before the shell started`);
+          }
         }
       };
       const socketGone = new Promise<void>((resolve) => {
@@ -123,7 +129,8 @@ export function execHandlers(docker: DockerClient, log: (message: string) => voi
         exec = await createExec(docker, info.Id, [cmd]);
         stream = await startExec(docker, exec);
         if (pendingResize) applyResize(pendingResize);
-        for (const bytes of earlyInput) stream.write(bytes).catch(() => {});
+        // Input of a browser that has already gone is not run.
+        if (!socketClosed) { for (const bytes of earlyInput) stream.write(bytes).catch(() => {}); }
         earlyInput = [];
         if (notice) socket.send(encoder.encode(`\x1b[33m${notice}\x1b[0m\r\n`));
 
