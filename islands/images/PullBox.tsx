@@ -1,7 +1,8 @@
 /**
  * "Pull image": a reference, a Pull button and the live progress of the pull as the server
  * streams it (NDJSON): one bar per layer and an overall bar, then the resolved digest or
- * the registry's error. Leaving the page does not stop a pull; the server finishes it.
+ * the registry's error. Leaving the page does not stop a pull; the server finishes it, and
+ * the tab opened again (or reloaded) picks up the latest pull still running.
  */
 import { useEffect, useRef, useState } from "preact/hooks";
 import { formatBytes, registryOf, shortId } from "./format.ts";
@@ -15,6 +16,7 @@ import {
 } from "./pull.ts";
 import type { PullLine, RegistryView } from "./types.ts";
 import { readNdjson } from "../ndjson.ts";
+import { api } from "../api.ts";
 
 export interface PullBoxProps {
   registries: RegistryView[];
@@ -35,7 +37,28 @@ export function PullBox({ registries, onPulled }: PullBoxProps) {
     ? registries.find((r) => r.server_address.toLowerCase() === registry)
     : undefined;
 
-  async function start(event: Event) {
+  // A pull started earlier (before a reload, or in another tab) is shown again.
+  useEffect(() => {
+    api<{ pulls: { id: string; reference: string; actor: string }[] }>(
+      "GET",
+      "/api/containers/images/pulls",
+    ).then(({ pulls }) => {
+      const latest = pulls.at(-1);
+      if (!latest || !mounted.current) return;
+      setReference(latest.reference);
+      void follow(
+        latest.reference,
+        () =>
+          fetch(`/api/containers/images/pulls/${encodeURIComponent(latest.id)}`, {
+            headers: { Accept: "application/x-ndjson, application/json" },
+            credentials: "same-origin",
+          }),
+        { resumed: true },
+      );
+    }, () => {/* the list says what is wrong with the panel */});
+  }, []);
+
+  function start(event: Event) {
     event.preventDefault();
     const ref = reference.trim();
     if (!ref) {
@@ -43,15 +66,8 @@ export function PullBox({ registries, onPulled }: PullBoxProps) {
       return;
     }
     setFieldError("");
-    setBusy(true);
-    let state = initialPull(ref);
-    const show = (next: PullState) => {
-      state = next;
-      if (mounted.current) setPull(next);
-    };
-    show(state);
-    try {
-      const response = await fetch("/api/containers/images/pull", {
+    void follow(ref, () =>
+      fetch("/api/containers/images/pull", {
         method: "POST",
         headers: {
           Accept: "application/x-ndjson, application/json",
@@ -59,7 +75,25 @@ export function PullBox({ registries, onPulled }: PullBoxProps) {
         },
         body: JSON.stringify({ reference: ref }),
         credentials: "same-origin",
-      });
+      }));
+  }
+
+  /** Shows a pull's NDJSON stream: a new one (POST) or one already running (resumed). */
+  async function follow(
+    ref: string,
+    request: () => Promise<Response>,
+    { resumed = false } = {},
+  ) {
+    setBusy(true);
+    let state = initialPull(ref);
+    if (resumed) state = { ...state, status: "Still pulling (started earlier)…" };
+    const show = (next: PullState) => {
+      state = next;
+      if (mounted.current) setPull(next);
+    };
+    show(state);
+    try {
+      const response = await request();
       if (!response.ok) {
         const data = await response.json().catch(() => undefined) as
           | { error?: string; field?: string }
@@ -67,6 +101,11 @@ export function PullBox({ registries, onPulled }: PullBoxProps) {
         const message = data?.error ?? `The pull could not start (${response.status})`;
         if (response.status === 401) {
           location.href = `/login?${new URLSearchParams({ next: location.pathname })}`;
+          return;
+        }
+        if (resumed && response.status === 404) {
+          // It finished in between: the list shows the image (or the error is in the audit).
+          if (mounted.current) setPull(null);
           return;
         }
         if (data?.field === "reference") {

@@ -11,15 +11,19 @@ import { parseReference } from "../../lib/docker/reference.ts";
 import { imageRef } from "../../lib/docker/validate.ts";
 import { imageViews } from "../../lib/docker/views.ts";
 import { listRegistries } from "../../lib/registries.ts";
-import { ValidationError } from "../../lib/errors.ts";
+import { HttpError, ValidationError } from "../../lib/errors.ts";
+import { createPullTracker, type PullStreamLine } from "../../lib/pulls.ts";
 import type { PullResult } from "../../lib/sysctl/handlers/images.ts";
 import { readJsonObject } from "./body.ts";
 import { dispatchAs } from "./dispatch.ts";
 import { ndjsonResponse } from "../ndjson.ts";
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
 export function imageApiRoutes(deps: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const { docker, dispatcher } = deps;
+  const pulls = createPullTracker();
 
   app.get("/", async (c) => {
     const [images, containers] = await Promise.all([
@@ -37,25 +41,58 @@ export function imageApiRoutes(deps: AppDeps): Hono<AppEnv> {
   /**
    * Streams the Engine's progress as NDJSON and ends with {done, …}. The pull itself runs
    * detached from this response: a client that goes away does not stop it, and it is
-   * audited when it ends either way.
+   * audited when it ends either way. While it runs, GET /pulls lists it and
+   * GET /pulls/{id} replays and follows it (a reloaded Images tab picks it up again).
    */
   app.post("/pull", async (c) => {
     const body = await readJsonObject(c);
     if (typeof body.reference !== "string") {
       throw new ValidationError("reference is required", "reference");
     }
-    parseReference(body.reference);
-    return ndjsonResponse(
-      c,
-      (write) =>
-        dispatchAs<PullResult>(c, dispatcher, "docker.pull", body.reference as string, {
-          reference: body.reference,
-        }, write)
-          .then((result) => write({ done: true, ...result }))
-          .catch((error) =>
-            write({ done: false, error: error instanceof Error ? error.message : String(error) })
-          ),
-    );
+    const reference = body.reference;
+    parseReference(reference);
+    const tracked = pulls.start(reference, c.get("actor").username);
+    return ndjsonResponse(c, (write) => {
+      const onProgress = (line: unknown) => {
+        tracked.record(line as PullStreamLine);
+        write(line);
+      };
+      const end = (final: PullStreamLine) => {
+        tracked.finish(final);
+        write(final);
+      };
+      return dispatchAs<PullResult>(
+        c,
+        dispatcher,
+        "docker.pull",
+        reference,
+        { reference },
+        onProgress,
+      )
+        .then((result) => end({ done: true, ...result }))
+        .catch((error) =>
+          end({ done: false, error: error instanceof Error ? error.message : String(error) })
+        );
+    });
+  });
+
+  app.get("/pulls", (c) => c.json({ pulls: pulls.running() }));
+
+  app.get("/pulls/:id", (c) => {
+    const id = c.req.param("id");
+    if (!UUID.test(id)) throw new ValidationError("Not a pull id", "id");
+    let stop: (() => void) | undefined;
+    let ended!: () => void;
+    const finished = new Promise<void>((resolve) => ended = resolve);
+    const response = ndjsonResponse(c, (write) => {
+      stop = pulls.follow(id, write, ended);
+      return finished;
+    });
+    if (!stop) {
+      void response.body?.cancel();
+      throw new HttpError(404, "No such pull is running; it may have finished");
+    }
+    return response;
   });
 
   app.delete("/:id{.+}", async (c) => {

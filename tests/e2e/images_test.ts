@@ -7,7 +7,12 @@ import assert from "node:assert/strict";
 import type { Page } from "playwright-core";
 import { launchBrowser, screenshotPath, signIn } from "../fixtures/browser.ts";
 import { startPanel } from "../fixtures/server.ts";
-import { pushToRegistry, startRegistry, type TestRegistry } from "../fixtures/registry.ts";
+import {
+  pushToRegistry,
+  startRegistry,
+  startSlowProxy,
+  type TestRegistry,
+} from "../fixtures/registry.ts";
 import {
   engineClient,
   ensureTestImage,
@@ -17,7 +22,7 @@ import {
   TEST_LABEL,
   uniquePrefix,
 } from "../fixtures/engine.ts";
-import { buildTar } from "../fixtures/tar.ts";
+import { randomPayloadTar } from "../fixtures/tar.ts";
 import { importImage, inspectImage, listImages } from "../../lib/docker/images.ts";
 import type { DockerClient } from "../../lib/docker/client.ts";
 import { createContainer, inspectContainer, removeContainer } from "../../lib/docker/containers.ts";
@@ -25,22 +30,6 @@ import { applyPullLines, initialPull, pullTotals } from "../../islands/images/pu
 import { formatAge, formatBytes } from "../../islands/images/format.ts";
 
 const e2e = { sanitizeResources: false, sanitizeOps: false };
-
-function randomBytes(length: number): Uint8Array<ArrayBuffer> {
-  const bytes = new Uint8Array(length);
-  for (let offset = 0; offset < length; offset += 65_536) {
-    crypto.getRandomValues(bytes.subarray(offset, Math.min(length, offset + 65_536)));
-  }
-  return bytes;
-}
-
-/** A one-file root filesystem; random content makes a layer no other image shares. */
-function payloadTar(marker: string, size: number) {
-  return buildTar([
-    { type: "file", path: "marker.txt", data: new TextEncoder().encode(`${marker}\n`) },
-    { type: "file", path: "payload.bin", data: randomBytes(size) },
-  ]);
-}
 
 /** Removes only what this test made: tags containing its namespace, and the ids it noted. */
 async function cleanUp(docker: DockerClient, namespace: string, ids: Set<string>) {
@@ -172,15 +161,15 @@ Deno.test({
       registry = await startRegistry();
       await ensureTestImage(docker); // so the viewer's list below is never empty
       const local = `${namespace}/payload:src`;
-      await importImage(docker, local, payloadTar(namespace, 8_000_000));
+      await importImage(docker, local, randomPayloadTar(namespace, 8_000_000));
       const reference = await pushToRegistry(docker, local, registry, `${namespace}/busybox`);
       await docker.json("DELETE", `/images/${local}`); // the pull must really download it
 
       const dangle = `${namespace}/dangle:1`;
-      await importImage(docker, dangle, payloadTar(`first ${namespace}`, 200_000));
+      await importImage(docker, dangle, randomPayloadTar(`first ${namespace}`, 200_000));
       const danglingId = (await inspectImage(docker, dangle)).Id;
       ours.add(danglingId);
-      await importImage(docker, dangle, payloadTar(`second ${namespace}`, 200_000));
+      await importImage(docker, dangle, randomPayloadTar(`second ${namespace}`, 200_000));
       ours.add((await inspectImage(docker, dangle)).Id);
 
       const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
@@ -431,6 +420,73 @@ Deno.test({
       await removeContainersNamed(docker, `${namespace}-`);
       await cleanUp(docker, namespace, ours);
       await registry?.stop();
+      docker.close();
+    }
+  },
+});
+
+Deno.test({
+  ...e2e,
+  name: "e2e: a pull goes on across a reload, and the Images tab shows it again",
+  async fn() {
+    const docker = await engineClient();
+    const namespace = uniquePrefix("cm-e2e").replace(/-$/, "");
+    const registry = await startRegistry();
+    // 4 MB at 1 MB/s through a throttling proxy: seconds of real pulling to reload into.
+    const proxy = startSlowProxy(registry, 1_000_000);
+    try {
+      await using panel = await startPanel();
+      await using browser = await launchBrowser();
+      const local = `${namespace}/payload:src`;
+      await importImage(docker, local, randomPayloadTar(namespace, 4_000_000));
+      await pushToRegistry(docker, local, registry, `${namespace}/slow`);
+      await docker.json("DELETE", `/images/${local}`);
+      const saved = await fetch(`${panel.url}/api/containers/registries`, {
+        method: "POST",
+        headers: {
+          "Content-Type": "application/json",
+          Origin: panel.url,
+          Cookie: await panel.login(),
+        },
+        body: JSON.stringify({
+          server_address: proxy.address,
+          username: registry.username,
+          password: registry.password,
+        }),
+      });
+      assert.equal(saved.status, 200, await saved.text());
+      const reference = `${proxy.address}/${namespace}/slow:latest`;
+
+      const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+      const errors: string[] = [];
+      page.on("pageerror", (error) => errors.push(error.message));
+      await signIn(page, panel.url);
+      await page.goto(`${panel.url}/images`);
+      await hydrated(page);
+      await page.fill("#im-pull-ref", reference);
+      await page.click("section.im-pull button[type='submit']");
+      await page.locator(".im-progress .im-layer.phase-downloading").waitFor({ timeout: 30_000 });
+
+      await page.reload();
+      await hydrated(page);
+      const progress = page.locator('.im-progress[data-outcome="pulling"]');
+      await progress.waitFor({ timeout: 10_000 });
+      assert.equal(await page.inputValue("#im-pull-ref"), reference);
+      assert.match(await progress.innerText(), new RegExp(`${namespace}/slow`));
+      await page.screenshot({ path: await screenshotPath("images-pull-resumed") });
+      assert.equal(
+        await page.locator("section.im-pull button[type='submit']").innerText(),
+        "Pulling…",
+      );
+      await page.locator('.im-progress[data-outcome="done"]').waitFor({ timeout: 60_000 });
+      assert.match(await page.locator(".im-pull-result").innerText(), /sha256:[0-9a-f]{64}/);
+      const pulledId = (await inspectImage(docker, reference)).Id;
+      await page.locator(`tr[data-image-id="${pulledId}"]`).waitFor();
+      assert.deepEqual(errors, []);
+    } finally {
+      await cleanUp(docker, namespace, new Set());
+      await proxy.stop();
+      await registry.stop();
       docker.close();
     }
   },

@@ -12,9 +12,10 @@ import {
   freePort,
   pushToRegistry,
   startRegistry,
+  startSlowProxy,
   type TestRegistry,
 } from "../fixtures/registry.ts";
-import { buildTar } from "../fixtures/tar.ts";
+import { buildTar, randomPayloadTar } from "../fixtures/tar.ts";
 import { createContainer, startContainer } from "../../lib/docker/containers.ts";
 import { importImage, listImages } from "../../lib/docker/images.ts";
 
@@ -421,3 +422,75 @@ Deno.test("the Run dialog's request streams the pull of an absent image, then th
       "docker.run:0",
     ]);
   }));
+
+Deno.test("a running pull is listed and can be followed again after its client left", async () => {
+  const t = await createTestApp();
+  const registry = await startRegistry();
+  // 3 MB of random bytes at 1 MB/s: the pull lasts a few seconds, long enough to list it.
+  const proxy = startSlowProxy(registry, 1_000_000);
+  const prefix = uniquePrefix("cmpulls");
+  try {
+    const docker = t.deps.docker;
+    const admin = t.cookieFor(await t.addUser("pulls-admin", "admin"));
+    const local = `${prefix}src/payload:1`;
+    await importImage(docker, local, randomPayloadTar(prefix, 3_000_000));
+    await pushToRegistry(docker, local, registry, `${prefix}slow/payload`);
+    await docker.json("DELETE", `/images/${local}`);
+    const saved = await t.request("POST", "/api/containers/registries", {
+      cookie: admin,
+      json: {
+        server_address: proxy.address,
+        username: registry.username,
+        password: registry.password,
+      },
+    });
+    assert.equal(saved.status, 200, await saved.clone().text());
+    const reference = `${proxy.address}/${prefix}slow/payload:latest`;
+
+    const started = await t.request("POST", "/api/containers/images/pull", {
+      cookie: admin,
+      json: { reference },
+    });
+    assert.equal(started.status, 200);
+    await started.body!.cancel(); // the tab was reloaded
+
+    const list = await (await t.request("GET", "/api/containers/images/pulls", { cookie: admin }))
+      .json();
+    assert.equal(list.pulls.length, 1, JSON.stringify(list));
+    const [pull] = list.pulls;
+    assert.equal(pull.reference, reference);
+    assert.equal(pull.actor, "pulls-admin");
+
+    const followed = await t.request("GET", `/api/containers/images/pulls/${pull.id}`, {
+      cookie: admin,
+    });
+    assert.equal(followed.status, 200);
+    assert.equal(followed.headers.get("content-type"), "application/x-ndjson");
+    const lines = (await followed.text()).trim().split("\n").map((line) => JSON.parse(line));
+    assert.ok(
+      lines.some((line) => /Downloading|Download complete|Extracting/.test(line.status ?? "")),
+      JSON.stringify(lines.slice(0, 5)),
+    );
+    const last = lines.at(-1);
+    assert.equal(last.done, true, JSON.stringify(last));
+    assert.match(last.digest, /^sha256:/);
+
+    // Finished: no longer listed, and following it says so.
+    const after = await (await t.request("GET", "/api/containers/images/pulls", { cookie: admin }))
+      .json();
+    assert.deepEqual(after.pulls, []);
+    const gone = await t.request("GET", `/api/containers/images/pulls/${pull.id}`, {
+      cookie: admin,
+    });
+    assert.equal(gone.status, 404);
+    assert.match((await gone.json()).error, /No such pull is running/);
+    const bad = await t.request("GET", "/api/containers/images/pulls/..%2Fetc", { cookie: admin });
+    assert.equal(bad.status, 400);
+    await bad.body?.cancel();
+  } finally {
+    await removeImagesMatching(t, prefix);
+    await proxy.stop();
+    await registry.stop();
+    await t.close();
+  }
+});
