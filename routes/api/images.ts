@@ -92,6 +92,21 @@ export function imageApiRoutes(deps: AppDeps): Hono<AppEnv> {
       void response.body?.cancel();
       throw new HttpError(404, "No such pull is running; it may have finished");
     }
+    // Like an SSE stream, following belongs to the session: logout or shutdown ends it
+    // (not the pull).
+    const session = c.get("session");
+    const controller = new AbortController();
+    const abort = () => controller.abort();
+    const unregister = deps.streams.register(session.tokenHash, session.userId, controller);
+    deps.shutdown.addEventListener("abort", abort, { once: true });
+    controller.signal.addEventListener("abort", () => {
+      stop?.();
+      ended();
+    }, { once: true });
+    finished.then(() => {
+      unregister();
+      deps.shutdown.removeEventListener("abort", abort);
+    });
     return response;
   });
 

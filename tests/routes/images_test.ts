@@ -461,6 +461,18 @@ Deno.test("a running pull is listed and can be followed again after its client l
     assert.equal(pull.reference, reference);
     assert.equal(pull.actor, "pulls-admin");
 
+    // A follower whose session ends (logout) is cut off; the pull goes on.
+    const other = t.cookieFor(await t.addUser("pulls-other", "admin"));
+    const cut = await t.request("GET", `/api/containers/images/pulls/${pull.id}`, {
+      cookie: other,
+    });
+    assert.equal(cut.status, 200);
+    const loggedOut = await t.request("POST", "/api/auth/logout", { cookie: other });
+    assert.equal(loggedOut.status < 300, true);
+    await loggedOut.body?.cancel();
+    const cutLines = (await cut.text()).split("\n").filter(Boolean).map((line) => JSON.parse(line));
+    assert.ok(cutLines.every((line) => line.done === undefined), "it ended before the pull did");
+
     const followed = await t.request("GET", `/api/containers/images/pulls/${pull.id}`, {
       cookie: admin,
     });
