@@ -192,7 +192,9 @@ async function serve(config: Config): Promise<number> {
     shutdown.abort();
     clearInterval(housekeepingTimer);
     const forced = setTimeout(() => {
-      log("Shutdown took longer than 10 s; exiting anyway");
+      const abandoned = dispatcher.abandon("The panel shut down before this finished");
+      log(`Shutdown took longer than 10 s; exiting anyway (${abandoned} unfinished, audited)`);
+      db.close();
       Deno.exit(1);
     }, SHUTDOWN_GRACE_MS);
     stats.close();

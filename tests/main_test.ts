@@ -318,3 +318,67 @@ Deno.test("SIGTERM with an open terminal closes it, ends its shell and still wri
     await Deno.remove(panel.dataDir, { recursive: true });
   }
 });
+
+Deno.test("a shutdown that runs out of time still audits the pull it cuts off", async () => {
+  const { engineClient, uniquePrefix } = await import("./fixtures/engine.ts");
+  const { pushToRegistry, startRegistry, startSlowProxy } = await import("./fixtures/registry.ts");
+  const { randomPayloadTar } = await import("./fixtures/tar.ts");
+  const { importImage, listImages } = await import("../lib/docker/images.ts");
+  const { openDatabase } = await import("../lib/db/db.ts");
+  const docker = await engineClient();
+  const prefix = uniquePrefix("cmcut");
+  const registry = await startRegistry();
+  // 14 MB at 1 MB/s: the pull outlasts the 10 s shutdown grace.
+  const proxy = startSlowProxy(registry, 1_000_000);
+  const panel = await startPanel();
+  try {
+    const local = `${prefix}src/payload:1`;
+    await importImage(docker, local, randomPayloadTar(prefix, 14_000_000));
+    await pushToRegistry(docker, local, registry, `${prefix}slow/payload`);
+    await docker.json("DELETE", `/images/${local}`);
+    const headers = { Cookie: await panel.login(), Origin: panel.url };
+    const saved = await fetch(`${panel.url}/api/containers/registries`, {
+      method: "POST",
+      headers: { ...headers, "Content-Type": "application/json" },
+      body: JSON.stringify({
+        server_address: proxy.address,
+        username: registry.username,
+        password: registry.password,
+      }),
+    });
+    assert.equal(saved.status, 200, await saved.text());
+    const pull = await fetch(`${panel.url}/api/containers/images/pull`, {
+      method: "POST",
+      headers: { ...headers, "Content-Type": "application/json" },
+      body: JSON.stringify({ reference: `${proxy.address}/${prefix}slow/payload:latest` }),
+    });
+    const reader = pull.body!.getReader();
+    await reader.read(); // the pull has started
+    const started = Date.now();
+    assert.equal(await panel.stop(), 1);
+    assert.ok(Date.now() - started < 13_000, `exited after ${Date.now() - started} ms`);
+    await reader.cancel().catch(() => {});
+    assert.match(panel.output(), /exiting anyway \(1 unfinished, audited\)/);
+    const db = openDatabase(`${panel.dataDir}/container-manager.db`);
+    const rows = db.prepare("SELECT action, exit_code, stderr FROM sysctl_audit ORDER BY seq")
+      .all().map((row) => ({ ...row }));
+    db.close();
+    assert.deepEqual(rows.at(-1), {
+      action: "docker.pull",
+      exit_code: 503,
+      stderr: "The panel shut down before this finished",
+    });
+    const verify = await runMain(["audit", "verify", "--data-dir", panel.dataDir]);
+    assert.equal(verify.code, 0, verify.stdout + verify.stderr);
+  } finally {
+    for (const image of await listImages(docker)) {
+      for (const tag of (image.RepoTags ?? []).filter((tag) => tag.includes(prefix))) {
+        await docker.json("DELETE", `/images/${tag}`).catch(() => {});
+      }
+    }
+    await proxy.stop();
+    await registry.stop();
+    docker.close();
+    await Deno.remove(panel.dataDir, { recursive: true });
+  }
+});

@@ -86,11 +86,19 @@ export interface Dispatcher {
   dispatch<T = unknown>(request: DispatchRequest): Promise<T>;
   /** Resolves once no dispatch is running (shutdown waits for it before closing the database). */
   idle(): Promise<void>;
+  /**
+   * Writes the audit row of every dispatch still running, as failed with `reason` (exit
+   * code 503), and returns how many. For a shutdown that cannot wait any longer: those
+   * operations then have their one row although their handlers never return.
+   */
+  abandon(reason: string): number;
 }
 
 export function createDispatcher(db: Db, handlers: Handlers): Dispatcher {
   let running = 0;
   let wakeIdle: (() => void)[] = [];
+  /** Each running dispatch's way to write its audit row now, once. */
+  const unaudited = new Set<(exitCode: number, stderr: string) => void>();
 
   async function run<T>(request: DispatchRequest): Promise<T> {
     const started = performance.now();
@@ -98,6 +106,22 @@ export function createDispatcher(db: Db, handlers: Handlers): Dispatcher {
     let exitCode = 0;
     let stdout = "";
     let stderr = "";
+    const audit = (code: number, errorText: string) => {
+      unaudited.delete(audit);
+      appendAudit(db, {
+        actor: request.actor.username,
+        clientIp: request.actor.ip,
+        action: request.verb,
+        target: request.target,
+        params: redact(request.params ?? {}),
+        exitCode: code,
+        durationMs: performance.now() - started,
+        stdout,
+        stderr: errorText,
+        requestId,
+      });
+    };
+    unaudited.add(audit);
     try {
       const handler = authorise(request, handlers);
       const result = await handler({
@@ -115,22 +139,16 @@ export function createDispatcher(db: Db, handlers: Handlers): Dispatcher {
       stderr = error instanceof Error ? error.message : String(error);
       throw error;
     } finally {
-      appendAudit(db, {
-        actor: request.actor.username,
-        clientIp: request.actor.ip,
-        action: request.verb,
-        target: request.target,
-        params: redact(request.params ?? {}),
-        exitCode,
-        durationMs: performance.now() - started,
-        stdout,
-        stderr,
-        requestId,
-      });
+      if (unaudited.has(audit)) audit(exitCode, stderr);
     }
   }
 
   return {
+    abandon(reason) {
+      const pending = [...unaudited];
+      for (const audit of pending) audit(503, reason);
+      return pending.length;
+    },
     idle() {
       return running === 0 ? Promise.resolve() : new Promise((resolve) => wakeIdle.push(resolve));
     },

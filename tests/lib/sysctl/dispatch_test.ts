@@ -207,3 +207,37 @@ Deno.test("200 concurrent mutations produce 200 rows and no 'database is locked'
     await t.close();
   }
 });
+
+Deno.test("a shutdown that cannot wait audits what is still running, once", async () => {
+  const t = await tempDb();
+  try {
+    let finishPull!: () => void;
+    const dispatcher = createDispatcher(t.db, {
+      "docker.pull": () => new Promise((resolve) => finishPull = () => resolve({ ok: true })),
+      "docker.start": () => Promise.resolve({ state: "running" }),
+    });
+    const pull = dispatcher.dispatch({
+      verb: "docker.pull",
+      target: "team/app",
+      actor: ADMIN,
+      params: { reference: "team/app" },
+    });
+    await dispatcher.dispatch({ verb: "docker.start", target: "c1", actor: ADMIN });
+    assert.equal(dispatcher.abandon("The panel shut down before this finished"), 1);
+    const rows = t.rows();
+    assert.deepEqual(rows.map((row) => [row.action, row.exit_code]), [
+      ["docker.start", 0],
+      ["docker.pull", 503],
+    ]);
+    assert.equal(rows[1].stderr, "The panel shut down before this finished");
+    assert.equal(rows[1].target, "team/app");
+    assert.equal(dispatcher.abandon("again"), 0, "nothing left to abandon");
+    // Should the handler still return, it writes no second row.
+    finishPull();
+    await pull;
+    assert.equal(t.rows().length, 2);
+    assert.equal(verifyAudit(t.db).ok, true);
+  } finally {
+    await t.close();
+  }
+});
