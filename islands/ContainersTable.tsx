@@ -40,9 +40,13 @@ export interface ContainersTableProps {
   role: Role | null;
   /** The list as the server read it, so the first paint is complete. */
   initial: ContainerView[];
+  /** Where the panel reaches the Engine, for the "unreachable" banner. */
+  endpoint?: string;
 }
 
-type SortKey = "name" | "image" | "state" | "created";
+type SortKey = "name" | "image" | "state" | "cpu" | "mem" | "ports" | "created";
+/** Busiest first on the first click: the question these columns answer. */
+const DESCENDING_FIRST = new Set<SortKey>(["cpu", "mem"]);
 type Action = "start" | "stop" | "restart" | "remove";
 
 interface Series {
@@ -89,7 +93,7 @@ const receivedAt = (c: ContainerView, fallback: number) => {
   return at;
 };
 
-export function ContainersTable({ role: initialRole, initial }: ContainersTableProps) {
+export function ContainersTable({ role: initialRole, initial, endpoint }: ContainersTableProps) {
   const [role, setRole] = useState<Role | null>(initialRole);
   const [containers, setContainers] = useState<ContainerView[]>(initial);
   const [query, setQuery] = useState("");
@@ -115,7 +119,7 @@ export function ContainersTable({ role: initialRole, initial }: ContainersTableP
   const [loadedAt] = useState(() => Date.now());
   const [hostname, setHostname] = useState<string | null>(null);
   const [flash, setFlash] = useState<string | null>(null);
-  const [, setStatsVersion] = useState(0);
+  const [statsVersion, setStatsVersion] = useState(0);
   const series = useRef(new Map<string, Series>());
   const statsTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
   const isAdmin = role === "admin";
@@ -308,20 +312,43 @@ export function ContainersTable({ role: initialRole, initial }: ContainersTableP
         (c.compose !== null &&
           `${c.compose.project}/${c.compose.service}`.toLowerCase().includes(needle));
     });
-    const compare = (a: ContainerView, b: ContainerView) => {
+    // Containers without a sample (stopped, or not measured yet) and without published
+    // ports sort after the others whichever the direction.
+    const latest = (c: ContainerView, key: "cpu_percent" | "mem_bytes") =>
+      series.current.get(c.id)?.last[key] ?? null;
+    const lastly = (x: number | null, y: number | null) =>
+      x === null ? (y === null ? 0 : 1) : y === null ? -1 : null;
+    const byNumber = (x: number | null, y: number | null, a: ContainerView, b: ContainerView) =>
+      lastly(x, y) ?? ((x! - y!) * sort.dir || a.name.localeCompare(b.name));
+    const compare = (a: ContainerView, b: ContainerView): number => {
       switch (sort.key) {
+        case "cpu":
+          return byNumber(latest(a, "cpu_percent"), latest(b, "cpu_percent"), a, b);
+        case "mem":
+          return byNumber(latest(a, "mem_bytes"), latest(b, "mem_bytes"), a, b);
+        case "ports":
+          return byNumber(firstPort(a), firstPort(b), a, b);
         case "image":
-          return a.image.localeCompare(b.image) || a.name.localeCompare(b.name);
+          return (a.image.localeCompare(b.image) || a.name.localeCompare(b.name)) * sort.dir;
         case "state":
-          return STATE_ORDER[a.state] - STATE_ORDER[b.state] || a.name.localeCompare(b.name);
+          return (STATE_ORDER[a.state] - STATE_ORDER[b.state] || a.name.localeCompare(b.name)) *
+            sort.dir;
         case "created":
-          return a.created - b.created || a.name.localeCompare(b.name);
+          return (a.created - b.created || a.name.localeCompare(b.name)) * sort.dir;
         default:
-          return a.name.localeCompare(b.name, undefined, { numeric: true });
+          return a.name.localeCompare(b.name, undefined, { numeric: true }) * sort.dir;
       }
     };
-    return filtered.sort((a, b) => compare(a, b) * sort.dir);
-  }, [containers, needle, showStopped, sort, busy]);
+    return filtered.sort(compare);
+    // Sorting by a live figure re-sorts as samples arrive.
+  }, [
+    containers,
+    needle,
+    showStopped,
+    sort,
+    busy,
+    sort.key === "cpu" || sort.key === "mem" ? statsVersion : 0,
+  ]);
 
   const running = containers.filter((c) => c.state === "running").length;
   const hiddenStopped = showStopped ? 0 : containers.filter((c) => !ACTIVE.has(c.state)).length;
@@ -375,7 +402,12 @@ export function ContainersTable({ role: initialRole, initial }: ContainersTableP
           type="button"
           class={`ct-sort${active ? " active" : ""}`}
           title={`Sort by ${label.toLowerCase()}`}
-          onClick={() => setSort(active ? { key, dir: sort.dir === 1 ? -1 : 1 } : { key, dir: 1 })}
+          onClick={() =>
+            setSort(
+              active
+                ? { key, dir: sort.dir === 1 ? -1 : 1 }
+                : { key, dir: DESCENDING_FIRST.has(key) ? -1 : 1 },
+            )}
         >
           {label}
           <span class="ct-sort-arrow" aria-hidden="true">
@@ -392,7 +424,7 @@ export function ContainersTable({ role: initialRole, initial }: ContainersTableP
     <div class="ct">
       {!engineUp && (
         <div class="notice error ct-banner" role="alert">
-          <strong>Docker Engine unreachable…</strong>{" "}
+          <strong>Docker Engine unreachable{endpoint ? ` at ${endpoint}` : ""}.</strong>{" "}
           The rows below are the last known state. The list refreshes by itself when the Engine
           answers again.
         </div>
@@ -491,9 +523,9 @@ export function ContainersTable({ role: initialRole, initial }: ContainersTableP
                 {sortHeader("name", "Name", "ct-col-name")}
                 {sortHeader("image", "Image", "ct-col-image")}
                 {sortHeader("state", "State", "ct-col-state")}
-                <th class="ct-col-cpu">CPU</th>
-                <th class="ct-col-mem">Memory</th>
-                <th class="ct-col-ports">Ports</th>
+                {sortHeader("cpu", "CPU", "ct-col-cpu")}
+                {sortHeader("mem", "Memory", "ct-col-mem")}
+                {sortHeader("ports", "Ports", "ct-col-ports")}
                 {sortHeader("created", "Uptime", "ct-col-life")}
                 <th class="ct-col-actions">
                   <span class="sr-only">Actions</span>
@@ -794,4 +826,10 @@ function ConfirmRemove(
       </form>
     </Modal>
   );
+}
+
+/** The first published host port, else the first exposed container port, else null. */
+function firstPort(c: ContainerView): number | null {
+  const published = c.ports.find((port) => port.host_port !== null);
+  return published?.host_port ?? c.ports[0]?.container_port ?? null;
 }

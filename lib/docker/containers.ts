@@ -1,6 +1,7 @@
 /** Container operations on the Engine API. Every id is validated before the URL is built. */
 import type { DockerClient } from "./client.ts";
 import type { ContainerCreateBody, ContainerInspect, ContainerSummary } from "./types.ts";
+import { DockerError } from "./errors.ts";
 import { containerName, containerRef } from "./validate.ts";
 
 export async function listContainers(
@@ -34,15 +35,23 @@ export async function createContainer(
   );
 }
 
+/** Starting a running container is not an error (the Engine answers 304). */
 export async function startContainer(docker: DockerClient, ref: string) {
-  await docker.json("POST", `/containers/${containerRef(ref)}/start`);
+  await docker.json("POST", `/containers/${containerRef(ref)}/start`).catch(unlessNotModified);
 }
 
+/** Stopping a stopped container is not an error (the Engine answers 304). */
 export async function stopContainer(docker: DockerClient, ref: string, timeoutSeconds = 10) {
   await docker.json("POST", `/containers/${containerRef(ref)}/stop`, {
     query: { t: timeoutSeconds },
     timeoutMs: (timeoutSeconds + 30) * 1000,
-  });
+  }).catch(unlessNotModified);
+}
+
+/** 304 Not Modified: the container already was in the state asked for. */
+function unlessNotModified(error: unknown): void {
+  if (error instanceof DockerError && error.daemonStatus === 304) return;
+  throw error;
 }
 
 export async function restartContainer(docker: DockerClient, ref: string, timeoutSeconds = 10) {

@@ -28,7 +28,12 @@ export async function containersPage(deps: AppDeps, reachable: boolean, role: Ro
         <h1>Containers</h1>
       </div>
       {reachable
-        ? <Island name="ContainersTable" props={{ role, initial: containers }} />
+        ? (
+          <Island
+            name="ContainersTable"
+            props={{ role, initial: containers, endpoint: deps.docker.endpoint }}
+          />
+        )
         : <EngineDown endpoint={deps.docker.endpoint} />}
     </section>
   );

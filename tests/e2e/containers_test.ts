@@ -339,6 +339,25 @@ Deno.test({
     await page.getByRole("button", { name: /^State/ }).click();
     const firstState = await page.locator("tr.ct-row").first().locator(".pill").innerText();
     assert.equal(firstState, "running");
+    // CPU sorts busiest first, rows without a sample last; Ports puts the published one first.
+    await page.getByRole("button", { name: /^CPU/ }).click();
+    assert.equal(
+      await page.locator("th.ct-col-cpu").getAttribute("aria-sort"),
+      "descending",
+    );
+    await page.waitForFunction(
+      (name) => document.querySelector("tr.ct-row")?.getAttribute("data-name") === name,
+      `${prefix}busy`,
+    );
+    assert.match(
+      await page.locator("tr.ct-row").last().locator(".pill").innerText(),
+      /exited|created/,
+    );
+    await page.getByRole("button", { name: /^Ports/ }).click();
+    await page.waitForFunction(
+      (name) => document.querySelector("tr.ct-row")?.getAttribute("data-name") === name,
+      `${prefix}web`,
+    );
     await page.getByLabel("Show stopped").uncheck();
     assert.equal(await row(page, `${prefix}failed`).count(), 0);
     await page.getByLabel("Show stopped").check();

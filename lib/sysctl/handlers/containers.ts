@@ -9,6 +9,7 @@ import {
   stopContainer,
 } from "../../docker/containers.ts";
 import { inspectImage } from "../../docker/images.ts";
+import { removeVolume, volumeExists } from "../../docker/volumes.ts";
 import { DockerError } from "../../docker/errors.ts";
 import { createBody, parseRunSpec } from "../../docker/run_spec.ts";
 import { HttpError } from "../../errors.ts";
@@ -21,7 +22,8 @@ async function stateOf(docker: DockerClient, ref: string) {
 
 /**
  * Creates and starts a container. Nothing half-made is left behind: a container that was
- * created but failed to start (a port already taken, say) is removed again.
+ * created but failed to start (a port already taken, say) is removed again, with the named
+ * volumes its creation made.
  */
 async function run(
   docker: DockerClient,
@@ -54,6 +56,11 @@ async function run(
       );
     }
   }
+  // Creating the container creates the named volumes it mounts that do not exist yet.
+  const newVolumes: string[] = [];
+  for (const source of new Set(spec.binds.map((bind) => bind.split(":")[0]))) {
+    if (!source.startsWith("/") && !(await volumeExists(docker, source))) newVolumes.push(source);
+  }
   let created: { Id: string; Warnings: string[] | null };
   try {
     created = await createContainer(
@@ -74,6 +81,7 @@ async function run(
     await startContainer(docker, created.Id);
   } catch (error) {
     await removeContainer(docker, created.Id, { force: true, volumes: true }).catch(() => {});
+    for (const volume of newVolumes) await removeVolume(docker, volume).catch(() => {});
     throw error;
   }
   return { ...await stateOf(docker, created.Id), warnings: created.Warnings ?? [] };
