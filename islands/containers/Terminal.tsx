@@ -22,7 +22,7 @@ export interface ExecTerminalProps {
 type Status =
   | { phase: "loading" }
   | { phase: "connecting"; shell: string }
-  | { phase: "connected"; shell: string; fallback: string | null }
+  | { phase: "connected"; shell: string; fallback: { path: string; exists: boolean } | null }
   | { phase: "exited"; code: number }
   | { phase: "closed"; reason: string }
   | { phase: "disconnected"; reason: string }
@@ -38,7 +38,7 @@ const MAX_FRAME_BYTES = 16 * 1024;
 /** Typed before the socket opened: sent once it does, up to this much. */
 const MAX_QUEUED_BYTES = 64 * 1024;
 const SHELL_KEY = "cm.exec.shell";
-const FALLBACK_RE = /(\/\S*) is not in this container; using (\/\S*) instead/;
+const FALLBACK_RE = /(\/\S*) is not (an executable )?in this container; using (\/\S*) instead/;
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -87,7 +87,11 @@ function statusText(status: Status, size: string): string {
       return `Connecting to ${status.shell}…`;
     case "connected":
       return `Connected · ${status.shell}${
-        status.fallback ? ` (no ${status.fallback} in this container)` : ""
+        status.fallback
+          ? status.fallback.exists
+            ? ` (${status.fallback.path} is not an executable)`
+            : ` (no ${status.fallback.path} in this container)`
+          : ""
       }${size ? ` · ${size}` : ""}`;
     case "exited":
       return `Exited with code ${status.code}`;
@@ -263,7 +267,11 @@ export function ExecTerminal({ id, name, container, onClose }: ExecTerminalProps
           first = false;
           const fallback = FALLBACK_RE.exec(decoder.decode(bytes.subarray(0, 512)));
           if (fallback) {
-            setStatus({ phase: "connected", shell: fallback[2], fallback: fallback[1] });
+            setStatus({
+              phase: "connected",
+              shell: fallback[3],
+              fallback: { path: fallback[1], exists: fallback[2] !== undefined },
+            });
           }
         }
         term.write(bytes);

@@ -18,12 +18,40 @@ export function isShellPath(value: string): boolean {
   return SHELL_PATH_RE.test(value) && !value.split("/").includes("..");
 }
 
-/** True when `path` exists in the container's filesystem (HEAD /containers/{id}/archive). */
-export async function pathExists(
+/** What a shell path is in a container: a runnable file, absent, or something else. */
+export type ShellPathKind = "executable" | "missing" | "not-executable";
+
+/** Go's os.FileMode bits, as the Engine's path stat carries them. */
+const MODE_DIR = 2 ** 31;
+const MODE_SYMLINK = 2 ** 27;
+
+/**
+ * Looks `path` up in the container's filesystem (HEAD /containers/{id}/archive, whose stat
+ * header resolves symlinks for us): a regular file with an execute bit is a shell we can
+ * start; a directory, a plain file or a dangling link is not.
+ */
+export async function shellPathKind(
   docker: DockerClient,
   container: string,
   path: string,
-): Promise<boolean> {
+): Promise<ShellPathKind> {
+  const stat = await statPath(docker, container, path);
+  if (!stat) return "missing";
+  let { mode } = stat;
+  if (Math.floor(mode / MODE_SYMLINK) % 2 === 1) {
+    const target = stat.linkTarget ? await statPath(docker, container, stat.linkTarget) : null;
+    if (!target) return "missing";
+    mode = target.mode;
+  }
+  if (Math.floor(mode / MODE_DIR) % 2 === 1) return "not-executable";
+  return (mode & 0o111) !== 0 ? "executable" : "not-executable";
+}
+
+async function statPath(
+  docker: DockerClient,
+  container: string,
+  path: string,
+): Promise<{ mode: number; linkTarget?: string } | null> {
   try {
     const response = await docker.request(
       "HEAD",
@@ -31,9 +59,12 @@ export async function pathExists(
       { query: { path } },
     );
     await response.body?.cancel();
-    return true;
+    const header = response.headers.get("x-docker-container-path-stat");
+    if (!header) return { mode: 0o755 }; // an Engine that does not say: trust the path
+    const stat = JSON.parse(atob(header)) as { mode?: number; linkTarget?: string };
+    return { mode: stat.mode ?? 0, linkTarget: stat.linkTarget || undefined };
   } catch (error) {
-    if (error instanceof DockerError && error.daemonStatus === 404) return false;
+    if (error instanceof DockerError && error.daemonStatus === 404) return null;
     throw error;
   }
 }

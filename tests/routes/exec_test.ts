@@ -5,6 +5,7 @@ import {
   engineClient,
   ensureTestImage,
   removeTestContainers,
+  startEngineProxy,
   TEST_IMAGE,
   TEST_LABEL,
   uniquePrefix,
@@ -177,6 +178,24 @@ Deno.test("exec: ?cmd=/bin/bash on an image without bash falls back to sh and sa
     await session.waitFor(/^fallback-ok\r?$/m);
     session.socket.close();
     await session.closed;
+
+    // A path that exists but cannot run (a plain file, a directory) falls back too; a
+    // symlink to an executable (busybox's /bin/ash) is used as it is.
+    for (const path of ["/etc/passwd", "/bin"]) {
+      const other = open(panel, admin, id, `?cmd=${path}`);
+      await other.waitFor(
+        new RegExp(`${path} is not an executable in this container; using /bin/sh instead\\.`),
+      );
+      other.socket.close();
+      await other.closed;
+    }
+    const ash = open(panel, admin, id, "?cmd=/bin/ash");
+    await opened(ash);
+    ash.send("echo $0\n");
+    await ash.waitFor(/^\/bin\/ash\r?$/m);
+    assert.ok(!ash.output().includes("instead"), ash.output());
+    ash.socket.close();
+    await ash.closed;
   });
 });
 
@@ -235,6 +254,12 @@ Deno.test("exec: an oversized frame closes with 1009", async () => {
     session.socket.send(new Uint8Array(64 * 1024 + 1));
     const close = await session.closed;
     assert.equal(close.code, 1009);
+
+    // A text frame counts in bytes: 40,000 "é" are 80,000 bytes in UTF-8.
+    const text = open(panel, admin, id);
+    await opened(text);
+    text.socket.send("é".repeat(40_000));
+    assert.equal((await text.closed).code, 1009);
   });
 });
 
@@ -317,4 +342,48 @@ Deno.test("exec: signing out closes the terminal and ends its shell", async () =
     }
     assert.equal(shells, 0);
   });
+});
+
+Deno.test("exec: the Engine going away closes the terminal with a reason; once it is back, a new one works", async () => {
+  const docker = await engineClient();
+  await ensureTestImage(docker);
+  const prefix = uniquePrefix("cmexec");
+  const proxy = await startEngineProxy();
+  const panel = await startPanel({ args: ["--docker-host", proxy.url] });
+  try {
+    const { Id } = await createContainer(docker, {
+      Image: TEST_IMAGE,
+      Cmd: ["sleep", "3600"],
+      Labels: { [TEST_LABEL]: prefix },
+    }, `${prefix}box`);
+    await startContainer(docker, Id);
+    const admin = await panel.login();
+    const session = open(panel, admin, Id);
+    await opened(session);
+    session.send("echo before-$((1+1))\n");
+    await session.waitFor(/^before-2\r?$/m);
+
+    proxy.cut(); // as when dockerd restarts
+    const close = await session.closed;
+    assert.equal(close.code, 1011);
+    assert.match(close.reason, /^The Docker Engine went away \(restarting\?\); the session ended$/);
+
+    proxy.resume();
+    const again = open(panel, admin, Id);
+    await again.waitFor(/\/ # /, 15_000);
+    again.send("echo after-$((2+2))\n");
+    await again.waitFor(/^after-4\r?$/m);
+    again.socket.close();
+    await again.closed;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const rows = await auditRows(panel, admin);
+    assert.equal(rows.length, 2, "one row per session");
+    assert.ok(rows.some((row) => row.exit_code === 503), JSON.stringify(rows));
+  } finally {
+    await panel.stop();
+    await Deno.remove(panel.dataDir, { recursive: true });
+    await proxy.stop();
+    await removeTestContainers(docker, prefix);
+    docker.close();
+  }
 });

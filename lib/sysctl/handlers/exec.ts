@@ -13,10 +13,11 @@ import {
   endExec,
   inspectExec,
   isShellPath,
-  pathExists,
   resizeExec,
+  shellPathKind,
   startExec,
 } from "../../docker/exec.ts";
+import { DockerError, DockerUnreachableError } from "../../docker/errors.ts";
 import type { HijackedStream } from "../../docker/hijack.ts";
 import { HttpError, ProcessExitError, ValidationError } from "../../errors.ts";
 import type { Handlers } from "../dispatch.ts";
@@ -60,6 +61,22 @@ function closeSocket(socket: WebSocket, code: number, reason: string) {
   }
 }
 
+/**
+ * The exec's state once its stream has ended. An Engine that stopped answering, or that
+ * answers but no longer knows the exec (exec instances do not survive a restart), went
+ * away under the session: that is said plainly, for the close reason and the audit row.
+ */
+async function inspectAfterStream(docker: DockerClient, exec: string) {
+  try {
+    return await inspectExec(docker, exec);
+  } catch (error) {
+    const gone = error instanceof DockerUnreachableError ||
+      (error instanceof DockerError && error.daemonStatus === 404);
+    if (!gone) throw error;
+    throw new HttpError(503, "The Docker Engine went away (restarting?); the session ended");
+  }
+}
+
 export function execHandlers(docker: DockerClient, log: (message: string) => void): Handlers {
   return {
     "docker.exec": async ({ target, params, attachment }) => {
@@ -85,7 +102,7 @@ export function execHandlers(docker: DockerClient, log: (message: string) => voi
       socket.onmessage = (event) => {
         if (socketClosed) return;
         const size = typeof event.data === "string"
-          ? event.data.length
+          ? encoder.encode(event.data).byteLength
           : (event.data as ArrayBuffer).byteLength;
         if (size > MAX_FRAME_BYTES) {
           closeSocket(socket, CLOSE_TOO_BIG, `Frame larger than ${MAX_FRAME_BYTES} bytes`);
@@ -122,8 +139,12 @@ export function execHandlers(docker: DockerClient, log: (message: string) => voi
         if (!info.State.Running) throw new HttpError(409, `Container ${name} is not running`);
         let cmd = requested;
         let notice = "";
-        if (cmd !== DEFAULT_SHELL && !(await pathExists(docker, info.Id, cmd))) {
-          notice = `${cmd} is not in this container; using ${DEFAULT_SHELL} instead.`;
+        const kind = cmd === DEFAULT_SHELL
+          ? "executable"
+          : await shellPathKind(docker, info.Id, cmd);
+        if (kind !== "executable") {
+          const what = kind === "missing" ? "is not in" : "is not an executable in";
+          notice = `${cmd} ${what} this container; using ${DEFAULT_SHELL} instead.`;
           cmd = DEFAULT_SHELL;
         }
         exec = await createExec(docker, info.Id, [cmd]);
@@ -146,15 +167,16 @@ export function execHandlers(docker: DockerClient, log: (message: string) => voi
         await Promise.race([pump, socketGone]);
         // Either the process ended or the client went away; in the second case the Engine
         // would keep the process running, so end it.
-        if ((await inspectExec(docker, exec)).Running && socket.readyState !== WebSocket.OPEN) {
+        const execNow = () => inspectAfterStream(docker, exec!);
+        if ((await execNow()).Running && socket.readyState !== WebSocket.OPEN) {
           await endExec(docker, info.Id, exec, stream);
         }
         stream.close();
 
-        let result = await inspectExec(docker, exec);
+        let result = await execNow();
         for (let i = 0; result.Running && i < 20; i++) {
           await delay(50);
-          result = await inspectExec(docker, exec);
+          result = await execNow();
         }
         const exitCode = result.Running ? null : result.ExitCode ?? null;
         closeSocket(
