@@ -105,8 +105,33 @@ async function firstRun(
   return token;
 }
 
+/** The certificate and key for HTTPS, read before anything else starts. */
+async function readTls(config: Config): Promise<{ cert: string; key: string } | undefined> {
+  if (!config.tls) return undefined;
+  const read = async (file: string, what: string) => {
+    try {
+      const text = await Deno.readTextFile(file);
+      if (!text.includes("-----BEGIN ")) throw new Error("not PEM");
+      return text;
+    } catch (error) {
+      throw new ConfigError(`Cannot use ${file} as the TLS ${what}: ${(error as Error).message}`);
+    }
+  };
+  return {
+    cert: await read(config.tls.certFile, "certificate"),
+    key: await read(config.tls.keyFile, "private key"),
+  };
+}
+
 async function serve(config: Config): Promise<number> {
   const log = (message: string) => console.error(`${new Date().toISOString()} ${message}`);
+  let tls: { cert: string; key: string } | undefined;
+  try {
+    tls = await readTls(config);
+  } catch (error) {
+    console.error(`container-manager: ${(error as Error).message}`);
+    return 2;
+  }
   await Deno.mkdir(config.dataDir, { recursive: true, mode: 0o700 });
 
   const db = openOrReport(config);
@@ -175,14 +200,28 @@ async function serve(config: Config): Promise<number> {
     log,
   });
 
-  const server = Deno.serve({
-    hostname: config.listen.hostname,
-    port: config.listen.port,
-    onListen: ({ hostname, port }) => {
-      const host = hostname.includes(":") ? `[${hostname}]` : hostname;
-      console.log(`Container Manager ${VERSION} listening on http://${host}:${port}/`);
-    },
-  }, app.fetch);
+  let server: Deno.HttpServer<Deno.NetAddr>;
+  try {
+    server = Deno.serve({
+      hostname: config.listen.hostname,
+      port: config.listen.port,
+      ...tls,
+      onListen: ({ hostname, port }) => {
+        const host = hostname.includes(":") ? `[${hostname}]` : hostname;
+        const scheme = tls ? "https" : "http";
+        console.log(`Container Manager ${VERSION} listening on ${scheme}://${host}:${port}/`);
+      },
+    }, app.fetch);
+  } catch (error) {
+    // A certificate and key that do not go together, or a port already taken.
+    console.error(`container-manager: cannot listen: ${(error as Error).message}`);
+    stats.close();
+    events.close();
+    clearInterval(housekeepingTimer);
+    db.close();
+    docker.close();
+    return 1;
+  }
 
   let stopped!: () => void;
   const done = new Promise<void>((resolve) => stopped = resolve);

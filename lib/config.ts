@@ -19,6 +19,8 @@ export const ENV_NAMES = [
   "CM_ADMIN_PASSWORD_FILE",
   "CM_AUDIT_MAX_AGE",
   "CM_AUDIT_MAX_ROWS",
+  "CM_TLS_CERT",
+  "CM_TLS_KEY",
 ] as const;
 
 export type DockerHost =
@@ -40,6 +42,8 @@ export interface Config {
   /** Audit retention; 0 keeps everything. */
   readonly auditMaxAgeMs: number;
   readonly auditMaxRows: number;
+  /** PEM files to serve HTTPS with; without them the panel speaks plain HTTP. */
+  readonly tls?: { readonly certFile: string; readonly keyFile: string };
 }
 
 /** A bad flag or value. main.ts prints the message and exits non-zero. */
@@ -71,6 +75,8 @@ Flags (each has an environment equivalent):
                             (or set CM_ADMIN_PASSWORD; otherwise a setup token is printed)
   --audit-max-age DURATION  prune audit rows older than this CM_AUDIT_MAX_AGE (default: keep)
   --audit-max-rows N        keep at most N audit rows      CM_AUDIT_MAX_ROWS (default: keep)
+  --tls-cert FILE           serve HTTPS with this PEM certificate (chain)   CM_TLS_CERT
+  --tls-key FILE            and this PEM private key (both or neither)     CM_TLS_KEY
 
 Durations look like 90s, 30m, 2h or 7d.
 
@@ -92,6 +98,8 @@ const FLAG_SPEC = {
   "admin-password-file": { type: "string" },
   "audit-max-age": { type: "string" },
   "audit-max-rows": { type: "string" },
+  "tls-cert": { type: "string" },
+  "tls-key": { type: "string" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean", short: "V" },
 } as const;
@@ -147,6 +155,15 @@ export function parseCommand(
   const passwordFileRaw = pick("admin-password-file", "CM_ADMIN_PASSWORD_FILE");
   const auditAgeRaw = pick("audit-max-age", "CM_AUDIT_MAX_AGE");
   const auditRowsRaw = pick("audit-max-rows", "CM_AUDIT_MAX_ROWS");
+  const tlsCertRaw = pick("tls-cert", "CM_TLS_CERT");
+  const tlsKeyRaw = pick("tls-key", "CM_TLS_KEY");
+  if (!tlsCertRaw !== !tlsKeyRaw) {
+    throw new ConfigError(
+      tlsCertRaw
+        ? `${tlsCertRaw.source} needs --tls-key (CM_TLS_KEY) as well.`
+        : `${tlsKeyRaw!.source} needs --tls-cert (CM_TLS_CERT) as well.`,
+    );
+  }
 
   const config: Config = {
     listen: parseListen(listenRaw.value, listenRaw.source),
@@ -162,6 +179,12 @@ export function parseCommand(
       : undefined,
     auditMaxAgeMs: auditAgeRaw ? parseDuration(auditAgeRaw.value, auditAgeRaw.source) : 0,
     auditMaxRows: auditRowsRaw ? parseCount(auditRowsRaw.value, auditRowsRaw.source) : 0,
+    tls: tlsCertRaw && tlsKeyRaw
+      ? {
+        certFile: nonEmpty(tlsCertRaw.value, tlsCertRaw.source),
+        keyFile: nonEmpty(tlsKeyRaw.value, tlsKeyRaw.source),
+      }
+      : undefined,
   };
   if (config.sessionIdleMs > config.sessionAbsoluteMs) {
     throw new ConfigError(`${idleRaw.source} must not be longer than ${maxRaw.source}.`);

@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { delay, runMain, startPanel, startPermissions } from "./fixtures/server.ts";
+import {
+  delay,
+  PANEL_ADMIN_PASSWORD,
+  runMain,
+  startPanel,
+  startPermissions,
+} from "./fixtures/server.ts";
 
 const ROOT = new URL("../", import.meta.url);
 import { ENV_NAMES } from "../lib/config.ts";
@@ -41,6 +47,104 @@ Deno.test("unknown flags and invalid values exit non-zero naming the flag", asyn
   const badHost = await runMain(["--docker-host", "ftp://x"]);
   assert.notEqual(badHost.code, 0);
   assert.match(badHost.stderr, /--docker-host/);
+  const halfTls = await runMain(["--tls-cert", "/tmp/cert.pem"]);
+  assert.equal(halfTls.code, 2);
+  assert.match(halfTls.stderr, /--tls-cert needs --tls-key/);
+  const notPem = await runMain(["--tls-cert", "deno.json", "--tls-key", "deno.json"]);
+  assert.equal(notPem.code, 2);
+  assert.match(notPem.stderr, /Cannot use deno\.json as the TLS certificate: not PEM/);
+});
+
+/** A throwaway CA and a certificate it signed for 127.0.0.1, made with openssl. */
+async function makeCertificate(dir: string) {
+  const openssl = async (...args: string[]) => {
+    const result = await new Deno.Command("openssl", { args, cwd: dir, stderr: "piped" })
+      .output();
+    assert.ok(result.success, new TextDecoder().decode(result.stderr));
+  };
+  const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+  await openssl(
+    "req",
+    "-x509",
+    ...ec,
+    "-keyout",
+    "ca.key",
+    "-out",
+    "ca.pem",
+    "-days",
+    "1",
+    "-subj",
+    "/CN=cm test CA",
+  );
+  await openssl("req", ...ec, "-keyout", "key.pem", "-out", "leaf.csr", "-subj", "/CN=127.0.0.1");
+  await Deno.writeTextFile(
+    `${dir}/leaf.ext`,
+    "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
+  );
+  await openssl(
+    "x509",
+    "-req",
+    "-in",
+    "leaf.csr",
+    "-CA",
+    "ca.pem",
+    "-CAkey",
+    "ca.key",
+    "-CAcreateserial",
+    "-out",
+    "cert.pem",
+    "-days",
+    "1",
+    "-extfile",
+    "leaf.ext",
+  );
+  return {
+    ca: await Deno.readTextFile(`${dir}/ca.pem`),
+    certFile: `${dir}/cert.pem`,
+    keyFile: `${dir}/key.pem`,
+  };
+}
+
+Deno.test("with --tls-cert and --tls-key the panel serves HTTPS and the cookie is Secure and __Host-", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "cm-tls-" });
+  const cert = await makeCertificate(dir);
+  const client = Deno.createHttpClient({ caCerts: [cert.ca] });
+  // Deno's fetch takes the client that trusts this certificate.
+  const tlsFetch = (url: string, init: RequestInit = {}) =>
+    fetch(url, { ...init, client } as RequestInit);
+  const panel = await startPanel({
+    args: ["--tls-cert", cert.certFile, "--tls-key", cert.keyFile],
+  });
+  try {
+    const url = panel.url.replace("http://", "https://");
+    assert.match(panel.output(), new RegExp(`listening on ${url}/`));
+    const login = await tlsFetch(`${url}/api/auth/login`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Origin: url },
+      body: JSON.stringify({ username: "admin", password: PANEL_ADMIN_PASSWORD }),
+    });
+    assert.equal(login.status, 200, await login.clone().text());
+    await login.body?.cancel();
+    const setCookie = login.headers.getSetCookie().join("\n");
+    assert.match(setCookie, /^__Host-cm_session=[^;]+;.*; Secure/m);
+    assert.match(setCookie, /HttpOnly/);
+    assert.match(setCookie, /SameSite=Strict/);
+    const cookie = setCookie.split(";")[0];
+    const me = await tlsFetch(`${url}/api/auth/me`, { headers: { Cookie: cookie } });
+    assert.equal(me.status, 200);
+    await me.body?.cancel();
+    // The plain-HTTP name is not accepted over TLS.
+    const plainName = await tlsFetch(`${url}/api/auth/me`, {
+      headers: { Cookie: cookie.replace("__Host-cm_session", "cm_session") },
+    });
+    assert.equal(plainName.status, 401);
+    await plainName.body?.cancel();
+  } finally {
+    client.close();
+    await panel.stop();
+    await Deno.remove(panel.dataDir, { recursive: true });
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
 Deno.test("the panel starts, prints its URL once, and reports a reachable Engine", async () => {
