@@ -18,10 +18,26 @@ export interface AuditLogProps {
 
 const EMPTY_FILTERS = { user: "", action: "", target: "", outcome: "", from: "", to: "" };
 
+/**
+ * A datetime-local value ("2026-01-31T10:30", the browser's wall-clock time, no zone) as the
+ * UTC instant it means here ("2026-01-31T09:30Z" in UTC+1), to the same precision, so the
+ * server needs no guess about the zone and can make "to" cover its whole minute.
+ */
+export function localToInstant(local: string): string {
+  const time = new Date(local); // a date-time without an offset is local time
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(local) || Number.isNaN(time.getTime())) {
+    return local; // not a datetime-local value: the server says what is wrong with it
+  }
+  const iso = time.toISOString(); // 2026-01-31T09:30:00.000Z
+  const precision = local.length <= 16 ? 16 : local.length <= 19 ? 19 : 23;
+  return `${iso.slice(0, precision)}Z`;
+}
+
 function queryOf(filters: typeof EMPTY_FILTERS, extra: Record<string, string> = {}) {
   const params = new URLSearchParams();
   for (const [key, value] of Object.entries({ ...filters, ...extra })) {
-    if (value) params.set(key, value);
+    if (!value) continue;
+    params.set(key, key === "from" || key === "to" ? localToInstant(value) : value);
   }
   return params.toString();
 }
@@ -80,10 +96,10 @@ export function AuditLog({ initial, actions }: AuditLogProps) {
             <option value="failure">failure</option>
           </select>
         </label>
-        <label>
+        <label title="Your browser's local time">
           From <input type="datetime-local" value={filters.from} onChange={set("from")} />
         </label>
-        <label>
+        <label title="Your browser's local time; the whole of this minute is included">
           To <input type="datetime-local" value={filters.to} onChange={set("to")} />
         </label>
         <div class="filters-actions">

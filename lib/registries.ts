@@ -256,9 +256,24 @@ function writeRegistry(
   }
 }
 
-export function deleteRegistry(db: Db, id: number): boolean {
-  const result = db.prepare("DELETE FROM image_registries WHERE id = ?").run(id);
-  return Number(result.changes) > 0;
+/** Deletes the registry with this id; returns what it was (for the audit row), or undefined. */
+export function deleteRegistry(db: Db, id: number): RegistrySummary | undefined {
+  const row = db.prepare(`DELETE FROM image_registries WHERE id = ? RETURNING ${SUMMARY_COLUMNS}`)
+    .get(id);
+  return row ? ({ ...row } as unknown as RegistrySummary) : undefined;
+}
+
+/**
+ * What an audit row's target should say for a registry id from a URL: its server address
+ * when there is such a registry, else the id as given (the handler then refuses it).
+ */
+export function registryTarget(db: Db, id: string): string {
+  const row = /^[1-9][0-9]{0,15}$/.test(id)
+    ? db.prepare("SELECT server_address FROM image_registries WHERE id = ?").get(Number(id)) as
+      | { server_address: string }
+      | undefined
+    : undefined;
+  return row?.server_address ?? id.slice(0, 200);
 }
 
 /**

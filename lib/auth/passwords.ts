@@ -51,12 +51,24 @@ export async function verifyPassword(password: string, stored: string): Promise<
 
 /**
  * A real hash of a random password, computed once. Checking a login for an unknown user
- * against it costs the same time as a wrong password for a known one.
+ * against it costs the same time as a wrong password for a known one. A failed attempt is
+ * forgotten, so the next call tries again.
  */
 let dummy: Promise<string> | undefined;
 export function dummyHash(): Promise<string> {
-  dummy ??= hashPassword(crypto.randomUUID());
+  dummy ??= hashPassword(crypto.randomUUID()).catch((error) => {
+    dummy = undefined;
+    throw error;
+  });
   return dummy;
+}
+
+/**
+ * Starts computing the dummy hash now, in the background (scrypt runs off the event loop),
+ * so the first unknown-user login does not pay for it and stand out by taking longer.
+ */
+export function prepareDummyHash(): void {
+  dummyHash().catch(() => {}); // a failure is retried by the first login that needs it
 }
 
 /** Returns a message saying what is wrong with a new password, or undefined if it is fine. */

@@ -43,12 +43,7 @@ export function parseAuditFilter(c: Context): AuditFilter {
   }
   for (const field of ["from", "to"] as const) {
     const value = q(field);
-    if (value === undefined) continue;
-    const time = new Date(value);
-    if (Number.isNaN(time.getTime())) {
-      throw new ValidationError(`${field} must be a date or ISO timestamp`, field);
-    }
-    filter[field] = time.toISOString();
+    if (value !== undefined) filter[field] = parseInstant(value, field);
   }
   const cursor = q("cursor");
   if (cursor !== undefined) {
@@ -65,6 +60,67 @@ export function parseAuditFilter(c: Context): AuditFilter {
     filter.limit = Number(limit);
   }
   return filter;
+}
+
+/**
+ * `YYYY-MM-DDTHH:MM[:SS[.fff]]` with `Z` or a `±HH:MM` offset: one instant, wherever the
+ * server runs. Anything without a zone (or a bare date) would be read in the server's own
+ * zone, so it is refused rather than guessed.
+ */
+const INSTANT =
+  /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:\d{2})$/i;
+
+/**
+ * An ISO 8601 instant as the audit table writes it (`toISOString`, milliseconds, UTC).
+ * `from` is the instant itself. `to` is inclusive of everything its precision names: a
+ * value to the minute ends at that minute's last millisecond, to the second at that
+ * second's, so `to=…T10:30Z` keeps rows written at 10:30:59.
+ */
+export function parseInstant(value: string, field: "from" | "to"): string {
+  const match = value.match(INSTANT);
+  if (!match) {
+    const hint = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?( \d{2}:\d{2})?$/.test(value)
+      ? value.includes(" ")
+        ? ` (a "+" in a query string must be written %2B)`
+        : " (it has no time zone, so it is ambiguous)"
+      : /^\d{4}-\d{2}-\d{2}$/.test(value)
+      ? " (a date alone is ambiguous: whose midnight?)"
+      : "";
+    throw new ValidationError(
+      `${field} must be an ISO 8601 instant with a time zone, like 2026-01-31T09:30Z or ` +
+        `2026-01-31T10:30+01:00${hint}`,
+      field,
+    );
+  }
+  const [, year, month, day, hour, minute, second, fraction, zone] = match;
+  const invalid = () => new ValidationError(`${field} is not a real date and time`, field);
+  const date = new Date(0);
+  date.setUTCFullYear(Number(year), Number(month) - 1, Number(day));
+  if (
+    date.getUTCFullYear() !== Number(year) || date.getUTCMonth() !== Number(month) - 1 ||
+    date.getUTCDate() !== Number(day) || Number(hour) > 23 || Number(minute) > 59 ||
+    Number(second ?? 0) > 59
+  ) {
+    throw invalid();
+  }
+  let offsetMinutes = 0;
+  if (zone.toUpperCase() !== "Z") {
+    const [hours, minutes] = zone.slice(1).split(":").map(Number);
+    if (hours > 23 || minutes > 59) throw invalid();
+    offsetMinutes = (zone[0] === "-" ? -1 : 1) * (hours * 60 + minutes);
+  }
+  const millis = Number((fraction ?? "").padEnd(3, "0").slice(0, 3));
+  const start = date.getTime() +
+    ((Number(hour) * 60 + Number(minute) - offsetMinutes) * 60 + Number(second ?? 0)) * 1000 +
+    millis;
+  // The length of the unit the value is precise to, less one millisecond.
+  const unit = second === undefined
+    ? 60_000
+    : fraction === undefined
+    ? 1000
+    : 10 ** Math.max(0, 3 - fraction.length);
+  const time = field === "to" ? start + unit - 1 : start;
+  return new Date(time).toISOString();
 }
 
 function csvCell(value: unknown): string {

@@ -2,7 +2,7 @@
 import { type Context, Hono } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { timingSafeEqual } from "node:crypto";
-import { dummyHash, verifyPassword } from "../../lib/auth/passwords.ts";
+import { dummyHash, prepareDummyHash, verifyPassword } from "../../lib/auth/passwords.ts";
 import { deleteSession, hashToken } from "../../lib/auth/sessions.ts";
 import { countUsers, findUserForLogin, type Role } from "../../lib/auth/users.ts";
 import { INVALID_CREDENTIALS } from "../../lib/sysctl/handlers/auth.ts";
@@ -16,6 +16,8 @@ import { dispatchAs } from "./dispatch.ts";
 export function authApiRoutes(deps: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const { db, dispatcher, throttle, config } = deps;
+  // Without blocking startup: ready long before the first login that needs it.
+  prepareDummyHash();
 
   /** Signs a verified user in with a brand-new token (the old session, if any, ends). */
   async function signIn(c: Context<AppEnv>, user: { id: number; username: string; role: Role }) {

@@ -10,7 +10,7 @@ import { listImages } from "../../lib/docker/images.ts";
 import { parseReference } from "../../lib/docker/reference.ts";
 import { imageRef } from "../../lib/docker/validate.ts";
 import { imageViews } from "../../lib/docker/views.ts";
-import { listRegistries } from "../../lib/registries.ts";
+import { listRegistries, registryTarget } from "../../lib/registries.ts";
 import { HttpError, ValidationError } from "../../lib/errors.ts";
 import { createPullTracker, type PullStreamLine } from "../../lib/pulls.ts";
 import type { PullResult } from "../../lib/sysctl/handlers/images.ts";
@@ -138,10 +138,12 @@ export function registryApiRoutes(deps: AppDeps): Hono<AppEnv> {
     return c.json(await dispatchAs(c, deps.dispatcher, "registry.upsert", target, params));
   });
 
-  app.delete(
-    "/:id",
-    async (c) => c.json(await dispatchAs(c, deps.dispatcher, "registry.delete", c.req.param("id"))),
-  );
+  // The audit row names the registry by its address, not by the row id.
+  app.delete("/:id", async (c) => {
+    const id = c.req.param("id");
+    const target = registryTarget(deps.db, id);
+    return c.json(await dispatchAs(c, deps.dispatcher, "registry.delete", target, { id }));
+  });
 
   return app;
 }

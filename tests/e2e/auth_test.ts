@@ -109,3 +109,58 @@ Deno.test({
     );
   },
 });
+
+Deno.test({
+  ...e2e,
+  name: "e2e: the audit time filter means the browser's own time zone, and To covers its minute",
+  async fn() {
+    await using panel = await startPanel();
+    await using browser = await launchBrowser();
+    // UTC+05:30 all year: a filter read in the server's zone (UTC) would be 5½ hours off.
+    const page = await browser.newPage({
+      viewport: { width: 1280, height: 800 },
+      timezoneId: "Asia/Kolkata",
+    });
+    const errors: string[] = [];
+    page.on("pageerror", (error) => errors.push(error.message));
+    await signIn(page, panel.url);
+    await page.goto(`${panel.url}/audit`);
+    await page.locator('[data-island="AuditLog"][data-hydrated="true"]').waitFor();
+
+    // The newest row (this sign-in), as the table shows it in UTC.
+    const newest = page.locator("table.audit tbody tr:not(.details)").first();
+    const seq = await newest.locator("td").nth(0).innerText();
+    const written = Date.parse(`${(await newest.locator("td").nth(1).innerText()).trim()}Z`);
+    assert.ok(!Number.isNaN(written));
+    /** What a clock in Kolkata showed at `ms`, as a datetime-local input holds it. */
+    const kolkata = (ms: number) => new Date(ms + 330 * 60_000).toISOString().slice(0, 16);
+
+    // From ten minutes before to the minute it was written, in the browser's own time: the
+    // row is in, though it was written some seconds into that minute.
+    const filtered = (needle: string) =>
+      page.waitForResponse((response) =>
+        response.url().includes("/api/audit?") && response.url().includes(needle)
+      );
+    const to = `${new Date(written).toISOString().slice(0, 16)}Z`;
+    let answer = filtered("from=");
+    await page.fill('input[type="datetime-local"] >> nth=0', kolkata(written - 10 * 60_000));
+    assert.equal((await (await answer).json()).rows[0]?.seq, Number(seq));
+    answer = filtered(`to=${encodeURIComponent(to)}`);
+    await page.fill('input[type="datetime-local"] >> nth=1', kolkata(written));
+    const response = await answer;
+    assert.equal(response.status(), 200);
+    assert.equal((await response.json()).rows[0]?.seq, Number(seq));
+    assert.equal(await newest.locator("td").nth(0).innerText(), seq);
+    assert.match(
+      (await page.locator("a.btn", { hasText: "Export CSV" }).getAttribute("href"))!,
+      new RegExp(`to=${encodeURIComponent(to)}`),
+    );
+    assert.deepEqual(errors, []);
+
+    // From the next minute on there is nothing yet.
+    await page.fill('input[type="datetime-local"] >> nth=0', kolkata(written + 60_000));
+    await page.fill('input[type="datetime-local"] >> nth=1', "");
+    await page.locator(".empty-title", { hasText: "No audit rows match." }).waitFor();
+    assert.equal(await page.locator('[role="alert"]').count(), 0);
+  },
+});

@@ -8,6 +8,7 @@ import {
   listRegistries,
   markRegistryUsed,
   normaliseServerAddress,
+  registryTarget,
   upsertRegistry,
 } from "../../lib/registries.ts";
 import { loadOrCreateKey, SecretOpenError } from "../../lib/secrets.ts";
@@ -229,8 +230,12 @@ Deno.test("delete and markRegistryUsed", async () => {
     markRegistryUsed(db, saved.id);
     const used = listRegistries(db)[0];
     assert.ok(used.last_used_at !== null && !Number.isNaN(Date.parse(used.last_used_at)));
-    assert.equal(deleteRegistry(db, saved.id), true);
-    assert.equal(deleteRegistry(db, saved.id), false);
+    assert.equal(registryTarget(db, String(saved.id)), "localhost:5000");
+    assert.equal(registryTarget(db, "999"), "999");
+    assert.equal(registryTarget(db, "x".repeat(300)), "x".repeat(200));
+    // The deleted registry comes back, so the audit row can say which one went.
+    assert.deepEqual(deleteRegistry(db, saved.id), used);
+    assert.equal(deleteRegistry(db, saved.id), undefined);
     assert.deepEqual(listRegistries(db), []);
     assert.equal(await credentialsFor(db, key, "localhost:5000"), undefined);
   });

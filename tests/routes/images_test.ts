@@ -28,8 +28,9 @@ async function pull(t: TestApp, cookie: string, reference: string) {
   });
   assert.equal(response.status, 200, await response.clone().text());
   assert.equal(response.headers.get("content-type"), "application/x-ndjson");
-  const lines = (await response.text()).trim().split("\n").map((line) => JSON.parse(line));
-  return { lines, last: lines.at(-1) };
+  const text = await response.text();
+  const lines = text.trim().split("\n").map((line) => JSON.parse(line));
+  return { lines, last: lines.at(-1), text };
 }
 
 /** Removes only the tags this test made (a pulled tag may share its image with the test image). */
@@ -96,35 +97,45 @@ function saveCredentials(
 
 Deno.test("pull from a private registry: refused without credentials, a wrong password is not stored, the right one works", () =>
   withPushedImage("team", async ({ t, registry, admin, reference }) => {
+    /** Every answer the panel gives in this test, for the canary check at the end. */
+    const answers: string[] = [];
+    const answer = async (response: Response) => {
+      const text = await response.text();
+      answers.push(text);
+      return { status: response.status, text, json: () => JSON.parse(text) };
+    };
+    const listRegistries = async () =>
+      (await answer(await t.request("GET", "/api/containers/registries", { cookie: admin })))
+        .json().registries;
+
     const anonymous = await pull(t, admin, reference);
+    answers.push(anonymous.text);
     assert.equal(anonymous.last.done, false);
     assert.match(anonymous.last.error, /auth|credentials|unauthorized/i);
 
-    const wrong = await t.request("POST", "/api/containers/registries", {
-      cookie: admin,
-      json: {
-        server_address: `http://${registry.address}/`,
-        username: registry.username,
-        password: "wrong-password",
-      },
-    });
+    const wrong = await answer(
+      await t.request("POST", "/api/containers/registries", {
+        cookie: admin,
+        json: {
+          server_address: `http://${registry.address}/`,
+          username: registry.username,
+          password: "wrong-password",
+        },
+      }),
+    );
     assert.equal(wrong.status, 400);
-    const wrongBody = await wrong.json();
+    const wrongBody = wrong.json();
     assert.equal(wrongBody.field, "password");
     assert.match(wrongBody.error, /refused|unauthorized|401/i);
-    assert.deepEqual(
-      (await (await t.request("GET", "/api/containers/registries", { cookie: admin })).json())
-        .registries,
-      [],
-    );
+    assert.deepEqual(await listRegistries(), []);
 
-    const right = await saveCredentials(t, admin, registry);
-    assert.equal(right.status, 200, await right.clone().text());
-    const saved = (await right.json()).registry;
+    const right = await answer(await saveCredentials(t, admin, registry));
+    assert.equal(right.status, 200, right.text);
+    const saved = right.json().registry;
     assert.equal(saved.server_address, registry.address);
-    assert.ok(!JSON.stringify(saved).includes(registry.password));
 
     const pulled = await pull(t, admin, reference);
+    answers.push(pulled.text);
     assert.equal(pulled.last.done, true, JSON.stringify(pulled.last));
     assert.match(pulled.last.digest, /^sha256:[0-9a-f]{64}$/);
     assert.match(pulled.last.image_id, /^sha256:/);
@@ -135,11 +146,10 @@ Deno.test("pull from a private registry: refused without credentials, a wrong pa
     );
 
     const images =
-      (await (await t.request("GET", "/api/containers/images", { cookie: admin })).json()).images;
+      (await answer(await t.request("GET", "/api/containers/images", { cookie: admin }))).json()
+        .images;
     assert.ok(images.some((image: { repo_tags: string[] }) => image.repo_tags.includes(reference)));
-    const listed =
-      (await (await t.request("GET", "/api/containers/registries", { cookie: admin })).json())
-        .registries;
+    const listed = await listRegistries();
     assert.ok(listed[0].last_used_at, "last successful use is recorded");
 
     const rows = t.deps.db.prepare(
@@ -154,14 +164,166 @@ Deno.test("pull from a private registry: refused without credentials, a wrong pa
       ["registry.upsert", true],
       ["docker.pull", true],
     ]);
-    // The canary: the password appears nowhere the panel writes or answers.
-    assert.ok(!JSON.stringify(rows).includes(registry.password));
-    assert.ok(!t.logs.join("\n").includes(registry.password));
+
+    // The audit trail as the Audit tab and its exports serve it.
+    const audit = await answer(await t.request("GET", "/api/audit?limit=500", { cookie: admin }));
+    assert.equal(audit.status, 200);
+    assert.equal(audit.json().rows.length, 4);
+    for (const format of ["csv", "json"]) {
+      const exported = await answer(
+        await t.request("GET", `/api/audit/export?format=${format}`, { cookie: admin }),
+      );
+      assert.equal(exported.status, 200);
+      assert.match(exported.text, /registry\.upsert/, `${format} export has the rows`);
+    }
+
+    // The canary: the password, or its Basic/X-Registry-Auth encodings, appears nowhere the
+    // panel answers or writes.
+    const secrets = [
+      registry.password,
+      btoa(registry.password),
+      btoa(`${registry.username}:${registry.password}`),
+    ];
+    for (const secret of secrets) {
+      for (const text of answers) {
+        assert.ok(!text.includes(secret), `an answer leaked the password:\n${text.slice(0, 300)}`);
+      }
+      assert.ok(!JSON.stringify(rows).includes(secret));
+      assert.ok(!t.logs.join("\n").includes(secret));
+    }
+    assert.ok(answers.length >= 10);
     for (const file of ["container-manager.db", "container-manager.db-wal"]) {
       const bytes = await Deno.readFile(`${t.dir}/${file}`).catch(() => new Uint8Array());
       assert.ok(!new TextDecoder("latin1").decode(bytes).includes(registry.password), file);
     }
   }));
+
+/**
+ * A stand-in registry that knows several users sharing one password (the real one knows one
+ * user), and records the Basic credentials the Engine's POST /auth presents.
+ */
+function startSharedPasswordRegistry(users: string[], password: string) {
+  const tried: string[] = [];
+  const port = freePort();
+  const server = Deno.serve({ hostname: "127.0.0.1", port, onListen: () => {} }, (request) => {
+    const header = request.headers.get("authorization") ?? "";
+    if (header.startsWith("Basic ")) {
+      const pair = atob(header.slice(6));
+      tried.push(pair);
+      const colon = pair.indexOf(":");
+      if (users.includes(pair.slice(0, colon)) && pair.slice(colon + 1) === password) {
+        return new Response("{}", {
+          headers: { "Docker-Distribution-API-Version": "registry/2.0" },
+        });
+      }
+    }
+    return new Response("unauthorized", {
+      status: 401,
+      headers: {
+        "WWW-Authenticate": 'Basic realm="shared"',
+        "Docker-Distribution-API-Version": "registry/2.0",
+      },
+    });
+  });
+  return { address: `127.0.0.1:${port}`, tried, stop: () => server.shutdown() };
+}
+
+Deno.test("changing a saved registry's username without a new password validates the saved password with it", async () => {
+  const t = await createTestApp();
+  const registry = await startRegistry();
+  const sharedPassword = `pw-${crypto.randomUUID()}`;
+  const shared = startSharedPasswordRegistry(["team-a", "team-b"], sharedPassword);
+  try {
+    const admin = t.cookieFor(await t.addUser("img-rename", "admin"));
+    const post = (json: Record<string, unknown>) =>
+      t.request("POST", "/api/containers/registries", { cookie: admin, json });
+    const stored = () =>
+      t.deps.db.prepare(
+        "SELECT id, username, password_sealed, updated_at FROM image_registries WHERE server_address = ?",
+      ).get(registry.address) as Record<string, unknown>;
+
+    const saved = await saveCredentials(t, admin, registry);
+    assert.equal(saved.status, 200, await saved.clone().text());
+    const before = stored();
+
+    // A username the registry refuses with the saved password: 400 on "username", nothing stored.
+    const refused = await post({ server_address: registry.address, username: "someone-else" });
+    const refusedText = await refused.text();
+    assert.equal(refused.status, 400, refusedText);
+    const refusedBody = JSON.parse(refusedText);
+    assert.equal(refusedBody.field, "username");
+    assert.match(refusedBody.error, /refused the saved password for someone-else/);
+    assert.ok(!refusedText.includes(registry.password));
+    assert.deepEqual(stored(), before, "nothing was stored");
+
+    // The same username without a password is checked too (with the saved password) and kept.
+    const same = await post({
+      server_address: `http://${registry.address}`,
+      username: registry.username,
+    });
+    assert.equal(same.status, 200, await same.clone().text());
+    assert.equal((await same.json()).registry.username, registry.username);
+
+    // A new username that does work with the saved password is stored with it.
+    const first = await post({
+      server_address: shared.address,
+      username: "team-a",
+      password: sharedPassword,
+    });
+    assert.equal(first.status, 200, await first.clone().text());
+    const renamed = await post({ server_address: shared.address, username: "team-b" });
+    assert.equal(renamed.status, 200, await renamed.clone().text());
+    assert.equal((await renamed.json()).registry.username, "team-b");
+    assert.equal(shared.tried.at(-1), `team-b:${sharedPassword}`, "the new pair was validated");
+    const { credentialsFor } = await import("../../lib/registries.ts");
+    assert.deepEqual(await credentialsFor(t.deps.db, t.deps.secretKey, shared.address), {
+      username: "team-b",
+      password: sharedPassword,
+      serveraddress: shared.address,
+    });
+    const renamedAgain = await post({ server_address: shared.address, username: "team-c" });
+    assert.equal(renamedAgain.status, 400);
+    assert.equal((await renamedAgain.json()).field, "username");
+
+    // Deleting says which registry went, in the answer and in its audit row.
+    const id = Number(before.id);
+    const deleted = await t.request("DELETE", `/api/containers/registries/${id}`, {
+      cookie: admin,
+    });
+    assert.equal(deleted.status, 200);
+    assert.deepEqual(await deleted.json(), { deleted: id, server_address: registry.address });
+    const missing = await t.request("DELETE", `/api/containers/registries/${id}`, {
+      cookie: admin,
+    });
+    assert.equal(missing.status, 404);
+    await missing.body?.cancel();
+
+    const rows = t.deps.db.prepare(
+      "SELECT action, exit_code, stdout FROM sysctl_audit WHERE action LIKE 'registry.%' ORDER BY seq",
+    ).all() as { action: string; exit_code: number; stdout: string }[];
+    assert.deepEqual(rows.map((row) => `${row.action}:${row.exit_code}`), [
+      "registry.upsert:0",
+      "registry.upsert:400",
+      "registry.upsert:0",
+      "registry.upsert:0",
+      "registry.upsert:0",
+      "registry.upsert:400",
+      "registry.delete:0",
+      "registry.delete:404",
+    ]);
+    const deleteRow = rows.find((row) => row.action === "registry.delete")!;
+    assert.deepEqual(JSON.parse(deleteRow.stdout), {
+      deleted: id,
+      server_address: registry.address,
+    });
+    assert.ok(!JSON.stringify(rows).includes(registry.password));
+    assert.ok(!JSON.stringify(rows).includes(sharedPassword));
+  } finally {
+    await shared.stop();
+    await registry.stop();
+    await t.close();
+  }
+});
 
 Deno.test("a credential saved for registry A is never sent to registry B", async () => {
   const t = await createTestApp();

@@ -25,6 +25,7 @@ import {
   normaliseServerAddress,
   upsertRegistry,
 } from "../../registries.ts";
+import { SecretOpenError } from "../../secrets.ts";
 import type { Handlers } from "../dispatch.ts";
 import { displayName } from "../../docker/views.ts";
 
@@ -40,6 +41,21 @@ export interface PullResult {
 }
 
 export function imageHandlers(db: Db, docker: DockerClient, secretKey: CryptoKey): Handlers {
+  /** The stored credential for an update without a new password; undefined when none. */
+  async function savedCredentials(address: string) {
+    try {
+      return await credentialsFor(db, secretKey, address);
+    } catch (error) {
+      if (error instanceof SecretOpenError) {
+        throw new ValidationError(
+          "The saved password can no longer be decrypted; enter the password again",
+          "password",
+        );
+      }
+      throw error;
+    }
+  }
+
   return {
     "docker.pull": async ({ params, progress }) => {
       if (typeof params.reference !== "string") {
@@ -112,34 +128,43 @@ export function imageHandlers(db: Db, docker: DockerClient, secretKey: CryptoKey
       if (typeof username !== "string" || username === "") {
         throw new ValidationError("username is required", "username");
       }
-      const password = typeof params.password === "string" && params.password !== ""
-        ? params.password
-        : undefined;
       if (
         params.password !== undefined && params.password !== null &&
         typeof params.password !== "string"
       ) {
         throw new ValidationError("password must be a string", "password");
       }
-      if (!password && !findRegistry(db, address)) {
-        throw new ValidationError("password is required", "password");
-      }
-      if (password) {
-        try {
-          await checkRegistryLogin(docker, {
-            username,
-            password,
-            serveraddress: engineServerAddress(address),
-          });
-        } catch (error) {
-          if (error instanceof DockerError) {
-            throw new ValidationError(
-              `The registry refused the login: ${error.message}`,
-              "password",
-            );
-          }
-          throw error;
+      const given = typeof params.password === "string" && params.password !== ""
+        ? params.password
+        : undefined;
+      // Every credential is validated before it is stored, including the saved password
+      // under a changed username: the pair that gets stored is exactly the pair checked.
+      let password = given;
+      let field = "password";
+      let refused = "The registry refused the login";
+      if (password === undefined) {
+        const saved = await savedCredentials(address);
+        if (!saved) throw new ValidationError("password is required", "password");
+        password = saved.password;
+        if (saved.username !== username) {
+          field = "username";
+          refused = `The registry refused the saved password for ${username}; ` +
+            `enter the password for this username`;
+        } else {
+          refused = "The registry refused the saved password; enter it again";
         }
+      }
+      try {
+        await checkRegistryLogin(docker, {
+          username,
+          password,
+          serveraddress: engineServerAddress(address),
+        });
+      } catch (error) {
+        if (error instanceof DockerError) {
+          throw new ValidationError(`${refused}: ${error.message}`, field);
+        }
+        throw error;
       }
       return {
         registry: await upsertRegistry(db, secretKey, {
@@ -150,13 +175,17 @@ export function imageHandlers(db: Db, docker: DockerClient, secretKey: CryptoKey
       };
     },
 
-    "registry.delete": ({ target }) => {
-      const id = Number(target);
-      if (!Number.isSafeInteger(id) || id < 1) {
-        throw new ValidationError(`Invalid registry id "${target}"`, "id");
+    "registry.delete": ({ target, params }) => {
+      // The route may name the registry in the target (its address) and pass the id here.
+      const raw = params.id === undefined ? target : String(params.id);
+      const id = Number(raw);
+      if (!/^[1-9][0-9]{0,15}$/.test(raw) || !Number.isSafeInteger(id)) {
+        throw new ValidationError(`Invalid registry id "${raw.slice(0, 64)}"`, "id");
       }
-      if (!deleteRegistry(db, id)) throw new HttpError(404, `No registry with id ${id}`);
-      return Promise.resolve({ deleted: id });
+      const deleted = deleteRegistry(db, id);
+      if (!deleted) throw new HttpError(404, `No registry with id ${id}`);
+      // The audit row's result says which registry went, not only its number.
+      return Promise.resolve({ deleted: id, server_address: deleted.server_address });
     },
   };
 }

@@ -1,7 +1,14 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { openDatabase } from "../../../lib/db/db.ts";
-import { appendAudit, listAudit, pruneAudit, verifyAudit } from "../../../lib/sysctl/audit.ts";
+import {
+  appendAudit,
+  listAudit,
+  OUTPUT_LIMIT,
+  pruneAudit,
+  truncateOutput,
+  verifyAudit,
+} from "../../../lib/sysctl/audit.ts";
 import { runMain } from "../../fixtures/server.ts";
 
 async function withDb(fn: (db: DatabaseSync, path: string, dir: string) => Promise<void> | void) {
@@ -110,6 +117,111 @@ Deno.test("retention prunes only the oldest rows and the chain still verifies fr
     db.exec("DROP TRIGGER sysctl_audit_no_delete");
     db.exec("DELETE FROM sysctl_audit WHERE seq = (SELECT MIN(seq) FROM sysctl_audit)");
     assert.equal(verifyAudit(db).ok, false);
+  }));
+
+Deno.test("pruning outside retention with plain SQL (oldest rows deleted, checkpoint rewritten) is caught", () =>
+  withDb(async (db, _path, dir) => {
+    fill(db, 50, Date.now() - 100_000);
+    assert.equal(pruneAudit(db, { maxAgeMs: 0, maxRows: 20 }), 30);
+    assert.deepEqual(verifyAudit(db), { ok: true, rows: 21 });
+
+    // Everything the prune path does, by hand and with the triggers in place: rows 31..35
+    // go and the checkpoint is moved to continue from row 35's hash.
+    const hashOf = (seq: number) =>
+      (db.prepare("SELECT hash FROM sysctl_audit WHERE seq = ?").get(seq) as { hash: string })
+        .hash;
+    const row35 = hashOf(35);
+    db.exec("INSERT INTO audit_prune (upto) VALUES (35)");
+    db.exec("DELETE FROM sysctl_audit WHERE seq <= 35");
+    db.exec("DELETE FROM audit_prune");
+    db.prepare("UPDATE audit_checkpoint SET pruned_through = 35, continues_from = ?").run(row35);
+    const caught = verifyAudit(db);
+    assert.equal(caught.ok, false);
+    assert.equal((caught as { seq: number }).seq, 31, "the first row deleted outside retention");
+    assert.match((caught as { reason: string }).reason, /checkpoint \(pruned through 35\)/);
+    const cli = await runVerify(dir);
+    assert.equal(cli.code, 1);
+    assert.match(cli.stdout, /BROKEN at sequence 31/);
+  }));
+
+Deno.test("a checkpoint no audit.prune row records is caught, and a prune record must be the system's", () =>
+  withDb((db) => {
+    fill(db, 20);
+    assert.deepEqual(verifyAudit(db), { ok: true, rows: 20 });
+    const row5 = (db.prepare("SELECT hash FROM sysctl_audit WHERE seq = 5").get() as {
+      hash: string;
+    }).hash;
+    db.exec("INSERT INTO audit_prune (upto) VALUES (5)");
+    db.exec("DELETE FROM sysctl_audit WHERE seq <= 5");
+    db.exec("DELETE FROM audit_prune");
+    db.prepare(
+      "INSERT INTO audit_checkpoint (id, pruned_through, continues_from, created_at) VALUES (1, 5, ?, ?)",
+    ).run(row5, new Date().toISOString());
+    const caught = verifyAudit(db);
+    assert.equal(caught.ok, false);
+    assert.equal((caught as { seq: number }).seq, 6);
+    assert.match((caught as { reason: string }).reason, /no audit\.prune row records/);
+
+    // A row that only looks like the record (a refused "audit.prune" dispatch) does not count.
+    appendAudit(db, {
+      actor: "mallory",
+      action: "audit.prune",
+      params: { pruned_through: 5, continues_from: row5 },
+      exitCode: 400,
+      durationMs: 0,
+    });
+    assert.equal(verifyAudit(db).ok, false);
+  }));
+
+Deno.test("a legitimate prune after a legitimate prune still verifies", () =>
+  withDb((db) => {
+    fill(db, 30);
+    assert.equal(pruneAudit(db, { maxAgeMs: 0, maxRows: 10 }), 20);
+    fill(db, 5);
+    // Keeps the last 3 rows: the first prune's audit.prune row goes with the rest.
+    assert.ok(pruneAudit(db, { maxAgeMs: 0, maxRows: 3 }) > 0);
+    assert.deepEqual(verifyAudit(db), { ok: true, rows: 4 });
+    const actions = db.prepare("SELECT action FROM sysctl_audit ORDER BY seq").all()
+      .map((row) => row.action);
+    assert.equal(actions.filter((action) => action === "audit.prune").length, 1);
+  }));
+
+Deno.test("outputs are cut at 4096 UTF-8 bytes, never inside a character", () =>
+  withDb((db) => {
+    const bytes = (text: string) => new TextEncoder().encode(text).length;
+    const fits = "x".repeat(OUTPUT_LIMIT);
+    assert.equal(truncateOutput(fits), fits);
+    const twoByte = "é".repeat(OUTPUT_LIMIT / 2); // exactly 4096 bytes
+    assert.equal(truncateOutput(twoByte), twoByte);
+    for (
+      const [unit, count] of [["x", OUTPUT_LIMIT + 1], ["é", 2049], ["€", 2000], ["😀", 1500], [
+        "a😀",
+        900,
+      ]] as const
+    ) {
+      const text = unit.repeat(count);
+      const cut = truncateOutput(text);
+      assert.ok(bytes(cut) <= OUTPUT_LIMIT, `${unit}: ${bytes(cut)} bytes`);
+      assert.ok(bytes(cut) > OUTPUT_LIMIT - 20, `${unit}: as much as fits is kept`);
+      assert.ok(cut.endsWith("… [truncated]"), unit);
+      const kept = cut.slice(0, -"… [truncated]".length);
+      assert.ok(text.startsWith(kept), `${unit}: the kept part is a prefix`);
+      assert.doesNotMatch(kept, /[\uD800-\uDBFF]$/, `${unit}: no half of a surrogate pair`);
+      assert.ok(!new TextDecoder().decode(new TextEncoder().encode(kept)).includes("\uFFFD"));
+    }
+    // Multi-byte text that is short in UTF-16 units but long in bytes used to slip through.
+    const row = appendAudit(db, {
+      actor: "alice",
+      action: "docker.run",
+      stdout: "日本語".repeat(1000), // 3000 units, 9000 bytes
+      stderr: "ok",
+      exitCode: 0,
+      durationMs: 1,
+    });
+    assert.ok(bytes(row.stdout) <= OUTPUT_LIMIT);
+    assert.ok(row.stdout.endsWith("… [truncated]"));
+    assert.equal(row.stderr, "ok");
+    assert.equal(verifyAudit(db).ok, true);
   }));
 
 Deno.test("listAudit filters by user, action, target, outcome and time, with a cursor", () =>
