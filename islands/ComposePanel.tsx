@@ -58,11 +58,12 @@ function bodyOf(source: ComposeSource): Record<string, unknown> {
     yaml: source.yaml,
     ...(source.env.trim() ? { env: source.env } : {}),
     ...(source.project ? { project: source.project } : {}),
+    ...(source.envFiles ? { env_files: source.envFiles } : {}),
   };
 }
 
 function keyOf(source: ComposeSource): string {
-  return JSON.stringify([source.yaml, source.env, source.project]);
+  return JSON.stringify([source.yaml, source.env, source.project, source.envFiles ?? null]);
 }
 
 export function ComposePanel({ role: initialRole, stacks: initialStacks }: ComposePanelProps) {
@@ -73,6 +74,8 @@ export function ComposePanel({ role: initialRole, stacks: initialStacks }: Compo
   const [yaml, setYaml] = useState("");
   const [env, setEnv] = useState("");
   const [envOpen, setEnvOpen] = useState(false);
+  /** The env_file texts of the stack opened from the list, sent back with its file. */
+  const [envFiles, setEnvFiles] = useState<Record<string, string> | null>(null);
   const [projectInput, setProjectInput] = useState("");
   const [projectTouched, setProjectTouched] = useState(false);
   /** The stack the editor holds (opened, or deployed from here). */
@@ -109,7 +112,7 @@ export function ComposePanel({ role: initialRole, stacks: initialStacks }: Compo
   const projectValue = projectTouched ? projectInput : (nameInFile ?? "");
   const project = projectValue.trim() || nameInFile || "";
   const projectInvalid = project !== "" && !PROJECT_NAME.test(project);
-  const source: ComposeSource = { yaml, env, project };
+  const source: ComposeSource = { yaml, env, project, envFiles };
   const key = keyOf(source);
   const latest = useRef({ source, key });
   latest.current = { source, key };
@@ -221,8 +224,16 @@ export function ComposePanel({ role: initialRole, stacks: initialStacks }: Compo
     editorApi.current?.selectLine(line);
   }
 
-  function reset(loaded?: { yaml: string; env: string; project: string | null }) {
+  function reset(
+    loaded?: {
+      yaml: string;
+      env: string;
+      project: string | null;
+      envFiles?: Record<string, string> | null;
+    },
+  ) {
     setYaml(loaded?.yaml ?? "");
+    setEnvFiles(loaded?.envFiles && Object.keys(loaded.envFiles).length ? loaded.envFiles : null);
     setEnv(loaded?.env ?? "");
     setEnvOpen(Boolean(loaded?.env));
     setProjectInput(loaded?.project ?? "");
@@ -245,14 +256,31 @@ export function ComposePanel({ role: initialRole, stacks: initialStacks }: Compo
     }
     setStacksNotice(null);
     try {
-      const files = await api<{ project: string; yaml: string; env: string | null }>(
+      const files = await api<{
+        project: string;
+        yaml: string;
+        env: string | null;
+        env_files?: Record<string, string>;
+      }>(
         "GET",
         `${BASE}/stacks/${encodeURIComponent(name)}`,
       );
-      reset({ yaml: files.yaml, env: files.env ?? "", project: files.project });
+      reset({
+        yaml: files.yaml,
+        env: files.env ?? "",
+        project: files.project,
+        envFiles: files.env_files,
+      });
+      const stored = Object.keys(files.env_files ?? {});
       setEditorNotice({
         kind: "ok",
-        text: `Opened ${files.project}: edit the file and deploy it again to apply the changes.`,
+        text: `Opened ${files.project}: edit the file and deploy it again to apply the changes.${
+          stored.length
+            ? ` Its env_file${stored.length === 1 ? "" : "s"} (${
+              stored.join(", ")
+            }) stored with the stack will be sent again.`
+            : ""
+        }`,
       });
       requestAnimationFrame(() => {
         document.getElementById("cp-editor-card")?.scrollIntoView({ block: "start" });
@@ -281,6 +309,7 @@ export function ComposePanel({ role: initialRole, stacks: initialStacks }: Compo
         setEnvOpen(true);
       } else {
         setYaml(file.text);
+        setEnvFiles(null);
         // A new file: its own name: (or the field) names the project, not the open stack.
         setProjectInput("");
         setProjectTouched(false);

@@ -35,6 +35,7 @@ const ACTIVE: ReadonlySet<string> = new Set([
   "pulling",
   "creating",
   "recreating",
+  "restarting",
   "starting",
   "waiting",
 ]);
@@ -121,7 +122,9 @@ export function applyDeployLines(state: DeployState, lines: readonly DeployLine[
       continue;
     }
     if (!line.service) {
-      if (line.message) next.steps.push(line.message);
+      if (line.message) {
+        next.steps.push(status === "warning" ? `Warning: ${line.message}` : line.message);
+      }
       continue;
     }
     const i = rowIndex(line.service);
@@ -175,12 +178,14 @@ const STATUS_TEXT: Record<ServiceRow["status"], string> = {
   pulling: "Pulling image",
   creating: "Creating container",
   recreating: "Recreating container",
+  restarting: "Restarting",
   starting: "Starting",
   waiting: "Waiting for dependencies",
   unchanged: "Unchanged",
   done: "Running",
   failed: "Failed",
   orphan: "Orphan",
+  warning: "Warning",
 };
 
 /** The row's words: the server's message where it says more than the status. */
@@ -191,10 +196,15 @@ export function rowText(row: ServiceRow, result: DeployResult | null): string {
     if (action === "created") return "Created and started";
     if (action === "recreated") return "Recreated and started";
     if (action === "started") return "Started (unchanged)";
+    if (action === "restarted") return "Restarted (unchanged; a dependency was renewed)";
     if (action === "unchanged" || row.status === "unchanged") return "Unchanged, running";
     return "Running";
   }
-  if (row.status === "waiting" && row.message) return row.message;
+  // The server says why it waits, restarts or recreates (a dependency, a shared network).
+  if (
+    (row.status === "waiting" || row.status === "restarting" || row.status === "recreating") &&
+    row.message
+  ) return row.message;
   if (row.status === "failed") return row.message ? `Failed: ${row.message}` : "Failed";
   if (row.status === "pulling") return row.message || "Pulling image";
   return STATUS_TEXT[row.status];

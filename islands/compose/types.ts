@@ -32,4 +32,6 @@ export interface ComposeSource {
   yaml: string;
   env: string;
   project: string;
+  /** The `env_file:` texts stored with an opened stack, by path (not editable here). */
+  envFiles?: Record<string, string> | null;
 }

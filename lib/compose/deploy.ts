@@ -8,6 +8,7 @@ import type { DockerClient } from "../docker/client.ts";
 import { inspectContainer } from "../docker/containers.ts";
 import { listProjectContainers } from "./stacks.ts";
 import { DockerError } from "../docker/errors.ts";
+import { HttpError } from "../errors.ts";
 import { inspectImage, type PullProgress } from "../docker/images.ts";
 import {
   aliasesOf,
@@ -15,10 +16,12 @@ import {
   configHash,
   containerNameOf,
   createBody,
+  engineWarnings,
   LABEL,
 } from "./plan.ts";
 import type { ComposeProject, ServiceSpec } from "./types.ts";
 import { displayName } from "../docker/views.ts";
+import type { ContainerSummary } from "../docker/types.ts";
 
 export type DeployStatus =
   | "network"
@@ -26,12 +29,15 @@ export type DeployStatus =
   | "pulling"
   | "creating"
   | "recreating"
+  | "restarting"
   | "starting"
   | "waiting"
   | "unchanged"
   | "done"
   | "failed"
-  | "orphan";
+  | "orphan"
+  /** A setting this daemon cannot apply (project-wide, with a message). */
+  | "warning";
 
 export interface DeployEvent {
   service?: string;
@@ -59,7 +65,8 @@ export interface DeployContext {
 export interface ServiceResult {
   service: string;
   container: string;
-  action: "created" | "recreated" | "unchanged" | "started";
+  /** "restarted": unchanged, but restarted because a dependency with `restart: true` changed. */
+  action: "created" | "recreated" | "unchanged" | "started" | "restarted";
 }
 
 export interface DeployResult {
@@ -72,9 +79,30 @@ export interface DeployResult {
 /** A deploy step failed: the message names the service and carries the daemon's words. */
 export class DeployError extends Error {
   override name = "DeployError";
+  /** What the deploy had done per service before it stopped (set by deployProject). */
+  results: ServiceResult[] = [];
+  /** Services in deploy order that were not reached. */
+  notReached: string[] = [];
   constructor(readonly service: string | null, message: string, readonly status = 502) {
     super(service ? `Service "${service}": ${message}` : message);
   }
+}
+
+/**
+ * The per-service outcome of a failed deploy in words, for the error the audit row keeps:
+ * "done before the failure: web created, db unchanged; not reached: worker".
+ */
+export function failureSummary(error: DeployError): string {
+  const parts: string[] = [];
+  if (error.results.length) {
+    parts.push(
+      `done before the failure: ${error.results.map((r) => `${r.service} ${r.action}`).join(", ")}`,
+    );
+  } else {
+    parts.push("no service was changed");
+  }
+  if (error.notReached.length) parts.push(`not reached: ${error.notReached.join(", ")}`);
+  return parts.join("; ");
 }
 
 const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -146,7 +174,8 @@ function encodeName(name: string): string {
   return name;
 }
 
-async function hasImage(docker: DockerClient, image: string) {
+/** Whether the image is present (an inspect, so tags and digests alike resolve). */
+export async function hasImage(docker: DockerClient, image: string) {
   try {
     await inspectImage(docker, image);
     return true;
@@ -217,85 +246,162 @@ export async function deployProject(
   options: { removeOrphans?: boolean } = {},
 ): Promise<DeployResult> {
   const { docker } = ctx;
-  await ensureNetworksAndVolumes(ctx, project);
-  const existing = await listProjectContainers(docker, project.name);
-  const byService = new Map(existing.map((c) => [c.Labels?.[LABEL.service] ?? "", c]));
   const results: ServiceResult[] = [];
-
-  for (const service of order) {
-    const name = containerNameOf(project.name, service);
-    try {
-      for (const [dependency, dep] of Object.entries(service.depends_on)) {
-        await waitFor(ctx, project, service, dependency, dep.condition);
-      }
-      if (!(await hasImage(docker, service.image))) {
-        ctx.progress({
-          service: service.name,
-          status: "pulling",
-          message: `Pulling ${service.image}`,
-        });
-        await ctx.dispatch("docker.pull", service.image, { reference: service.image }, (line) => {
-          const progress = line as PullProgress;
-          ctx.progress({
-            service: service.name,
-            status: "pulling",
-            message: [progress.id, progress.status].filter(Boolean).join(" "),
-            current: progress.progressDetail?.current,
-            total: progress.progressDetail?.total,
-          });
-        });
-      }
-      const current = byService.get(service.name);
-      if (current && current.Labels?.[LABEL.hash] === configHash(service)) {
-        if (current.State !== "running") {
-          ctx.progress({ service: service.name, status: "starting" });
-          await ctx.dispatch("docker.start", current.Id, {});
-          results.push({ service: service.name, container: name, action: "started" });
-        } else {
-          results.push({ service: service.name, container: name, action: "unchanged" });
-        }
-        ctx.progress({ service: service.name, status: "unchanged" });
-        continue;
-      }
-      if (current) {
-        ctx.progress({ service: service.name, status: "recreating" });
-        await ctx.dispatch("docker.rm", current.Id, { volumes: false });
-      } else {
-        ctx.progress({ service: service.name, status: "creating" });
-      }
-      const extraNetworks = service.network_mode
-        ? []
-        : Object.keys(service.networks).slice(1).map((key) => ({
-          name: project.networks[key].name,
-          aliases: aliasesOf(service, key),
-        }));
-      await ctx.dispatch(
-        "docker.create",
-        name,
-        { name, image: service.image, networks: extraNetworks.map((network) => network.name) },
-        undefined,
-        { body: createBody(project, service, ctx.stackDir), networks: extraNetworks },
-      );
-      ctx.progress({ service: service.name, status: "starting" });
-      await ctx.dispatch("docker.start", name, {});
-      results.push({
-        service: service.name,
-        container: name,
-        action: current ? "recreated" : "created",
-      });
-      ctx.progress({ service: service.name, status: "done" });
-    } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      ctx.progress({ service: service.name, status: "failed", message });
-      if (error instanceof DeployError) throw error;
-      throw new DeployError(
-        service.name,
-        message,
-        error instanceof DockerError ? error.status : 502,
-      );
+  let reached = 0;
+  try {
+    const apiVersion = await docker.apiVersion();
+    for (const warning of engineWarnings(project, apiVersion)) {
+      ctx.progress({ status: "warning", message: warning.message });
     }
-  }
+    await ensureNetworksAndVolumes(ctx, project);
+    const existing = await listProjectContainers(docker, project.name);
+    const byService = new Map(existing.map((c) => [c.Labels?.[LABEL.service] ?? "", c]));
+    /** Services whose container this deploy created, recreated, started or restarted. */
+    const renewed = new Set<string>();
+    /** Services whose container this deploy replaced (a new container id). */
+    const replaced = new Set<string>();
 
+    for (const service of order) {
+      reached++;
+      const name = containerNameOf(project.name, service);
+      try {
+        // The Engine pins network_mode container:<name> to the container's id at create, so
+        // sharing the stack of a replaced container means being recreated too.
+        const shared = service.network_mode?.startsWith("service:")
+          ? service.network_mode.slice("service:".length)
+          : null;
+        const action = await deployService(ctx, project, service, name, {
+          current: byService.get(service.name),
+          apiVersion,
+          recreateFor: shared && replaced.has(shared) ? shared : null,
+          // A dependency with `restart: true` was renewed.
+          restartFor: Object.entries(service.depends_on)
+            .filter(([dependency, dep]) => dep.restart && renewed.has(dependency))
+            .map(([dependency]) => dependency),
+        });
+        if (action !== "unchanged") renewed.add(service.name);
+        if (action === "created" || action === "recreated") replaced.add(service.name);
+        results.push({ service: service.name, container: name, action });
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        ctx.progress({ service: service.name, status: "failed", message });
+        if (error instanceof DeployError) throw error;
+        throw new DeployError(
+          service.name,
+          message,
+          error instanceof HttpError ? error.status : 502,
+        );
+      }
+    }
+    return await finish(ctx, project, existing, results, options);
+  } catch (error) {
+    const failure = error instanceof DeployError ? error : new DeployError(
+      null,
+      error instanceof Error ? error.message : String(error),
+      error instanceof HttpError ? error.status : 502,
+    );
+    failure.results = results;
+    failure.notReached = order.slice(reached).map((service) => service.name);
+    throw failure;
+  }
+}
+
+async function deployService(
+  ctx: DeployContext,
+  project: ComposeProject,
+  service: ServiceSpec,
+  name: string,
+  facts: {
+    current: ContainerSummary | undefined;
+    apiVersion: string;
+    /** The service whose network stack this one shares, when that was replaced. */
+    recreateFor: string | null;
+    restartFor: string[];
+  },
+): Promise<ServiceResult["action"]> {
+  const { docker } = ctx;
+  for (const [dependency, dep] of Object.entries(service.depends_on)) {
+    await waitFor(ctx, project, service, dependency, dep.condition);
+  }
+  if (!(await hasImage(docker, service.image))) {
+    ctx.progress({
+      service: service.name,
+      status: "pulling",
+      message: `Pulling ${service.image}`,
+    });
+    await ctx.dispatch("docker.pull", service.image, { reference: service.image }, (line) => {
+      const progress = line as PullProgress;
+      ctx.progress({
+        service: service.name,
+        status: "pulling",
+        message: [progress.id, progress.status].filter(Boolean).join(" "),
+        current: progress.progressDetail?.current,
+        total: progress.progressDetail?.total,
+      });
+    });
+  }
+  const { current } = facts;
+  if (current && !facts.recreateFor && current.Labels?.[LABEL.hash] === configHash(service)) {
+    let action: ServiceResult["action"] = "unchanged";
+    if (current.State !== "running") {
+      ctx.progress({ service: service.name, status: "starting" });
+      await ctx.dispatch("docker.start", current.Id, {});
+      action = "started";
+    } else if (facts.restartFor.length) {
+      ctx.progress({
+        service: service.name,
+        status: "restarting",
+        message: `Restarting: ${facts.restartFor.join(", ")} changed`,
+      });
+      await ctx.dispatch("docker.restart", current.Id, {});
+      action = "restarted";
+    }
+    ctx.progress({ service: service.name, status: action === "unchanged" ? "unchanged" : "done" });
+    return action;
+  }
+  if (current) {
+    ctx.progress({
+      service: service.name,
+      status: "recreating",
+      ...(facts.recreateFor
+        ? {
+          message: `Recreating: it shares the network of ${facts.recreateFor}, which was replaced`,
+        }
+        : {}),
+    });
+    await ctx.dispatch("docker.rm", current.Id, { volumes: false });
+  } else {
+    ctx.progress({ service: service.name, status: "creating" });
+  }
+  const extraNetworks = service.network_mode
+    ? []
+    : Object.keys(service.networks).slice(1).map((key) => ({
+      name: project.networks[key].name,
+      aliases: aliasesOf(service, key),
+    }));
+  await ctx.dispatch(
+    "docker.create",
+    name,
+    { name, image: service.image, networks: extraNetworks.map((network) => network.name) },
+    undefined,
+    {
+      body: createBody(project, service, ctx.stackDir, { apiVersion: facts.apiVersion }),
+      networks: extraNetworks,
+    },
+  );
+  ctx.progress({ service: service.name, status: "starting" });
+  await ctx.dispatch("docker.start", name, {});
+  ctx.progress({ service: service.name, status: "done" });
+  return current ? "recreated" : "created";
+}
+
+async function finish(
+  ctx: DeployContext,
+  project: ComposeProject,
+  existing: ContainerSummary[],
+  results: ServiceResult[],
+  options: { removeOrphans?: boolean },
+): Promise<DeployResult> {
   const inFile = new Set(project.services.map((service) => service.name));
   const orphans = existing.filter((c) => !inFile.has(c.Labels?.[LABEL.service] ?? ""));
   const removed: string[] = [];

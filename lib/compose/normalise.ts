@@ -736,6 +736,15 @@ function longVolume(
         }
         selinux = value;
       }
+      if (selinux && !createHostPath) {
+        ctx.warn(
+          "unsupported",
+          label!.line,
+          service,
+          `${what}.bind.selinux cannot be applied with create_host_path: false (the Engine's mount API has no relabel option) and was ignored`,
+        );
+        selinux = undefined;
+      }
       flagBind(ctx, source, service, what, sourceNode!.line);
       return {
         type: "bind",
@@ -1048,22 +1057,76 @@ function capabilities(ctx: Context, node: YNode, what: string): string[] {
   });
 }
 
+/** One `devices:` entry in the Engine's form. */
+export interface DeviceMapping {
+  PathOnHost: string;
+  PathInContainer: string;
+  CgroupPermissions: string;
+}
+
+/** Cgroup permissions: a non-empty mix of r, w and m, each at most once (docker's rule). */
+function isDeviceMode(mode: string): boolean {
+  return /^[rwm]{1,3}$/.test(mode) && new Set(mode).size === mode.length;
+}
+
+/**
+ * "HOST[:CONTAINER][:PERMISSIONS]" as the docker CLI reads it: the container path defaults
+ * to the host path, permissions to "rwm", and a second part that is a permission set
+ * ("/dev/x:r") is taken as the permissions. Returns an error message when it is invalid.
+ */
+export function parseDevice(spec: string): DeviceMapping | string {
+  const parts = spec.split(":");
+  if (parts.length > 3) return `${shown(spec)} has too many ":"-separated parts`;
+  let [host, container = "", permissions = "rwm"] = parts;
+  if (parts.length === 2 && isDeviceMode(container)) {
+    permissions = container;
+    container = "";
+  }
+  if (container === "") container = host;
+  if (!host.startsWith("/")) return `${shown(spec)}: the host path must be absolute`;
+  if (!container.startsWith("/")) return `${shown(spec)}: the container path must be absolute`;
+  if (!isDeviceMode(permissions)) {
+    return `${shown(spec)}: the permissions must be a combination of r, w and m`;
+  }
+  return { PathOnHost: host, PathInContainer: container, CgroupPermissions: permissions };
+}
+
+/** A CDI device name (vendor.com/class=name), which docker passes as a device request. */
+const CDI_DEVICE_RE = /^[a-zA-Z0-9][a-zA-Z0-9.-]*\/[a-zA-Z0-9][a-zA-Z0-9_.-]*=[^:]+$/;
+
 function devices(ctx: Context, node: YNode, service: string): string[] {
   const what = `${prefix(service)}devices`;
-  return asSeq(ctx, node, what).map((item, i) => {
+  const out: string[] = [];
+  asSeq(ctx, node, what).forEach((item, i) => {
+    let spec: string;
     if (item.kind === "map") {
+      checkKeys(ctx, item, ["source", "target", "permissions"], service, `devices[${i}]`);
       const source = item.entries.get("source")?.value;
       if (isNull(source)) ctx.fail(`${what}[${i}] needs a source`, item.line);
       const target = item.entries.get("target")?.value;
       const permissions = item.entries.get("permissions")?.value;
-      return [
+      spec = [
         asString(ctx, source!, `${what}[${i}].source`),
         ...(isNull(target) ? [] : [asString(ctx, target!, `${what}[${i}].target`)]),
         ...(isNull(permissions) ? [] : [asString(ctx, permissions!, `${what}[${i}].permissions`)]),
       ].join(":");
+    } else {
+      spec = asString(ctx, item, `${what}[${i}]`);
     }
-    return asString(ctx, item, `${what}[${i}]`);
+    if (CDI_DEVICE_RE.test(spec)) {
+      ctx.warn(
+        "unsupported",
+        item.line,
+        service,
+        `${what}[${i}]: CDI device ${shown(spec)} is not supported and was ignored`,
+      );
+      return;
+    }
+    const parsed = parseDevice(spec);
+    if (typeof parsed === "string") ctx.fail(`${what}[${i}]: ${parsed}`, item.line);
+    out.push(spec);
   });
+  return out;
 }
 
 function dependsOn(ctx: Context, node: YNode, service: string): ServiceSpec["depends_on"] {
@@ -1080,11 +1143,16 @@ function dependsOn(ctx: Context, node: YNode, service: string): ServiceSpec["dep
   for (const entry of map.entries.values()) {
     let condition: DependsOnCondition = "service_started";
     let required = true;
+    let restart = false;
     if (!isNull(entry.value)) {
       const options = asMap(ctx, entry.value, `${what}.${entry.key}`);
-      checkKeys(ctx, options, ["condition", "required"], service, `depends_on.${entry.key}`, [
-        "restart",
-      ]);
+      checkKeys(
+        ctx,
+        options,
+        ["condition", "required", "restart"],
+        service,
+        `depends_on.${entry.key}`,
+      );
       const conditionNode = options.entries.get("condition")?.value;
       if (!isNull(conditionNode)) {
         const value = asString(ctx, conditionNode!, `${what}.${entry.key}.condition`);
@@ -1105,8 +1173,13 @@ function dependsOn(ctx: Context, node: YNode, service: string): ServiceSpec["dep
       if (!isNull(requiredNode)) {
         required = asBool(ctx, requiredNode!, `${what}.${entry.key}.required`);
       }
+      const restartNode = options.entries.get("restart")?.value;
+      if (!isNull(restartNode)) {
+        restart = asBool(ctx, restartNode!, `${what}.${entry.key}.restart`);
+      }
     }
-    setOwn(out, entry.key, { condition, required });
+    // `restart` is kept only when true, so the config hash of existing services is unchanged.
+    setOwn(out, entry.key, { condition, required, ...(restart ? { restart: true as const } : {}) });
   }
   return out;
 }
@@ -1680,7 +1753,12 @@ export function normaliseProject(root: YMap, options: NormaliseOptions): Compose
       ? spec.network_mode.slice("service:".length)
       : null;
     if (target && !Object.hasOwn(spec.depends_on, target)) {
-      setOwn(spec.depends_on, target, { condition: "service_started", required: true });
+      // As compose-go does: the implied dependency restarts this service with its target.
+      setOwn(spec.depends_on, target, {
+        condition: "service_started",
+        required: true,
+        restart: true,
+      });
       dependsLines.set(target, networkModeLine ?? spec.line);
     }
     if (spec.container_name) {

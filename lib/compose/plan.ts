@@ -6,8 +6,9 @@
 import { createHash } from "node:crypto";
 import type { ContainerSummary } from "../docker/types.ts";
 import type { ComposeProject, ComposeWarning, ServiceSpec, VolumeMount } from "./types.ts";
-import { cleanPath } from "./normalise.ts";
+import { cleanPath, parseDevice } from "./normalise.ts";
 import { displayName } from "../docker/views.ts";
+import { compareVersions } from "../docker/client.ts";
 
 /** The compose CLI version whose names and labels the panel reproduces. */
 export const COMPOSE_VERSION = "2.29.7";
@@ -63,8 +64,9 @@ export function containerLabels(
     [LABEL.version]: COMPOSE_VERSION,
     [LABEL.workingDir]: stackDir,
     [LABEL.configFiles]: `${stackDir}/compose.yaml`,
+    // As the CLI writes it: service:condition:restart (restart defaults to false).
     [LABEL.dependsOn]: Object.entries(service.depends_on)
-      .map(([name, dep]) => `${name}:${dep.condition}:${dep.required}`).join(","),
+      .map(([name, dep]) => `${name}:${dep.condition}:${dep.restart === true}`).join(","),
   };
 }
 
@@ -81,8 +83,54 @@ export function bindSource(source: string, stackDir: string): string {
   return cleanPath(`${stackDir}/${source}`);
 }
 
-/** The Engine's create body for one service, attached to its first network. */
-export function createBody(project: ComposeProject, service: ServiceSpec, stackDir: string) {
+/** The first Engine API version that knows Healthcheck.StartInterval. */
+export const START_INTERVAL_API = "1.44";
+
+/** Whether the negotiated API version (unknown: assumed current) takes StartInterval. */
+export function supportsStartInterval(apiVersion: string | undefined): boolean {
+  return apiVersion === undefined || compareVersions(apiVersion, START_INTERVAL_API) >= 0;
+}
+
+/** Warnings that depend on the daemon: settings its API version cannot apply. */
+export function engineWarnings(
+  project: ComposeProject,
+  apiVersion: string | undefined,
+): ComposeWarning[] {
+  if (supportsStartInterval(apiVersion)) return [];
+  return project.services.filter((service) => service.healthcheck?.start_interval_ms)
+    .map((service) => ({
+      line: service.line,
+      service: service.name,
+      kind: "unsupported" as const,
+      message:
+        `service "${service.name}": healthcheck.start_interval needs Docker Engine API ${START_INTERVAL_API} or newer (this daemon speaks ${apiVersion}) and is ignored`,
+    }));
+}
+
+/**
+ * The Engine's NetworkMode: `service:<x>` becomes `container:<x's container name>`. The
+ * Engine pins it to that container's id at create (the CLI passes the id itself), so a
+ * replaced x means recreating the services that share its stack (deploy.ts does).
+ */
+export function networkModeOf(project: ComposeProject, service: ServiceSpec): string | undefined {
+  const mode = service.network_mode;
+  if (!mode?.startsWith("service:")) return mode;
+  const targetName = mode.slice("service:".length);
+  const target = project.services.find((s) => s.name === targetName);
+  if (!target) throw new Error(`network_mode refers to the unknown service "${targetName}"`);
+  return `container:${containerNameOf(project.name, target)}`;
+}
+
+/**
+ * The Engine's create body for one service, attached to its first network. `apiVersion` is
+ * the negotiated one: settings it cannot take are left out (engineWarnings says so).
+ */
+export function createBody(
+  project: ComposeProject,
+  service: ServiceSpec,
+  stackDir: string,
+  options: { apiVersion?: string } = {},
+) {
   const exposed: Record<string, Record<string, never>> = {};
   const bindings: Record<string, { HostIp: string; HostPort: string }[]> = {};
   for (const port of service.ports) {
@@ -99,8 +147,14 @@ export function createBody(project: ComposeProject, service: ServiceSpec, stackD
 
   const networkKeys = Object.keys(service.networks);
   const first = networkKeys[0];
-  const networkMode = service.network_mode ?? (first ? project.networks[first].name : "default");
+  const networkMode = networkModeOf(project, service) ??
+    (first ? project.networks[first].name : "default");
   const health = service.healthcheck;
+  const devices = (service.devices ?? []).map((spec) => {
+    const device = parseDevice(spec);
+    if (typeof device === "string") throw new Error(`devices: ${device}`);
+    return device;
+  });
   return {
     Image: service.image,
     ...(service.command ? { Cmd: service.command } : {}),
@@ -125,6 +179,9 @@ export function createBody(project: ComposeProject, service: ServiceSpec, stackD
           ...(health.timeout_ms ? { Timeout: health.timeout_ms * NS_PER_MS } : {}),
           ...(health.start_period_ms ? { StartPeriod: health.start_period_ms * NS_PER_MS } : {}),
           ...(health.retries ? { Retries: health.retries } : {}),
+          ...(health.start_interval_ms && supportsStartInterval(options.apiVersion)
+            ? { StartInterval: health.start_interval_ms * NS_PER_MS }
+            : {}),
         },
       }
       : {}),
@@ -139,6 +196,8 @@ export function createBody(project: ComposeProject, service: ServiceSpec, stackD
       ExtraHosts: service.extra_hosts,
       Sysctls: service.sysctls,
       Privileged: service.privileged,
+      ...(service.pid ? { PidMode: service.pid } : {}),
+      ...(devices.length ? { Devices: devices } : {}),
       NetworkMode: networkMode,
     },
     NetworkingConfig: first && !service.network_mode
@@ -163,6 +222,16 @@ function addMount(
 ) {
   switch (volume.type) {
     case "bind": {
+      if (!volume.create_host_path) {
+        // A bind Mount fails when the host path is missing, where Binds would create it.
+        mounts.push({
+          Type: "bind",
+          Source: bindSource(volume.source, stackDir),
+          Target: volume.target,
+          ReadOnly: volume.read_only,
+        });
+        break;
+      }
       const options = [volume.read_only ? "ro" : "rw", ...(volume.selinux ? [volume.selinux] : [])];
       binds.push(`${bindSource(volume.source, stackDir)}:${volume.target}:${options.join(",")}`);
       break;

@@ -53,15 +53,43 @@ async function hasStackFile(dataDir: string, project: string): Promise<boolean> 
   }
 }
 
-export async function readStackFiles(dataDir: string, project: string) {
+/**
+ * The `env_file:` texts supplied with the last deploy, by the path as written, so that a
+ * stack opened from the list redeploys as it was. Kept beside the file, private like `.env`.
+ */
+const ENV_FILES = "env_files.json";
+
+export interface StackFiles {
+  yaml: string;
+  env: string;
+  envFiles: Record<string, string>;
+}
+
+export async function readStackFiles(
+  dataDir: string,
+  project: string,
+): Promise<StackFiles | undefined> {
   const dir = stackDirOf(dataDir, project);
   try {
     const yaml = await Deno.readTextFile(`${dir}/compose.yaml`);
     const env = await Deno.readTextFile(`${dir}/.env`).catch(() => "");
-    return { yaml, env };
+    const envFiles = await Deno.readTextFile(`${dir}/${ENV_FILES}`)
+      .then((text) => envFilesOf(JSON.parse(text)))
+      .catch(() => ({}));
+    return { yaml, env, envFiles };
   } catch {
     return undefined;
   }
+}
+
+/** Only string values survive: the stored map is read back as untrusted (no prototype). */
+function envFilesOf(value: unknown): Record<string, string> {
+  const out: Record<string, string> = Object.create(null);
+  if (!value || typeof value !== "object" || Array.isArray(value)) return out;
+  for (const [path, text] of Object.entries(value)) {
+    if (typeof text === "string") out[path] = text;
+  }
+  return out;
 }
 
 export async function writeStackFiles(
@@ -69,12 +97,18 @@ export async function writeStackFiles(
   project: string,
   yaml: string,
   env: string | undefined,
+  envFiles?: Record<string, string>,
 ) {
   const dir = stackDirOf(dataDir, project);
   await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
   await Deno.writeTextFile(`${dir}/compose.yaml`, yaml, { mode: 0o600 });
   if (env) await Deno.writeTextFile(`${dir}/.env`, env, { mode: 0o600 });
   else await Deno.remove(`${dir}/.env`).catch(() => {});
+  if (envFiles && Object.keys(envFiles).length > 0) {
+    await Deno.writeTextFile(`${dir}/${ENV_FILES}`, JSON.stringify(envFiles), { mode: 0o600 });
+  } else {
+    await Deno.remove(`${dir}/${ENV_FILES}`).catch(() => {});
+  }
   return dir;
 }
 

@@ -77,7 +77,11 @@ export interface ServiceSpec {
   networks: Record<string, { aliases: string[] }>;
   network_mode?: string;
   restart: { name: "no" | "always" | "unless-stopped" | "on-failure"; max_retries: number };
-  depends_on: Record<string, { condition: DependsOnCondition; required: boolean }>;
+  /** `restart` (restart this service when the dependency is recreated) is present only when true. */
+  depends_on: Record<
+    string,
+    { condition: DependsOnCondition; required: boolean; restart?: true }
+  >;
   healthcheck?: HealthCheck;
   user?: string;
   working_dir?: string;

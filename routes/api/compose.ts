@@ -4,11 +4,12 @@
  */
 import { Hono } from "hono";
 import type { AppDeps } from "../deps.ts";
+import type { DockerClient } from "../../lib/docker/client.ts";
 import type { AppEnv } from "../env.ts";
-import { listImages } from "../../lib/docker/images.ts";
 import { parseCompose } from "../../lib/compose/parse.ts";
 import { deployOrder } from "../../lib/compose/order.ts";
-import { LABEL, previewProject } from "../../lib/compose/plan.ts";
+import { engineWarnings, previewProject } from "../../lib/compose/plan.ts";
+import { hasImage } from "../../lib/compose/deploy.ts";
 import {
   checkProjectName,
   listProjectContainers,
@@ -17,7 +18,8 @@ import {
 } from "../../lib/compose/stacks.ts";
 import { composeInputOf } from "../../lib/sysctl/handlers/compose.ts";
 import { HttpError } from "../../lib/errors.ts";
-import { parseReference } from "../../lib/docker/reference.ts";
+import { DockerError } from "../../lib/docker/errors.ts";
+import { volumeName } from "../../lib/docker/validate.ts";
 import { readJsonObject } from "./body.ts";
 import { requireAdmin } from "../middleware/auth.ts";
 import { dispatchAs } from "./dispatch.ts";
@@ -34,24 +36,28 @@ export function composeApiRoutes(deps: AppDeps): Hono<AppEnv> {
     const input = composeInputOf(await readJsonObject(c));
     const project = parseCompose(input);
     const order = deployOrder(project);
-    const filters = JSON.stringify({ label: [`${LABEL.project}=${project.name}`] });
-    const [containers, images, networks, volumes] = await Promise.all([
+    const images = [...new Set(project.services.map((service) => service.image))];
+    const [containers, apiVersion, networks, local, volumes] = await Promise.all([
       listProjectContainers(docker, project.name),
-      listImages(docker),
+      docker.apiVersion(),
       docker.json<{ Name: string }[]>("GET", "/networks"),
-      docker.json<{ Volumes: { Name: string }[] | null }>("GET", "/volumes", {
-        query: { filters },
-      }),
+      // The check deploy makes (an inspect), so images pinned by digest count as local too.
+      Promise.all(images.map(async (image) => [image, await hasImage(docker, image)] as const)),
+      // By name, whatever their labels: external volumes and unlabelled `<project>_x` ones.
+      Promise.all(
+        Object.values(project.volumes).map(async (volume) =>
+          [volume.name, await volumeExists(docker, volume.name)] as const
+        ),
+      ),
     ]);
-    const local = new Set<string>();
-    for (const image of images) {
-      for (const tag of image.RepoTags ?? []) local.add(canonical(tag));
-    }
+    const present = new Map(local);
     const networkNames = new Set(networks.map((n) => n.Name));
-    const volumeNames = new Set((volumes.Volumes ?? []).map((v) => v.Name));
-    return c.json(previewProject(project, order, {
+    const volumeNames = new Set(volumes.filter(([, exists]) => exists).map(([name]) => name));
+    const warnings = engineWarnings(project, apiVersion);
+    const withEngine = { ...project, warnings: [...project.warnings, ...warnings] };
+    return c.json(previewProject(withEngine, order, {
       containers,
-      hasImage: (image) => local.has(canonical(image)),
+      hasImage: (image) => present.get(image) === true,
       networkExists: (name) => networkNames.has(name),
       volumeExists: (name) => volumeNames.has(name),
     }));
@@ -70,7 +76,14 @@ export function composeApiRoutes(deps: AppDeps): Hono<AppEnv> {
       acknowledge_risks: body.acknowledge_risks === true,
       remove_orphans: body.remove_orphans === true,
     };
-    const target = input.project ?? "";
+    // The audit row's target is the project's name, also when it comes from `name:` in the
+    // file. A file that does not parse is refused by the handler (and audited) as before.
+    let target = input.project ?? "";
+    try {
+      target = parseCompose(input).name;
+    } catch {
+      // the handler reports it
+    }
     const events: unknown[] = [];
     let push: ((event: unknown) => void) | undefined;
     let started!: () => void;
@@ -117,7 +130,7 @@ export function composeApiRoutes(deps: AppDeps): Hono<AppEnv> {
     const name = checkProjectName(c.req.param("name"));
     const files = await readStackFiles(deps.config.dataDir, name);
     if (!files) throw new HttpError(404, `The panel holds no compose file for "${name}"`);
-    return c.json({ project: name, yaml: files.yaml, env: files.env });
+    return c.json({ project: name, yaml: files.yaml, env: files.env, env_files: files.envFiles });
   });
 
   app.delete(
@@ -148,10 +161,13 @@ export function composeApiRoutes(deps: AppDeps): Hono<AppEnv> {
   return app;
 }
 
-function canonical(reference: string): string {
+/** Whether a volume of this exact name exists (an inspect: the list filter matches substrings). */
+async function volumeExists(docker: DockerClient, name: string): Promise<boolean> {
   try {
-    return parseReference(reference).canonical;
-  } catch {
-    return reference;
+    await docker.json("GET", `/volumes/${volumeName(name)}`);
+    return true;
+  } catch (error) {
+    if (error instanceof DockerError && error.daemonStatus === 404) return false;
+    throw error;
   }
 }

@@ -128,6 +128,39 @@ Deno.test("compose deploy stream: rows per service, pull bar, result and error",
   assert.equal(rowText(done.rows[1], done.result), "Recreated and started");
   const refused = applyDeployLines(initialDeploy("x", ["a"]), [{ done: false, error: "no" }]);
   assert.equal(refused.rows[0].phase, "skipped");
+  // A daemon warning is a project-wide step; a dependent restarted with its dependency says so.
+  let restarted = applyDeployLines(initialDeploy("shop", ["db", "web"]), [
+    { status: "started", project: "shop", services: ["db", "web"] },
+    { status: "warning", message: "healthcheck.start_interval needs Docker Engine API 1.44" },
+    { service: "db", status: "recreating" },
+    { service: "web", status: "restarting", message: "Restarting: db changed" },
+  ]);
+  assert.deepEqual(restarted.steps, [
+    "Warning: healthcheck.start_interval needs Docker Engine API 1.44",
+  ]);
+  assert.equal(restarted.rows[1].phase, "active");
+  assert.equal(rowText(restarted.rows[1], null), "Restarting: db changed");
+  assert.equal(rowText(restarted.rows[0], null), "Recreating container");
+  restarted = applyDeployLines(restarted, [
+    { service: "db", status: "done" },
+    { service: "web", status: "done" },
+    {
+      done: true,
+      result: {
+        project: "shop",
+        services: [
+          { service: "db", container: "shop-db-1", action: "recreated" },
+          { service: "web", container: "shop-web-1", action: "restarted" },
+        ],
+        orphans: [],
+        removed_orphans: [],
+      },
+    },
+  ]);
+  assert.equal(
+    rowText(restarted.rows[1], restarted.result),
+    "Restarted (unchanged; a dependency was renewed)",
+  );
 });
 
 /** Runs in the page: hands the island the deploy's NDJSON one line every 350 ms. */

@@ -2,9 +2,12 @@
 import assert from "node:assert/strict";
 import { createTestApp } from "../fixtures/app.ts";
 import { ensureTestImage, TEST_IMAGE } from "../fixtures/engine.ts";
-import { freePort } from "../fixtures/registry.ts";
+import { freePort, startRegistry } from "../fixtures/registry.ts";
+import { registryAuthHeader } from "../../lib/docker/images.ts";
+import { ndjson } from "../../lib/docker/streams.ts";
 import { inspectContainer, listContainers, removeContainer } from "../../lib/docker/containers.ts";
 import type { DockerClient } from "../../lib/docker/client.ts";
+import { COMPOSE_VERSION } from "../../lib/compose/plan.ts";
 
 type TestApp = Awaited<ReturnType<typeof createTestApp>>;
 
@@ -168,18 +171,48 @@ Deno.test("a 3-service stack deploys as a real compose project; redeploys recrea
     ]);
     const apiInfo = await inspectContainer(t.deps.docker, `${project}-api-1`);
     assert.ok(apiInfo.Config.Env?.includes("API_TOKEN=from-dotenv"));
+    // Every service is reachable by its name on each of its networks.
+    assert.ok(
+      apiInfo.NetworkSettings.Networks[`${project}_default`].Aliases?.includes("api"),
+      JSON.stringify(apiInfo.NetworkSettings.Networks),
+    );
+    for (const key of ["backend", "default"]) {
+      assert.ok(
+        worker.NetworkSettings.Networks[`${project}_${key}`].Aliases?.includes("worker"),
+        `worker's aliases on ${key}: ${JSON.stringify(worker.NetworkSettings.Networks)}`,
+      );
+    }
+    // The labels the CLI writes on every container, depends_on as service:condition:restart.
+    const dependsOn: Record<string, string> = {
+      web: "",
+      api: "web:service_healthy:false",
+      worker: "",
+    };
+    for (const [service, info] of [["web", web], ["api", apiInfo], ["worker", worker]] as const) {
+      const containerLabels = info.Config.Labels!;
+      assert.equal(containerLabels["com.docker.compose.version"], COMPOSE_VERSION, service);
+      assert.equal(containerLabels["com.docker.compose.depends_on"], dependsOn[service], service);
+      assert.equal(containerLabels["com.docker.compose.service"], service);
+    }
     assert.equal(web.Mounts.find((m) => m.Destination === "/data")?.Name, `${project}_data`);
     const volume = await t.deps.docker.json<{ Labels: Record<string, string> }>(
       "GET",
       `/volumes/${project}_data`,
     );
     assert.equal(volume.Labels["com.docker.compose.volume"], "data");
-    const network = await t.deps.docker.json<{ Labels: Record<string, string> }>(
-      "GET",
-      `/networks/${project}_backend`,
-    );
-    assert.equal(network.Labels["com.docker.compose.network"], "backend");
-    assert.equal(network.Labels["com.docker.compose.config-hash"], undefined);
+    assert.equal(volume.Labels["com.docker.compose.project"], project);
+    assert.equal(volume.Labels["com.docker.compose.version"], COMPOSE_VERSION);
+    assert.equal(volume.Labels["com.docker.compose.config-hash"], undefined);
+    for (const key of ["backend", "default"]) {
+      const network = await t.deps.docker.json<{ Labels: Record<string, string> }>(
+        "GET",
+        `/networks/${project}_${key}`,
+      );
+      assert.equal(network.Labels["com.docker.compose.network"], key);
+      assert.equal(network.Labels["com.docker.compose.project"], project);
+      assert.equal(network.Labels["com.docker.compose.version"], COMPOSE_VERSION);
+      assert.equal(network.Labels["com.docker.compose.config-hash"], undefined);
+    }
 
     assert.equal(await (await fetch(`http://127.0.0.1:${port}/`)).text(), "hello from web\n");
     assert.match(
@@ -262,6 +295,275 @@ Deno.test("a 3-service stack deploys as a real compose project; redeploys recrea
     await cleanupProject(t.deps.docker, project);
     await t.close();
     await Deno.remove(bindDir, { recursive: true });
+  }
+});
+
+/** Runs `cmd` in a container until its output matches (a server may still be starting). */
+async function eventually(docker: DockerClient, container: string, cmd: string[], pattern: RegExp) {
+  let output = "";
+  for (let i = 0; i < 40; i++) {
+    output = await execOutput(docker, container, cmd);
+    if (pattern.test(output)) return output;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  assert.fail(
+    `${cmd.join(" ")} in ${container}: ${JSON.stringify(output)} never matched ${pattern}`,
+  );
+}
+
+/** HostConfig fields the shared inspect type leaves out. */
+async function hostConfig(docker: DockerClient, container: string) {
+  return (await docker.json<{
+    HostConfig: {
+      NetworkMode?: string;
+      PidMode?: string;
+      Devices?: { PathOnHost: string; PathInContainer: string; CgroupPermissions: string }[];
+    };
+  }>("GET", `/containers/${container}/json`)).HostConfig;
+}
+
+function auditRows(t: TestApp, action: string) {
+  return t.deps.db.prepare(
+    "SELECT target, exit_code, stdout, stderr FROM sysctl_audit WHERE action = ? ORDER BY seq",
+  ).all(action) as { target: string; exit_code: number; stdout: string; stderr: string }[];
+}
+
+function sharedStackYaml(project: string, greeting: string) {
+  // The project is named only by `name:`; the sidecar shares web's network stack.
+  return `
+name: ${project}
+services:
+  web:
+    image: ${TEST_IMAGE}
+    command: ["sh", "-c", "mkdir -p /www && echo ${greeting} > /www/index.html && exec httpd -f -p 80 -h /www"]
+  sidecar:
+    image: ${TEST_IMAGE}
+    command: sleep 3600
+    network_mode: service:web
+    env_file: ./sidecar.env
+  watcher:
+    image: ${TEST_IMAGE}
+    # Exits on TERM, so its restart is quick (sleep as pid 1 would wait out the timeout).
+    command: ["sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait"]
+    depends_on:
+      web: {condition: service_started, restart: true}
+`;
+}
+
+Deno.test("network_mode: service:web shares web's network; name: names the audit target; env_files are kept for Open", async () => {
+  const t = await createTestApp();
+  const project = `cmnm${crypto.randomUUID().slice(0, 8)}`;
+  try {
+    await ensureTestImage(t.deps.docker);
+    const admin = t.cookieFor(await t.addUser("compose-admin-nm", "admin"));
+    const envFiles = { "./sidecar.env": "ROLE=sidecar\n" };
+    const first = await deploy(t, admin, {
+      yaml: sharedStackYaml(project, "first"),
+      env_files: envFiles,
+    });
+    assert.equal(first.last?.done, true, JSON.stringify(first.lines.slice(-3)));
+
+    const sidecar = await inspectContainer(t.deps.docker, `${project}-sidecar-1`);
+    // The Engine pins container:<name> to web's id.
+    const webId = (await inspectContainer(t.deps.docker, `${project}-web-1`)).Id;
+    assert.equal(
+      (await hostConfig(t.deps.docker, `${project}-sidecar-1`)).NetworkMode,
+      `container:${webId}`,
+    );
+    assert.ok(sidecar.Config.Env?.includes("ROLE=sidecar"));
+    assert.equal(
+      sidecar.Config.Labels!["com.docker.compose.depends_on"],
+      "web:service_started:true",
+    );
+    const watcherBefore = await inspectContainer(t.deps.docker, `${project}-watcher-1`);
+    assert.equal(
+      watcherBefore.Config.Labels!["com.docker.compose.depends_on"],
+      "web:service_started:true",
+    );
+    // localhost in the sidecar is web's network stack.
+    await eventually(
+      t.deps.docker,
+      `${project}-sidecar-1`,
+      ["wget", "-q", "-O-", "http://127.0.0.1/"],
+      /first/,
+    );
+
+    // What "Open" gets back, deployed again with a change to web: web is replaced, and the
+    // sidecar, pinned to the old web's id, is recreated into the new one's stack.
+    const opened = await t.request("GET", `/api/containers/compose/stacks/${project}`, {
+      cookie: admin,
+    });
+    assert.equal(opened.status, 200);
+    const files = await opened.json();
+    assert.deepEqual(files.env_files, envFiles);
+    const mode = (await Deno.stat(`${t.dir}/stacks/${project}/env_files.json`)).mode! & 0o777;
+    assert.equal(mode, 0o600);
+    const second = await deploy(t, admin, {
+      yaml: files.yaml.replace("echo first", "echo second"),
+      env_files: files.env_files,
+    });
+    assert.equal(second.last?.done, true, JSON.stringify(second.lines.slice(-3)));
+    assert.deepEqual(
+      (second.last!.result as { services: { service: string; action: string }[] }).services
+        .map((s) => `${s.service}:${s.action}`),
+      ["web:recreated", "sidecar:recreated", "watcher:restarted"],
+    );
+    const watcher = await inspectContainer(t.deps.docker, `${project}-watcher-1`);
+    assert.equal(watcher.Id, watcherBefore.Id, "restarted, not recreated");
+    assert.notEqual(watcher.State.StartedAt, watcherBefore.State.StartedAt);
+    await eventually(
+      t.deps.docker,
+      `${project}-sidecar-1`,
+      ["wget", "-q", "-O-", "http://127.0.0.1/"],
+      /second/,
+    );
+    // Without its env_file the stored file does not deploy: nothing is guessed.
+    const bare = await t.request("POST", "/api/containers/compose/deploy", {
+      cookie: admin,
+      json: { yaml: files.yaml },
+    });
+    assert.equal(bare.status, 400);
+
+    const rows = auditRows(t, "compose.deploy");
+    assert.deepEqual(rows.map((row) => [row.target, row.exit_code]), [
+      [project, 0],
+      [project, 0],
+      ["", 400], // a file that does not parse names no project (none was asked for)
+    ]);
+  } finally {
+    await cleanupProject(t.deps.docker, project);
+    await t.close();
+  }
+});
+
+Deno.test("a failed deploy keeps per-service results in its audit row; pid, devices and create_host_path: false reach the Engine", async () => {
+  const t = await createTestApp();
+  const project = `cmfail${crypto.randomUUID().slice(0, 8)}`;
+  const missing = `/tmp/cm-compose-missing-${crypto.randomUUID()}`;
+  try {
+    await ensureTestImage(t.deps.docker);
+    const admin = t.cookieFor(await t.addUser("compose-admin-fail", "admin"));
+    const yaml = `
+services:
+  a:
+    image: ${TEST_IMAGE}
+    command: sleep 3600
+    pid: host
+    devices:
+      - "/dev/null:/dev/cm-null:r"
+  b:
+    image: ${TEST_IMAGE}
+    command: sleep 3600
+    depends_on: [a]
+    volumes:
+      - type: bind
+        source: ${missing}
+        target: /x
+        bind:
+          create_host_path: false
+  c:
+    image: ${TEST_IMAGE}
+    command: sleep 3600
+    depends_on: [b]
+`;
+    const result = await deploy(t, admin, { yaml, project, acknowledge_risks: true });
+    assert.equal(result.last?.done, false, JSON.stringify(result.lines.slice(-3)));
+    const error = String(result.last?.error);
+    assert.match(error, /^Service "b": .*does not exist/);
+    assert.match(error, /\[done before the failure: a created; not reached: c\]$/);
+    await assert.rejects(Deno.stat(missing), Deno.errors.NotFound, "the host path was created");
+
+    const [row] = auditRows(t, "compose.deploy");
+    assert.equal(row.target, project);
+    assert.notEqual(row.exit_code, 0);
+    assert.equal(row.stderr, error);
+
+    const a = await hostConfig(t.deps.docker, `${project}-a-1`);
+    assert.equal(a.PidMode, "host");
+    assert.deepEqual(a.Devices, [
+      { PathOnHost: "/dev/null", PathInContainer: "/dev/cm-null", CgroupPermissions: "r" },
+    ]);
+    assert.deepEqual(
+      (await projectContainers(t.deps.docker, project)).map((c) => c.Names[0].slice(1)),
+      [`${project}-a-1`],
+    );
+  } finally {
+    await cleanupProject(t.deps.docker, project);
+    await t.close();
+  }
+});
+
+Deno.test("preview: volumes are found by name (external, unlabelled) and a digest-pinned image present is local", async () => {
+  const t = await createTestApp();
+  const project = `cmpv${crypto.randomUUID().slice(0, 8)}`;
+  const registry = await startRegistry();
+  const repo = `${registry.address}/${project}/busybox`;
+  try {
+    await ensureTestImage(t.deps.docker);
+    const admin = t.cookieFor(await t.addUser("compose-admin-pv", "admin"));
+    // A tag kept locally, pushed, so the image has a RepoDigest.
+    await t.deps.docker.json("POST", `/images/${TEST_IMAGE}/tag`, {
+      query: { repo, tag: "latest" },
+    });
+    const pushed = await t.deps.docker.request("POST", `/images/${repo}/push`, {
+      query: { tag: "latest" },
+      headers: {
+        "X-Registry-Auth": registryAuthHeader({
+          username: registry.username,
+          password: registry.password,
+          serveraddress: registry.address,
+        }),
+      },
+      stream: true,
+    });
+    let digest = "";
+    for await (
+      const line of ndjson<{ error?: string; aux?: { Digest?: string } }>(pushed.body!)
+    ) {
+      if (line.error) throw new Error(line.error);
+      if (line.aux?.Digest) digest = line.aux.Digest;
+    }
+    assert.match(digest, /^sha256:[0-9a-f]{64}$/);
+    for (const name of [`${project}-ext`, `${project}_plain`]) {
+      await t.deps.docker.json("POST", "/volumes/create", { json: { Name: name } });
+    }
+    const yaml = `
+services:
+  pinned:
+    image: ${repo}@${digest}
+    volumes: [ext:/e, plain:/p, fresh:/f]
+  absent:
+    image: ${registry.address}/${project}/absent:1
+volumes:
+  ext:
+    external: true
+    name: ${project}-ext
+  plain: {}
+  fresh: {}
+`;
+    const response = await t.request("POST", "/api/containers/compose/preview", {
+      cookie: admin,
+      json: { yaml, project },
+    });
+    assert.equal(response.status, 200, await response.clone().text());
+    const plan = await response.json();
+    assert.deepEqual(
+      plan.volumes.map((v: { key: string; exists: boolean }) => `${v.key}:${v.exists}`),
+      ["ext:true", "plain:true", "fresh:false"],
+    );
+    assert.deepEqual(
+      plan.services.map((s: { name: string; image_local: boolean }) =>
+        `${s.name}:${s.image_local}`
+      ),
+      ["absent:false", "pinned:true"],
+    );
+  } finally {
+    await t.deps.docker.json("DELETE", `/images/${repo}:latest`).catch(() => {});
+    for (const name of [`${project}-ext`, `${project}_plain`]) {
+      await t.deps.docker.json("DELETE", `/volumes/${name}`).catch(() => {});
+    }
+    await registry.stop();
+    await t.close();
   }
 });
 

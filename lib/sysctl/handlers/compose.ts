@@ -5,11 +5,11 @@
  */
 import type { DockerClient } from "../../docker/client.ts";
 import { DockerError } from "../../docker/errors.ts";
-import { containerName } from "../../docker/validate.ts";
+import { containerName, networkRef, volumeName } from "../../docker/validate.ts";
 import { HttpError, ValidationError } from "../../errors.ts";
 import { parseCompose } from "../../compose/parse.ts";
 import { deployOrder } from "../../compose/order.ts";
-import { DeployError, deployProject } from "../../compose/deploy.ts";
+import { DeployError, deployProject, failureSummary } from "../../compose/deploy.ts";
 import { LABEL } from "../../compose/plan.ts";
 import {
   checkProjectName,
@@ -36,6 +36,14 @@ export function composeInputOf(params: Record<string, unknown>): ComposeInput {
     (typeof envFiles !== "object" || envFiles === null || Array.isArray(envFiles))
   ) {
     throw new ValidationError("env_files must be a map of file name to text", "env_files");
+  }
+  for (const [path, value] of Object.entries(envFiles ?? {})) {
+    if (typeof value !== "string") {
+      throw new ValidationError(
+        `env_files: the file ${JSON.stringify(path.slice(0, 100))} must be text`,
+        "env_files",
+      );
+    }
   }
   return {
     yaml,
@@ -135,7 +143,13 @@ export function composeHandlers(
           "acknowledge_risks",
         );
       }
-      const stackDir = await writeStackFiles(dataDir, project.name, input.yaml, input.env);
+      const stackDir = await writeStackFiles(
+        dataDir,
+        project.name,
+        input.yaml,
+        input.env,
+        input.envFiles,
+      );
       context.progress({
         status: "started",
         project: project.name,
@@ -150,7 +164,11 @@ export function composeHandlers(
         );
       } catch (error) {
         if (error instanceof DeployError) {
-          throw new HttpError(error.status >= 400 ? error.status : 502, error.message);
+          // The audit row keeps only the error's message: it carries the per-service outcome.
+          throw new HttpError(
+            error.status >= 400 ? error.status : 502,
+            `${error.message} [${failureSummary(error)}]`,
+          );
         }
         throw error;
       }
@@ -172,15 +190,18 @@ export function composeHandlers(
       const networks = await docker.json<{ Id: string; Name: string }[]>("GET", "/networks", {
         query: { filters },
       });
-      for (const network of networks) await docker.json("DELETE", `/networks/${network.Id}`);
+      // Ids and names from the daemon go through the same checks as any other before a URL.
+      const networkIds = networks.map((network) => networkRef(network.Id));
+      for (const id of networkIds) await docker.json("DELETE", `/networks/${id}`);
       const volumes: string[] = [];
       if (context.params.volumes === true) {
         const list = await docker.json<{ Volumes: { Name: string }[] | null }>("GET", "/volumes", {
           query: { filters },
         });
-        for (const volume of list.Volumes ?? []) {
-          await docker.json("DELETE", `/volumes/${volume.Name}`);
-          volumes.push(volume.Name);
+        const names = (list.Volumes ?? []).map((volume) => volumeName(volume.Name));
+        for (const name of names) {
+          await docker.json("DELETE", `/volumes/${name}`);
+          volumes.push(name);
         }
       }
       return { project, containers: removed, networks: networks.map((n) => n.Name), volumes };

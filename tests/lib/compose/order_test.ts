@@ -107,7 +107,8 @@ Deno.test("network_mode: service:x orders x first", () => {
     "    image: wireguard",
   ].join("\n"));
   assert.deepEqual(deployOrder(result).map((s) => s.name), ["vpn", "a-sidecar"]);
+  // As compose-go implies it: restarted with its target.
   assert.deepEqual(result.services[0].depends_on, {
-    vpn: { condition: "service_started", required: true },
+    vpn: { condition: "service_started", required: true, restart: true },
   });
 });

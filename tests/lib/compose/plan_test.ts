@@ -1,0 +1,219 @@
+/** The planner: create bodies and labels as the Engine and the compose CLI expect them. */
+import assert from "node:assert/strict";
+import { findWarning, parse, rejects, web } from "./helpers.ts";
+import {
+  configHash,
+  containerLabels,
+  createBody,
+  engineWarnings,
+  LABEL,
+  supportsStartInterval,
+} from "../../../lib/compose/plan.ts";
+import { parseDevice } from "../../../lib/compose/normalise.ts";
+import type { ComposeProject } from "../../../lib/compose/types.ts";
+
+const STACK_DIR = "/data/stacks/demo";
+
+function bodyOf(project: ComposeProject, name = "web", apiVersion?: string) {
+  const found = project.services.find((s) => s.name === name);
+  assert.ok(found, `service ${name} not found`);
+  return createBody(project, found, STACK_DIR, { apiVersion });
+}
+
+Deno.test("network_mode: service:x becomes container:<x's container name>", () => {
+  const project = parse([
+    "services:",
+    "  web:",
+    "    image: nginx",
+    "  sidecar:",
+    "    image: busybox",
+    "    network_mode: service:web",
+    "  named:",
+    "    image: busybox",
+    "    container_name: the-vpn",
+    "  client:",
+    "    image: busybox",
+    "    network_mode: service:named",
+    "  plain:",
+    "    image: busybox",
+    "    network_mode: none",
+  ].join("\n"));
+  const sidecar = bodyOf(project, "sidecar");
+  assert.equal(sidecar.HostConfig.NetworkMode, "container:demo-web-1");
+  assert.equal(sidecar.NetworkingConfig, undefined, "no endpoint config with a shared stack");
+  assert.equal(bodyOf(project, "client").HostConfig.NetworkMode, "container:the-vpn");
+  assert.equal(bodyOf(project, "plain").HostConfig.NetworkMode, "none");
+  assert.equal(bodyOf(project, "web").HostConfig.NetworkMode, "demo_default");
+  // The implied dependency restarts the sidecar with its target, as compose-go writes it.
+  assert.equal(
+    bodyOf(project, "sidecar").Labels[LABEL.dependsOn],
+    "web:service_started:true",
+  );
+});
+
+Deno.test("depends_on label: service:condition:restart, restart defaulting to false", () => {
+  const project = parse([
+    "services:",
+    "  db:",
+    "    image: postgres",
+    "  cache:",
+    "    image: redis",
+    "  queue:",
+    "    image: rabbitmq",
+    "  list:",
+    "    image: busybox",
+    "    depends_on: [db, cache]",
+    "  long:",
+    "    image: busybox",
+    "    depends_on:",
+    "      db: {condition: service_healthy, restart: true}",
+    "      cache: {condition: service_started, required: false}",
+    "      queue:",
+    "        condition: service_completed_successfully",
+    "        restart: false",
+  ].join("\n"));
+  const label = (name: string) =>
+    containerLabels(project, project.services.find((s) => s.name === name)!, STACK_DIR)[
+      LABEL.dependsOn
+    ];
+  assert.equal(label("list"), "db:service_started:false,cache:service_started:false");
+  assert.equal(
+    label("long"),
+    "db:service_healthy:true,cache:service_started:false,queue:service_completed_successfully:false",
+  );
+  assert.equal(label("db"), "");
+  const long = project.services.find((s) => s.name === "long")!;
+  assert.deepEqual(long.depends_on, {
+    db: { condition: "service_healthy", required: true, restart: true },
+    cache: { condition: "service_started", required: false },
+    queue: { condition: "service_completed_successfully", required: true },
+  });
+  assert.ok(
+    !project.warnings.some((w) => /restart/.test(w.message)),
+    `restart: is supported now: ${JSON.stringify(project.warnings)}`,
+  );
+  rejects(
+    () => parse(web("depends_on:\n  db: {restart: sometimes}", "  db:\n    image: x\n")),
+    /depends_on\.db\.restart/,
+  );
+});
+
+Deno.test("depends_on restart: false keeps the config hash of a service without it", () => {
+  const plain = parse(
+    web("depends_on: {db: {condition: service_started}}", "  db:\n    image: x\n"),
+  );
+  const explicit = parse(
+    web("depends_on: {db: {condition: service_started, restart: false}}", "  db:\n    image: x\n"),
+  );
+  const hash = (p: ComposeProject) => configHash(p.services.find((s) => s.name === "web")!);
+  assert.equal(hash(plain), hash(explicit));
+});
+
+Deno.test("pid: host is sent as PidMode", () => {
+  assert.equal(bodyOf(parse(web("pid: host"))).HostConfig.PidMode, "host");
+  assert.equal("PidMode" in bodyOf(parse(web(""))).HostConfig, false);
+});
+
+Deno.test("devices are sent in the Engine's form, every way of writing them", () => {
+  const project = parse(web([
+    "devices:",
+    "  - /dev/ttyUSB0",
+    '  - "/dev/sda:/dev/xvda"',
+    '  - "/dev/sdb:/dev/xvdb:r"',
+    '  - "/dev/fuse:rw"',
+    "  - {source: /dev/kvm, target: /dev/kvm2, permissions: rwm}",
+    "  - {source: /dev/net/tun}",
+  ].join("\n")));
+  assert.deepEqual(bodyOf(project).HostConfig.Devices, [
+    { PathOnHost: "/dev/ttyUSB0", PathInContainer: "/dev/ttyUSB0", CgroupPermissions: "rwm" },
+    { PathOnHost: "/dev/sda", PathInContainer: "/dev/xvda", CgroupPermissions: "rwm" },
+    { PathOnHost: "/dev/sdb", PathInContainer: "/dev/xvdb", CgroupPermissions: "r" },
+    { PathOnHost: "/dev/fuse", PathInContainer: "/dev/fuse", CgroupPermissions: "rw" },
+    { PathOnHost: "/dev/kvm", PathInContainer: "/dev/kvm2", CgroupPermissions: "rwm" },
+    { PathOnHost: "/dev/net/tun", PathInContainer: "/dev/net/tun", CgroupPermissions: "rwm" },
+  ]);
+  findWarning(project.warnings, "risk", /devices gives the container direct access/);
+  assert.equal("Devices" in bodyOf(parse(web(""))).HostConfig, false);
+});
+
+Deno.test("devices: invalid entries are a 400, CDI names a warning", () => {
+  rejects(() => parse(web("devices: [dev/sda]")), /devices\[0\].*host path must be absolute/);
+  rejects(() => parse(web('devices: ["/dev/sda:xvda:r"]')), /container path must be absolute/);
+  rejects(() => parse(web('devices: ["/dev/sda:/dev/sda:rwx"]')), /permissions/);
+  rejects(() => parse(web('devices: ["/dev/sda:/dev/sda:rr"]')), /permissions/);
+  rejects(() => parse(web('devices: ["/a:/b:r:w"]')), /too many/);
+  const project = parse(web('devices: ["nvidia.com/gpu=all"]'));
+  findWarning(project.warnings, "unsupported", /CDI device "nvidia.com\/gpu=all"/);
+  assert.equal(project.services[0].devices, undefined);
+  assert.deepEqual(parseDevice("/dev/a:m"), {
+    PathOnHost: "/dev/a",
+    PathInContainer: "/dev/a",
+    CgroupPermissions: "m",
+  });
+});
+
+Deno.test("healthcheck.start_interval: StartInterval in ns when the API has it, else a warning", () => {
+  const project = parse(web([
+    "healthcheck:",
+    "  test: [CMD, true]",
+    "  interval: 30s",
+    "  start_period: 10s",
+    "  start_interval: 2s",
+  ].join("\n")));
+  const modern = bodyOf(project, "web", "1.44").Healthcheck!;
+  assert.equal(modern.StartInterval, 2_000_000_000);
+  assert.equal(modern.StartPeriod, 10_000_000_000);
+  assert.equal(bodyOf(project, "web", "1.45").Healthcheck!.StartInterval, 2_000_000_000);
+  const old = bodyOf(project, "web", "1.41").Healthcheck!;
+  assert.equal("StartInterval" in old, false);
+  assert.equal(old.Interval, 30_000_000_000);
+  assert.deepEqual(engineWarnings(project, "1.44"), []);
+  const [warning] = engineWarnings(project, "1.43");
+  assert.equal(warning.service, "web");
+  assert.equal(warning.kind, "unsupported");
+  assert.equal(warning.line, 2);
+  assert.match(warning.message, /start_interval needs Docker Engine API 1\.44.*speaks 1\.43/);
+  assert.deepEqual(engineWarnings(parse(web("healthcheck: {test: [CMD, true]}")), "1.41"), []);
+  assert.equal(supportsStartInterval(undefined), true);
+  assert.equal(supportsStartInterval("1.9"), false);
+});
+
+Deno.test("bind create_host_path: false is a Mounts entry (never creates the host path)", () => {
+  const project = parse(web([
+    "volumes:",
+    "  - type: bind",
+    "    source: /srv/must-exist",
+    "    target: /a",
+    "    read_only: true",
+    "    bind: {create_host_path: false}",
+    "  - type: bind",
+    "    source: ./conf",
+    "    target: /b",
+    "    bind: {create_host_path: false}",
+    "  - type: bind",
+    "    source: /srv/created",
+    "    target: /c",
+    "  - /srv/short:/d:ro,z",
+  ].join("\n")));
+  const { HostConfig } = bodyOf(project);
+  assert.deepEqual(HostConfig.Mounts, [
+    { Type: "bind", Source: "/srv/must-exist", Target: "/a", ReadOnly: true },
+    { Type: "bind", Source: `${STACK_DIR}/conf`, Target: "/b", ReadOnly: false },
+  ]);
+  assert.deepEqual(HostConfig.Binds, ["/srv/created:/c:rw", "/srv/short:/d:ro,z"]);
+});
+
+Deno.test("bind create_host_path: false with selinux warns that the label is dropped", () => {
+  const project = parse(web([
+    "volumes:",
+    "  - type: bind",
+    "    source: /srv/x",
+    "    target: /x",
+    "    bind: {create_host_path: false, selinux: z}",
+  ].join("\n")));
+  const warning = findWarning(project.warnings, "unsupported", /selinux cannot be applied/);
+  assert.equal(warning.line, 8);
+  assert.deepEqual(bodyOf(project).HostConfig.Mounts, [
+    { Type: "bind", Source: "/srv/x", Target: "/x", ReadOnly: false },
+  ]);
+});
