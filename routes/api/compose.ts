@@ -4,7 +4,6 @@
  */
 import { Hono } from "hono";
 import type { AppDeps } from "../deps.ts";
-import type { DockerClient } from "../../lib/docker/client.ts";
 import type { AppEnv } from "../env.ts";
 import { parseCompose } from "../../lib/compose/parse.ts";
 import { deployOrder } from "../../lib/compose/order.ts";
@@ -18,8 +17,6 @@ import {
 } from "../../lib/compose/stacks.ts";
 import { composeInputOf } from "../../lib/sysctl/handlers/compose.ts";
 import { HttpError } from "../../lib/errors.ts";
-import { DockerError } from "../../lib/docker/errors.ts";
-import { volumeName } from "../../lib/docker/validate.ts";
 import { readJsonObject } from "./body.ts";
 import { requireAdmin } from "../middleware/auth.ts";
 import { dispatchAs } from "./dispatch.ts";
@@ -44,15 +41,13 @@ export function composeApiRoutes(deps: AppDeps): Hono<AppEnv> {
       // The check deploy makes (an inspect), so images pinned by digest count as local too.
       Promise.all(images.map(async (image) => [image, await hasImage(docker, image)] as const)),
       // By name, whatever their labels: external volumes and unlabelled `<project>_x` ones.
-      Promise.all(
-        Object.values(project.volumes).map(async (volume) =>
-          [volume.name, await volumeExists(docker, volume.name)] as const
-        ),
-      ),
+      Object.keys(project.volumes).length
+        ? docker.json<{ Volumes: { Name: string }[] | null }>("GET", "/volumes")
+        : { Volumes: [] },
     ]);
     const present = new Map(local);
     const networkNames = new Set(networks.map((n) => n.Name));
-    const volumeNames = new Set(volumes.filter(([, exists]) => exists).map(([name]) => name));
+    const volumeNames = new Set((volumes.Volumes ?? []).map((volume) => volume.Name));
     const warnings = engineWarnings(project, apiVersion);
     const withEngine = { ...project, warnings: [...project.warnings, ...warnings] };
     return c.json(previewProject(withEngine, order, {
@@ -159,15 +154,4 @@ export function composeApiRoutes(deps: AppDeps): Hono<AppEnv> {
   }
 
   return app;
-}
-
-/** Whether a volume of this exact name exists (an inspect: the list filter matches substrings). */
-async function volumeExists(docker: DockerClient, name: string): Promise<boolean> {
-  try {
-    await docker.json("GET", `/volumes/${volumeName(name)}`);
-    return true;
-  } catch (error) {
-    if (error instanceof DockerError && error.daemonStatus === 404) return false;
-    throw error;
-  }
 }
