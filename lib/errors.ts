@@ -33,8 +33,8 @@ export class RateLimitedError extends HttpError {
 /** A command ran to its end and exited non-zero; the audit row records its exit code. */
 export class ProcessExitError extends Error {
   override name = "ProcessExitError";
-  constructor(readonly exitCode: number) {
-    super(`The command exited with code ${exitCode}`);
+  constructor(readonly exitCode: number, command = "The command") {
+    super(`${command} exited with code ${exitCode}`);
   }
 }
 

@@ -1,6 +1,19 @@
 /** CSRF and cross-site WebSocket hijacking: a foreign or missing Origin is refused before any effect. */
 import assert from "node:assert/strict";
 import { auditRows, createTestApp, ORIGIN } from "../fixtures/app.ts";
+import {
+  ensureTestImage,
+  removeTestContainers,
+  TEST_IMAGE,
+  TEST_LABEL,
+  uniquePrefix,
+} from "../fixtures/engine.ts";
+import {
+  createContainer,
+  inspectContainer,
+  listContainers,
+  startContainer,
+} from "../../lib/docker/containers.ts";
 
 const BAD_ORIGINS: [string, string | null][] = [
   ["a foreign origin", "https://evil.example"],
@@ -81,6 +94,45 @@ Deno.test("a configured allow-list origin (reverse proxy) is accepted", async ()
     });
     assert.equal(response.status, 200);
   } finally {
+    await t.close();
+  }
+});
+
+Deno.test("a Docker mutation with a bad Origin gets 403 and the Engine never sees it", async () => {
+  const t = await createTestApp();
+  const docker = t.deps.docker;
+  const prefix = uniquePrefix("cmcsrf");
+  try {
+    await ensureTestImage(docker);
+    const { Id } = await createContainer(docker, {
+      Image: TEST_IMAGE,
+      Cmd: ["sleep", "300"],
+      Labels: { [TEST_LABEL]: prefix },
+    }, `${prefix}target`);
+    await startContainer(docker, Id);
+    const cookie = t.cookieFor(await t.addUser("csrf-docker-admin", "admin"));
+    for (const [label, origin] of BAD_ORIGINS) {
+      const before = auditRows(t.deps.db).length;
+      const stop = await t.request("POST", `/api/containers/${Id}/stop`, { cookie, origin });
+      assert.equal(stop.status, 403, `stop with ${label}`);
+      const remove = await t.request("DELETE", `/api/containers/${Id}`, { cookie, origin });
+      assert.equal(remove.status, 403, `remove with ${label}`);
+      const run = await t.request("POST", "/api/containers/run", {
+        cookie,
+        origin,
+        json: { image: TEST_IMAGE, name: `${prefix}planted`, cmd: ["sleep", "30"] },
+      });
+      assert.equal(run.status, 403, `run with ${label}`);
+      assert.equal(auditRows(t.deps.db).length, before, `no audit row for ${label}`);
+    }
+    assert.equal((await inspectContainer(docker, Id)).State.Running, true, "still running");
+    const planted = await listContainers(docker, {
+      all: true,
+      filters: { name: [`${prefix}planted`] },
+    });
+    assert.equal(planted.length, 0, "nothing was run");
+  } finally {
+    await removeTestContainers(docker, prefix);
     await t.close();
   }
 });

@@ -132,6 +132,7 @@ async function auditRows(panel: Panel, cookie: string) {
     target: string;
     params: string;
     actor: string;
+    stderr: string;
   }[];
 }
 
@@ -154,6 +155,7 @@ Deno.test("exec: arithmetic, resize, exit code in the close reason and in the au
     assert.equal(row.target, id);
     assert.equal(row.actor, "admin");
     assert.equal(JSON.parse(row.params).cmd, "/bin/sh");
+    assert.equal(row.stderr, "/bin/sh exited with code 3");
     assert.ok(!JSON.stringify(row).includes("6*7"), "keystrokes are never stored");
   });
 });

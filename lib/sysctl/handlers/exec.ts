@@ -184,7 +184,8 @@ export function execHandlers(docker: DockerClient, log: (message: string) => voi
           CLOSE_NORMAL,
           exitCode === null ? "Session closed" : `Exited with code ${exitCode}`,
         );
-        if (exitCode) throw new ProcessExitError(exitCode);
+        // The row names the shell that ran (after a fallback, not the one asked for).
+        if (exitCode) throw new ProcessExitError(exitCode, cmd);
         return { cmd, exit_code: exitCode, fallback: notice !== "" };
       } catch (error) {
         stream?.close();
