@@ -88,13 +88,15 @@ async function opened(session: Session) {
   });
 }
 
+/** A panel (reaching the Engine at `dockerHost`, by default the real socket) and a shell box. */
 async function withShellContainer(
   fn: (ctx: { panel: Panel; admin: string; id: string; docker: DockerClient }) => Promise<void>,
+  dockerHost?: string,
 ) {
   const docker = await engineClient();
   await ensureTestImage(docker);
   const prefix = uniquePrefix("cmexec");
-  const panel = await startPanel();
+  const panel = await startPanel({ args: dockerHost ? ["--docker-host", dockerHost] : [] });
   try {
     const { Id } = await createContainer(docker, {
       Image: TEST_IMAGE,
@@ -347,45 +349,35 @@ Deno.test("exec: signing out closes the terminal and ends its shell", async () =
 });
 
 Deno.test("exec: the Engine going away closes the terminal with a reason; once it is back, a new one works", async () => {
-  const docker = await engineClient();
-  await ensureTestImage(docker);
-  const prefix = uniquePrefix("cmexec");
   const proxy = await startEngineProxy();
-  const panel = await startPanel({ args: ["--docker-host", proxy.url] });
   try {
-    const { Id } = await createContainer(docker, {
-      Image: TEST_IMAGE,
-      Cmd: ["sleep", "3600"],
-      Labels: { [TEST_LABEL]: prefix },
-    }, `${prefix}box`);
-    await startContainer(docker, Id);
-    const admin = await panel.login();
-    const session = open(panel, admin, Id);
-    await opened(session);
-    session.send("echo before-$((1+1))\n");
-    await session.waitFor(/^before-2\r?$/m);
+    await withShellContainer(async ({ panel, admin, id }) => {
+      const session = open(panel, admin, id);
+      await opened(session);
+      session.send("echo before-$((1+1))\n");
+      await session.waitFor(/^before-2\r?$/m);
 
-    proxy.cut(); // as when dockerd restarts
-    const close = await session.closed;
-    assert.equal(close.code, 1011);
-    assert.match(close.reason, /^The Docker Engine went away \(restarting\?\); the session ended$/);
+      proxy.cut(); // as when dockerd restarts
+      const close = await session.closed;
+      assert.equal(close.code, 1011);
+      assert.match(
+        close.reason,
+        /^The Docker Engine went away \(restarting\?\); the session ended$/,
+      );
 
-    proxy.resume();
-    const again = open(panel, admin, Id);
-    await again.waitFor(/\/ # /, 15_000);
-    again.send("echo after-$((2+2))\n");
-    await again.waitFor(/^after-4\r?$/m);
-    again.socket.close();
-    await again.closed;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    const rows = await auditRows(panel, admin);
-    assert.equal(rows.length, 2, "one row per session");
-    assert.ok(rows.some((row) => row.exit_code === 503), JSON.stringify(rows));
+      proxy.resume();
+      const again = open(panel, admin, id);
+      await again.waitFor(/\/ # /, 15_000);
+      again.send("echo after-$((2+2))\n");
+      await again.waitFor(/^after-4\r?$/m);
+      again.socket.close();
+      await again.closed;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const rows = await auditRows(panel, admin);
+      assert.equal(rows.length, 2, "one row per session");
+      assert.ok(rows.some((row) => row.exit_code === 503), JSON.stringify(rows));
+    }, proxy.url);
   } finally {
-    await panel.stop();
-    await Deno.remove(panel.dataDir, { recursive: true });
     await proxy.stop();
-    await removeTestContainers(docker, prefix);
-    docker.close();
   }
 });
