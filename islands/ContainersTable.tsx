@@ -22,6 +22,7 @@ import {
 import { InspectPanel } from "./containers/InspectPanel.tsx";
 import { LogsPanel } from "./containers/LogsPanel.tsx";
 import { Modal } from "./shared/Modal.tsx";
+import { SortHeader, type SortState } from "./shared/SortHeader.tsx";
 import { ExecTerminal } from "./containers/Terminal.tsx";
 import { SPARK_SAMPLES, Sparkline } from "./containers/Sparkline.tsx";
 import { openStream } from "./containers/sse.ts";
@@ -98,7 +99,7 @@ export function ContainersTable({ role: initialRole, initial, endpoint }: Contai
   const [containers, setContainers] = useState<ContainerView[]>(initial);
   const [query, setQuery] = useState("");
   const [showStopped, setShowStopped] = useState(true);
-  const [sort, setSort] = useState<{ key: SortKey; dir: 1 | -1 }>({ key: "name", dir: 1 });
+  const [sort, setSort] = useState<SortState<SortKey>>({ key: "name", dir: 1 });
   const [engineUp, setEngineUp] = useState(true);
   const [streamDown, setStreamDown] = useState(false);
   const [busy, setBusy] = useState<Record<string, Action>>({});
@@ -391,32 +392,16 @@ export function ContainersTable({ role: initialRole, initial, endpoint }: Contai
     return items;
   };
 
-  const sortHeader = (key: SortKey, label: string, className: string) => {
-    const active = sort.key === key;
-    return (
-      <th
-        class={`${className} ct-sortable`}
-        aria-sort={active ? (sort.dir === 1 ? "ascending" : "descending") : undefined}
-      >
-        <button
-          type="button"
-          class={`ct-sort${active ? " active" : ""}`}
-          title={`Sort by ${label.toLowerCase()}`}
-          onClick={() =>
-            setSort(
-              active
-                ? { key, dir: sort.dir === 1 ? -1 : 1 }
-                : { key, dir: DESCENDING_FIRST.has(key) ? -1 : 1 },
-            )}
-        >
-          {label}
-          <span class="ct-sort-arrow" aria-hidden="true">
-            {active ? (sort.dir === 1 ? "▲" : "▼") : "↕"}
-          </span>
-        </button>
-      </th>
-    );
-  };
+  const sortHeader = (key: SortKey, label: string, className: string) => (
+    <SortHeader
+      column={key}
+      label={label}
+      class={className}
+      sort={sort}
+      firstDir={DESCENDING_FIRST.has(key) ? -1 : 1}
+      onSort={setSort}
+    />
+  );
 
   const openDrawerContainer = drawer ? byId.get(drawer.id) : undefined;
 

@@ -1,12 +1,10 @@
 /** The image list: tags as chips, sizes and ages like the CLI, who uses each image, delete. */
 import { formatAge, formatBytes, formatDate } from "./format.ts";
 import type { ImageView } from "./types.ts";
+import { SortHeader, type SortState } from "../shared/SortHeader.tsx";
 
 export type SortKey = "name" | "size" | "created" | "used";
-export interface Sort {
-  key: SortKey;
-  dir: 1 | -1;
-}
+export type Sort = SortState<SortKey>;
 
 export const DEFAULT_SORT: Sort = { key: "created", dir: -1 };
 
@@ -63,28 +61,16 @@ export interface ImageTableProps {
 export function ImageTable(
   { images, sort, onSort, isAdmin, now, highlight, onDelete }: ImageTableProps,
 ) {
-  const header = (key: SortKey, label: string, className: string, firstDir: 1 | -1) => {
-    const active = sort.key === key;
-    return (
-      <th
-        class={`${className} im-sortable`}
-        aria-sort={active ? (sort.dir === 1 ? "ascending" : "descending") : undefined}
-      >
-        <button
-          type="button"
-          class={`im-sort${active ? " active" : ""}`}
-          title={`Sort by ${label.toLowerCase()}`}
-          onClick={() =>
-            onSort(active ? { key, dir: sort.dir === 1 ? -1 : 1 } : { key, dir: firstDir })}
-        >
-          {label}
-          <span class="im-sort-arrow" aria-hidden="true">
-            {active ? (sort.dir === 1 ? "▲" : "▼") : "↕"}
-          </span>
-        </button>
-      </th>
-    );
-  };
+  const header = (key: SortKey, label: string, className: string, firstDir: 1 | -1) => (
+    <SortHeader
+      column={key}
+      label={label}
+      class={className}
+      sort={sort}
+      firstDir={firstDir}
+      onSort={onSort}
+    />
+  );
   return (
     <table class="table im-table">
       <thead>
