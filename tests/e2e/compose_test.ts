@@ -8,7 +8,13 @@
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import type { Page } from "playwright-core";
-import { launchBrowser, screenshotPath, signIn } from "../fixtures/browser.ts";
+import {
+  launchBrowser,
+  paceNdjsonResponses,
+  screenshotPath,
+  signIn,
+  watchErrors,
+} from "../fixtures/browser.ts";
 import { startPanel } from "../fixtures/server.ts";
 import {
   engineClient,
@@ -163,57 +169,6 @@ Deno.test("compose deploy stream: rows per service, pull bar, result and error",
   );
 });
 
-/** Runs in the page: hands the island the deploy's NDJSON one line every 350 ms. */
-function slowDeployStream() {
-  const original = globalThis.fetch;
-  globalThis.fetch = async (input: RequestInfo | URL, init?: RequestInit) => {
-    const response = await original(input, init);
-    const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
-    const type = response.headers.get("content-type") ?? "";
-    if (!url.endsWith("/api/containers/compose/deploy") || !type.includes("ndjson")) {
-      return response;
-    }
-    const reader = response.body!.getReader();
-    const decoder = new TextDecoder();
-    const encoder = new TextEncoder();
-    const lines: string[] = [];
-    let buffered = "";
-    let ended = false;
-    const body = new ReadableStream<Uint8Array>({
-      async pull(controller) {
-        while (lines.length === 0 && !ended) {
-          const chunk = await reader.read();
-          if (chunk.done) {
-            ended = true;
-            if (buffered.trim()) lines.push(buffered);
-            break;
-          }
-          buffered += decoder.decode(chunk.value, { stream: true });
-          const parts = buffered.split("\n");
-          buffered = parts.pop()!;
-          lines.push(...parts.filter((line) => line.trim()).map((line) => `${line}\n`));
-        }
-        if (lines.length === 0) return controller.close();
-        await new Promise((resolve) => setTimeout(resolve, 350));
-        controller.enqueue(encoder.encode(lines.shift()!));
-      },
-    });
-    return new Response(body, { status: response.status, headers: response.headers });
-  };
-}
-
-function watchErrors(page: Page) {
-  const errors: string[] = [];
-  page.on("pageerror", (error) => errors.push(error.message));
-  page.on("console", (message) => {
-    // A 4xx answer the UI shows inline is logged by Chromium as a resource error.
-    if (message.type() === "error" && !/Failed to load resource/.test(message.text())) {
-      errors.push(message.text());
-    }
-  });
-  return errors;
-}
-
 async function openCompose(page: Page, url: string) {
   await page.goto(`${url}/compose`);
   await page.locator('[data-island="ComposePanel"][data-hydrated="true"]').waitFor({
@@ -294,7 +249,7 @@ Deno.test({
 
       const page = await browser.newPage({ viewport: { width: 1360, height: 1000 } });
       const errors = watchErrors(page);
-      await page.addInitScript(slowDeployStream);
+      await paceNdjsonResponses(page, 350);
       await signIn(page, panel.url);
       await openCompose(page, panel.url);
       assert.equal(await page.locator("h1").innerText(), "Compose");

@@ -5,50 +5,19 @@
  */
 import assert from "node:assert/strict";
 import type { Page } from "playwright-core";
-import { launchBrowser, screenshotPath, signIn } from "../fixtures/browser.ts";
+import { launchBrowser, screenshotPath, signIn, watchErrors } from "../fixtures/browser.ts";
 import { delay, startPanel } from "../fixtures/server.ts";
 import {
-  ensureTestImage,
+  makeTestContainer,
   removeTestContainers,
   TEST_IMAGE,
   TEST_LABEL,
   testEngine,
 } from "../fixtures/engine.ts";
-import { createContainer, listContainers, startContainer } from "../../lib/docker/containers.ts";
+import { createContainer, listContainers } from "../../lib/docker/containers.ts";
 import { inspectImage } from "../../lib/docker/images.ts";
-import type { DockerClient } from "../../lib/docker/client.ts";
-import type { ContainerCreateBody } from "../../lib/docker/types.ts";
 
 const e2e = { sanitizeResources: false, sanitizeOps: false };
-
-async function make(
-  docker: DockerClient,
-  prefix: string,
-  name: string,
-  body: Partial<ContainerCreateBody>,
-  start = true,
-) {
-  const { Id } = await createContainer(docker, {
-    Image: TEST_IMAGE,
-    ...body,
-    Labels: { ...(body.Labels as Record<string, string> ?? {}), [TEST_LABEL]: prefix },
-  }, `${prefix}${name}`);
-  if (start) await startContainer(docker, Id);
-  return Id;
-}
-
-/** Collects page errors and console errors (a CSP violation shows up as one). */
-function watchErrors(page: Page) {
-  const errors: string[] = [];
-  page.on("pageerror", (error) => errors.push(error.message));
-  page.on("console", (message) => {
-    // A 4xx/5xx answer the UI shows inline is logged by Chromium as a resource error.
-    if (message.type() === "error" && !/Failed to load resource/.test(message.text())) {
-      errors.push(message.text());
-    }
-  });
-  return errors;
-}
 
 async function openTable(page: Page, url: string) {
   await page.goto(`${url}/containers`);
@@ -99,11 +68,10 @@ Deno.test({
   async fn() {
     await using engine = await testEngine("cme2e");
     const { docker, prefix } = engine;
-    await ensureTestImage(docker);
     await using panel = await startPanel();
     await using browser = await launchBrowser();
-    await make(docker, prefix, "busy", { Cmd: ["sh", "-c", "while :; do :; done"] });
-    await make(docker, prefix, "web", {
+    await makeTestContainer(docker, prefix, "busy", { Cmd: ["sh", "-c", "while :; do :; done"] });
+    await makeTestContainer(docker, prefix, "web", {
       Cmd: ["httpd", "-f", "-p", "80", "-h", "/www"],
       ExposedPorts: { "80/tcp": {} },
       HostConfig: { PortBindings: { "80/tcp": [{ HostIp: "127.0.0.1", HostPort: "" }] } },
@@ -112,15 +80,15 @@ Deno.test({
         "com.docker.compose.service": "web",
       },
     });
-    await make(docker, prefix, "failed", { Cmd: ["sh", "-c", "exit 3"] });
-    await make(
+    await makeTestContainer(docker, prefix, "failed", { Cmd: ["sh", "-c", "exit 3"] });
+    await makeTestContainer(
       docker,
       prefix,
       `a-very-long-container-name-that-goes-on-and-on-${"x".repeat(60)}`,
       { Cmd: ["sleep", "3600"] },
     );
-    await make(docker, prefix, "fresh", { Cmd: ["true"] }, false);
-    await make(docker, prefix, "broken", { Cmd: ["/no/such/binary"] }, false);
+    await makeTestContainer(docker, prefix, "fresh", { Cmd: ["true"] }, false);
+    await makeTestContainer(docker, prefix, "broken", { Cmd: ["/no/such/binary"] }, false);
 
     const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
     await trackEventSources(page);
@@ -371,7 +339,6 @@ Deno.test({
   async fn() {
     await using engine = await testEngine("cmmany");
     const { docker, prefix } = engine;
-    await ensureTestImage(docker);
     await using panel = await startPanel();
     await using browser = await launchBrowser();
     const count = 110;
@@ -380,7 +347,9 @@ Deno.test({
         Array.from(
           { length: Math.min(10, count - i) },
           (_, j) =>
-            make(docker, prefix, `n${String(i + j).padStart(3, "0")}`, { Cmd: ["true"] }, false),
+            makeTestContainer(docker, prefix, `n${String(i + j).padStart(3, "0")}`, {
+              Cmd: ["true"],
+            }, false),
         ),
       );
     }
@@ -421,10 +390,12 @@ Deno.test({
   async fn() {
     await using engine = await testEngine("cmview");
     const { docker, prefix } = engine;
-    await ensureTestImage(docker);
     await using panel = await startPanel();
     await using browser = await launchBrowser();
-    await make(docker, prefix, "app", { Cmd: ["sleep", "3600"], Env: ["SECRET=hunter2"] });
+    await makeTestContainer(docker, prefix, "app", {
+      Cmd: ["sleep", "3600"],
+      Env: ["SECRET=hunter2"],
+    });
     const cookie = await panel.login();
     const created = await fetch(`${panel.url}/api/users`, {
       method: "POST",
@@ -465,7 +436,6 @@ Deno.test({
   async fn() {
     await using engine = await testEngine("cme2e");
     const { docker, prefix } = engine;
-    await ensureTestImage(docker);
     await using panel = await startPanel();
     await using browser = await launchBrowser();
     await createContainer(docker, {

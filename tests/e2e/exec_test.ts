@@ -7,35 +7,13 @@
  */
 import assert from "node:assert/strict";
 import type { Page } from "playwright-core";
-import { launchBrowser, screenshotPath, signIn } from "../fixtures/browser.ts";
+import { launchBrowser, screenshotPath, signIn, watchErrors } from "../fixtures/browser.ts";
 import { delay, startPanel } from "../fixtures/server.ts";
-import { ensureTestImage, TEST_IMAGE, TEST_LABEL, testEngine } from "../fixtures/engine.ts";
-import { createContainer, startContainer } from "../../lib/docker/containers.ts";
+import { makeTestContainer, testEngine } from "../fixtures/engine.ts";
 import type { DockerClient } from "../../lib/docker/client.ts";
 
 const e2e = { sanitizeResources: false, sanitizeOps: false };
-
-async function make(docker: DockerClient, prefix: string, name: string, start: boolean) {
-  const { Id } = await createContainer(docker, {
-    Image: TEST_IMAGE,
-    Cmd: ["sleep", "3600"],
-    Labels: { [TEST_LABEL]: prefix },
-  }, `${prefix}${name}`);
-  if (start) await startContainer(docker, Id);
-  return Id;
-}
-
-/** Page errors and console errors: a CSP violation (an inline style xterm set) is one. */
-function watchErrors(page: Page) {
-  const errors: string[] = [];
-  page.on("pageerror", (error) => errors.push(error.message));
-  page.on("console", (message) => {
-    if (message.type() === "error" && !/Failed to load resource/.test(message.text())) {
-      errors.push(message.text());
-    }
-  });
-  return errors;
-}
+const SHELL_BOX = { Cmd: ["sleep", "3600"] };
 
 function row(page: Page, name: string) {
   return page.locator(`tr.ct-row[data-name="${name}"]`);
@@ -119,11 +97,10 @@ Deno.test({
   async fn() {
     await using engine = await testEngine("cmexec");
     const { docker, prefix } = engine;
-    await ensureTestImage(docker);
     await using panel = await startPanel();
     await using browser = await launchBrowser();
-    const id = await make(docker, prefix, "shell", true);
-    await make(docker, prefix, "stopped", false);
+    const id = await makeTestContainer(docker, prefix, "shell", SHELL_BOX);
+    await makeTestContainer(docker, prefix, "stopped", SHELL_BOX, false);
     const name = `${prefix}shell`;
 
     const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
@@ -330,10 +307,9 @@ Deno.test({
   async fn() {
     await using engine = await testEngine("cmexec");
     const { docker, prefix } = engine;
-    await ensureTestImage(docker);
     await using panel = await startPanel();
     await using browser = await launchBrowser();
-    const id = await make(docker, prefix, "shell", true);
+    const id = await makeTestContainer(docker, prefix, "shell", SHELL_BOX);
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     const errors = watchErrors(page);
     await signIn(page, panel.url);

@@ -5,7 +5,13 @@
  */
 import assert from "node:assert/strict";
 import type { Page } from "playwright-core";
-import { launchBrowser, screenshotPath, signIn } from "../fixtures/browser.ts";
+import {
+  launchBrowser,
+  paceNdjsonResponses,
+  screenshotPath,
+  signIn,
+  watchErrors,
+} from "../fixtures/browser.ts";
 import { startPanel } from "../fixtures/server.ts";
 import {
   pushToRegistry,
@@ -39,49 +45,6 @@ async function cleanUp(docker: DockerClient, namespace: string, ids: Set<string>
     }
   }
   for (const id of ids) await docker.json("DELETE", `/images/${id}`).catch(() => {});
-}
-
-/**
- * Runs in the page: hands the islands a pull's NDJSON (the Images tab's, or the Run dialog's
- * when it pulls) one line every 300 ms. A pull from a
- * registry on localhost is over in well under a second, too fast to see (or screenshot) the
- * bars move; this plays the same lines at the pace of a slow network.
- */
-function slowPullStream() {
-  const original = globalThis.fetch;
-  globalThis.fetch = async (input: RequestInfo | URL, init?: RequestInit) => {
-    const response = await original(input, init);
-    const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
-    const streamed = url.endsWith("/api/containers/images/pull") ||
-      response.headers.get("content-type") === "application/x-ndjson";
-    if (!streamed || !response.ok || !response.body) return response;
-    const reader = response.body.getReader();
-    const decoder = new TextDecoder();
-    const encoder = new TextEncoder();
-    const lines: string[] = [];
-    let buffered = "";
-    let ended = false;
-    const body = new ReadableStream<Uint8Array>({
-      async pull(controller) {
-        while (lines.length === 0 && !ended) {
-          const chunk = await reader.read();
-          if (chunk.done) {
-            ended = true;
-            if (buffered.trim()) lines.push(buffered);
-            break;
-          }
-          buffered += decoder.decode(chunk.value, { stream: true });
-          const parts = buffered.split("\n");
-          buffered = parts.pop()!;
-          lines.push(...parts.filter((line) => line.trim()).map((line) => `${line}\n`));
-        }
-        if (lines.length === 0) return controller.close();
-        await new Promise((resolve) => setTimeout(resolve, 300));
-        controller.enqueue(encoder.encode(lines.shift()!));
-      },
-    });
-    return new Response(body, { status: response.status, headers: response.headers });
-  };
 }
 
 async function hydrated(page: Page) {
@@ -173,15 +136,9 @@ Deno.test({
       ours.add((await inspectImage(docker, dangle)).Id);
 
       const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-      const errors: string[] = [];
-      page.on("pageerror", (error) => errors.push(error.message));
-      page.on("console", (message) => {
-        // A refused request (the wrong password below) logs "Failed to load resource".
-        if (message.type() === "error" && !/Failed to load resource/.test(message.text())) {
-          errors.push(message.text());
-        }
-      });
-      await page.addInitScript(slowPullStream);
+      // A refused request (the wrong password below) logs "Failed to load resource".
+      const errors = watchErrors(page);
+      await paceNdjsonResponses(page, 300);
       await signIn(page, panel.url);
       await page.goto(`${panel.url}/images`);
       await hydrated(page);
@@ -242,7 +199,7 @@ Deno.test({
       await page.click("section.im-pull button[type='submit']");
       const progress = page.locator(".im-progress");
       await progress.locator(".im-layer, progress.im-bar-overall").first().waitFor();
-      // The slowed-down stream (see slowPullStream) lets the bars be seen moving.
+      // The paced stream (paceNdjsonResponses) lets the bars be seen moving.
       const moving = progress.locator(".im-layer.phase-downloading, .im-layer.phase-extracting");
       await moving.first().waitFor({ timeout: 30_000 });
       const midway = await progress.locator("progress.im-bar-overall").evaluate((el) =>
@@ -458,8 +415,7 @@ Deno.test({
       const reference = `${proxy.address}/${namespace}/slow:latest`;
 
       const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-      const errors: string[] = [];
-      page.on("pageerror", (error) => errors.push(error.message));
+      const errors = watchErrors(page);
       await signIn(page, panel.url);
       await page.goto(`${panel.url}/images`);
       await hydrated(page);
