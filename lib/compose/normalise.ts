@@ -1435,26 +1435,7 @@ function service(
     throw error;
   }
 
-  const spec: ServiceSpec = {
-    name,
-    line: entry.keyLine,
-    image,
-    environment: {},
-    labels: {},
-    ports: [],
-    expose: [],
-    volumes: [],
-    networks: {},
-    restart: { name: "no", max_retries: 0 },
-    depends_on: {},
-    cap_add: [],
-    cap_drop: [],
-    extra_hosts: [],
-    sysctls: {},
-    tty: false,
-    stdin_open: false,
-    privileged: false,
-  };
+  const spec = newServiceSpec(name, entry.keyLine, image);
 
   let node: YNode | undefined;
   if ((node = get("container_name"))) {
@@ -1790,5 +1771,29 @@ export function normaliseProject(root: YMap, options: NormaliseOptions): Compose
     networks: projectNetworks,
     volumes: projectVolumes,
     warnings: options.warnings,
+  };
+}
+
+/** A service with only its name, line and image: every other setting at its default. */
+export function newServiceSpec(name: string, line: number, image: string): ServiceSpec {
+  return {
+    name,
+    line,
+    image,
+    environment: {},
+    labels: {},
+    ports: [],
+    expose: [],
+    volumes: [],
+    networks: {},
+    restart: { name: "no", max_retries: 0 },
+    depends_on: {},
+    cap_add: [],
+    cap_drop: [],
+    extra_hosts: [],
+    sysctls: {},
+    tty: false,
+    stdin_open: false,
+    privileged: false,
   };
 }

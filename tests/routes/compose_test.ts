@@ -2,9 +2,7 @@
 import assert from "node:assert/strict";
 import { createTestApp } from "../fixtures/app.ts";
 import { ensureTestImage, TEST_IMAGE } from "../fixtures/engine.ts";
-import { freePort, startRegistry } from "../fixtures/registry.ts";
-import { registryAuthHeader } from "../../lib/docker/images.ts";
-import { ndjson } from "../../lib/docker/streams.ts";
+import { freePort, pushImage, startRegistry } from "../fixtures/registry.ts";
 import { inspectContainer, listContainers, removeContainer } from "../../lib/docker/containers.ts";
 import type { DockerClient } from "../../lib/docker/client.ts";
 import { COMPOSE_VERSION } from "../../lib/compose/plan.ts";
@@ -502,27 +500,7 @@ Deno.test("preview: volumes are found by name (external, unlabelled) and a diges
     await ensureTestImage(t.deps.docker);
     const admin = t.cookieFor(await t.addUser("compose-admin-pv", "admin"));
     // A tag kept locally, pushed, so the image has a RepoDigest.
-    await t.deps.docker.json("POST", `/images/${TEST_IMAGE}/tag`, {
-      query: { repo, tag: "latest" },
-    });
-    const pushed = await t.deps.docker.request("POST", `/images/${repo}/push`, {
-      query: { tag: "latest" },
-      headers: {
-        "X-Registry-Auth": registryAuthHeader({
-          username: registry.username,
-          password: registry.password,
-          serveraddress: registry.address,
-        }),
-      },
-      stream: true,
-    });
-    let digest = "";
-    for await (
-      const line of ndjson<{ error?: string; aux?: { Digest?: string } }>(pushed.body!)
-    ) {
-      if (line.error) throw new Error(line.error);
-      if (line.aux?.Digest) digest = line.aux.Digest;
-    }
+    const { digest } = await pushImage(t.deps.docker, TEST_IMAGE, registry, `${project}/busybox`);
     assert.match(digest, /^sha256:[0-9a-f]{64}$/);
     for (const name of [`${project}-ext`, `${project}_plain`]) {
       await t.deps.docker.json("POST", "/volumes/create", { json: { Name: name } });

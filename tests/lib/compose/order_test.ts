@@ -1,31 +1,16 @@
 import assert from "node:assert/strict";
 import { deployOrder } from "../../../lib/compose/order.ts";
 import { ComposeError } from "../../../lib/compose/parse.ts";
+import { newServiceSpec } from "../../../lib/compose/normalise.ts";
 import type { ComposeProject, ServiceSpec } from "../../../lib/compose/types.ts";
 import { parse, rejects } from "./helpers.ts";
 
 function project(deps: Record<string, string[]>): ComposeProject {
   const services = Object.keys(deps).sort().map((name, i): ServiceSpec => ({
-    name,
-    line: i + 1,
-    image: "nginx",
-    environment: {},
-    labels: {},
-    ports: [],
-    expose: [],
-    volumes: [],
-    networks: {},
-    restart: { name: "no", max_retries: 0 },
+    ...newServiceSpec(name, i + 1, "nginx"),
     depends_on: Object.fromEntries(
       deps[name].map((dep) => [dep, { condition: "service_started", required: true }]),
     ),
-    cap_add: [],
-    cap_drop: [],
-    extra_hosts: [],
-    sysctls: {},
-    tty: false,
-    stdin_open: false,
-    privileged: false,
   }));
   return { name: "p", services, networks: {}, volumes: {}, warnings: [] };
 }
