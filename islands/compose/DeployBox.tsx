@@ -93,16 +93,16 @@ function DeployProgress(
   const finished = deploy.rows.filter((row) => row.phase === "done").length;
   return (
     <div
-      class={`cp-progress is-${deploy.outcome}`}
+      class={`progress-box cp-progress is-${deploy.outcome}`}
       data-outcome={deploy.outcome}
       aria-live="polite"
       aria-busy={busy ? "true" : "false"}
     >
-      <div class="cp-progress-head">
-        <span class="mono cp-progress-project truncate" title={deploy.project}>
+      <div class="progress-head">
+        <span class="mono progress-subject truncate" title={deploy.project}>
           {deploy.project}
         </span>
-        <span class="cp-progress-status">
+        <span class="progress-status">
           {deploy.outcome === "connecting"
             ? "Checking the file…"
             : deploy.outcome === "deploying"

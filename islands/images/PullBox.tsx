@@ -201,16 +201,16 @@ function PullProgress(
     : "is-pulling";
   return (
     <div
-      class={`im-progress ${outcomeClass}`}
+      class={`progress-box im-progress ${outcomeClass}`}
       data-outcome={pull.outcome}
       aria-live="polite"
       aria-busy={pull.outcome === "pulling" ? "true" : "false"}
     >
-      <div class="im-progress-head">
-        <span class="mono im-progress-ref truncate" title={pull.reference}>
+      <div class="progress-head">
+        <span class="mono progress-subject truncate" title={pull.reference}>
           {pull.resolved ?? pull.reference}
         </span>
-        <span class="im-progress-status truncate" title={pull.status}>
+        <span class="progress-status im-progress-status truncate" title={pull.status}>
           {pull.outcome === "pulling" ? pull.status : pull.outcome === "done" ? "Pulled" : "Failed"}
         </span>
         {!busy && (
