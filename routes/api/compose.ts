@@ -15,7 +15,7 @@ import {
   listStacks,
   readStackFiles,
 } from "../../lib/compose/stacks.ts";
-import { composeInputOf } from "../../lib/sysctl/handlers/compose.ts";
+import { composeInputOf, parseForDeploy } from "../../lib/sysctl/handlers/compose.ts";
 import { HttpError } from "../../lib/errors.ts";
 import { readJsonObject } from "./body.ts";
 import { requireAdmin } from "../middleware/auth.ts";
@@ -71,14 +71,10 @@ export function composeApiRoutes(deps: AppDeps): Hono<AppEnv> {
       acknowledge_risks: body.acknowledge_risks === true,
       remove_orphans: body.remove_orphans === true,
     };
-    // The audit row's target is the project's name, also when it comes from `name:` in the
-    // file. A file that does not parse is refused by the handler (and audited) as before.
-    let target = input.project ?? "";
-    try {
-      target = parseCompose(input).name;
-    } catch {
-      // the handler reports it
-    }
+    // Parsed once: the audit row's target is the project's name, also when it comes from
+    // `name:` in the file. A file that does not parse is refused by the handler (audited).
+    const attachment = parseForDeploy(input);
+    const target = "project" in attachment ? attachment.project.name : input.project ?? "";
     const events: unknown[] = [];
     let push: ((event: unknown) => void) | undefined;
     let started!: () => void;
@@ -95,7 +91,7 @@ export function composeApiRoutes(deps: AppDeps): Hono<AppEnv> {
       actor: c.get("actor"),
       requestId: c.get("requestId"),
       progress,
-      attachment: input,
+      attachment,
     });
     // Errors before "started" (bad input, risks not acknowledged) are plain 4xx answers.
     const first = await Promise.race([

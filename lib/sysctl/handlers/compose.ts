@@ -17,9 +17,26 @@ import {
   removeStackFiles,
   writeStackFiles,
 } from "../../compose/stacks.ts";
-import type { ComposeInput } from "../../compose/types.ts";
+import type { ComposeInput, ComposeProject } from "../../compose/types.ts";
 import type { Dispatcher, HandlerContext, Handlers } from "../dispatch.ts";
 import { displayName } from "../../docker/views.ts";
+
+/**
+ * What compose.deploy is handed (unaudited): the input and its parse, made once by the
+ * caller, which also needs the project's name for the audit row's target. A file that
+ * does not parse carries its error, which the handler throws so the refusal is audited.
+ */
+export type DeployAttachment =
+  & { input: ComposeInput }
+  & ({ project: ComposeProject } | { error: unknown });
+
+export function parseForDeploy(input: ComposeInput): DeployAttachment {
+  try {
+    return { input, project: parseCompose(input) };
+  } catch (error) {
+    return { input, error };
+  }
+}
 
 /** The compose input of a preview or deploy request body, type-checked. */
 export function composeInputOf(params: Record<string, unknown>): ComposeInput {
@@ -130,9 +147,10 @@ export function composeHandlers(
     // The compose file travels as the attachment, never in params: its environment values
     // would otherwise land in the audit row.
     "compose.deploy": async (context) => {
-      const input = context.attachment as ComposeInput | undefined;
-      if (!input) throw new ValidationError("yaml is required", "yaml");
-      const project = parseCompose(input);
+      const attached = context.attachment as DeployAttachment | undefined;
+      if (!attached) throw new ValidationError("yaml is required", "yaml");
+      if ("error" in attached) throw attached.error;
+      const { input, project } = attached;
       const order = deployOrder(project);
       const risks = project.warnings.filter((warning) => warning.kind === "risk");
       if (risks.length && context.params.acknowledge_risks !== true) {
