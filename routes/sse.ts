@@ -6,6 +6,7 @@
 import type { Context } from "hono";
 import type { AppDeps } from "./deps.ts";
 import type { AppEnv } from "./env.ts";
+import { endWithSession } from "./session_bound.ts";
 
 export type SendEvent = (event: string, data: unknown) => void;
 
@@ -16,21 +17,18 @@ export function sseResponse(
   deps: Pick<AppDeps, "streams" | "shutdown">,
   start: (send: SendEvent, signal: AbortSignal) => (() => void) | void,
 ): Response {
-  const session = c.get("session");
   const controller = new AbortController();
   const encoder = new TextEncoder();
   let cleanup: (() => void) | void;
-  let unregister = () => {};
+  let release = () => {};
   let heartbeat: ReturnType<typeof setInterval> | undefined;
   const finish = () => {
     if (heartbeat === undefined) return;
     clearInterval(heartbeat);
     heartbeat = undefined;
-    deps.shutdown.removeEventListener("abort", abort);
-    unregister();
+    release();
     cleanup?.();
   };
-  const abort = () => controller.abort();
 
   const body = new ReadableStream<Uint8Array>({
     start(stream) {
@@ -52,8 +50,7 @@ export function sseResponse(
           // already closed by the client
         }
       }, { once: true });
-      unregister = deps.streams.register(session.tokenHash, session.userId, controller);
-      deps.shutdown.addEventListener("abort", abort, { once: true });
+      release = endWithSession(c, deps, () => controller.abort());
       heartbeat = setInterval(() => write(": keep-alive\n\n"), HEARTBEAT_MS);
       write("retry: 2000\n\n");
       cleanup = start(send, controller.signal);

@@ -17,6 +17,7 @@ import type { PullResult } from "../../lib/sysctl/handlers/images.ts";
 import { readJsonObject } from "./body.ts";
 import { dispatchAs } from "./dispatch.ts";
 import { ndjsonResponse } from "../ndjson.ts";
+import { endWithSession } from "../session_bound.ts";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -92,21 +93,12 @@ export function imageApiRoutes(deps: AppDeps): Hono<AppEnv> {
       void response.body?.cancel();
       throw new HttpError(404, "No such pull is running; it may have finished");
     }
-    // Like an SSE stream, following belongs to the session: logout or shutdown ends it
-    // (not the pull).
-    const session = c.get("session");
-    const controller = new AbortController();
-    const abort = () => controller.abort();
-    const unregister = deps.streams.register(session.tokenHash, session.userId, controller);
-    deps.shutdown.addEventListener("abort", abort, { once: true });
-    controller.signal.addEventListener("abort", () => {
+    // Following belongs to the session: logout or shutdown ends it (not the pull).
+    const release = endWithSession(c, deps, () => {
       stop?.();
       ended();
-    }, { once: true });
-    finished.then(() => {
-      unregister();
-      deps.shutdown.removeEventListener("abort", abort);
     });
+    finished.then(release);
     return response;
   });
 

@@ -6,6 +6,7 @@
 import { Hono } from "hono";
 import type { AppDeps } from "../deps.ts";
 import type { AppEnv } from "../env.ts";
+import { endWithSession } from "../session_bound.ts";
 import { containerRef } from "../../lib/docker/validate.ts";
 import { isShellPath } from "../../lib/docker/exec.ts";
 import { DEFAULT_SHELL } from "../../lib/sysctl/handlers/exec.ts";
@@ -39,20 +40,13 @@ export function execWsRoutes(deps: AppDeps): Hono<AppEnv> {
     }
     const { socket, response } = Deno.upgradeWebSocket(c.req.raw);
     socket.binaryType = "arraybuffer";
-    const session = c.get("session");
-    const controller = new AbortController();
-    const unregister = deps.streams.register(session.tokenHash, session.userId, controller);
-    const close = () =>
-      socket.readyState <= WebSocket.OPEN && socket.close(1001, "Signed out or shutting down");
-    controller.signal.addEventListener("abort", close);
-    deps.shutdown.addEventListener("abort", close, { once: true });
+    const release = endWithSession(c, deps, () => {
+      if (socket.readyState <= WebSocket.OPEN) socket.close(1001, "Signed out or shutting down");
+    });
     socket.addEventListener("open", () => {
       deps.dispatcher.dispatch({ ...request, attachment: socket })
         .catch(() => {}) // the handler closed the socket with the reason; the audit row has the rest
-        .finally(() => {
-          unregister();
-          deps.shutdown.removeEventListener("abort", close);
-        });
+        .finally(release);
     });
     return response;
   });
