@@ -1,9 +1,9 @@
 /**
  * createApp(deps): the whole Hono app. Order matters: request id and client address,
- * security headers, body cap, same-origin check, then the session check that denies
- * everything not on the public list, then the routes.
+ * security headers, a well-formed URL, an allowed Host, same-origin check, the session
+ * check that denies everything not on the public list, the body cap, then the routes.
  */
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { AppDeps } from "./deps.ts";
 import type { AppEnv } from "./env.ts";
@@ -11,6 +11,10 @@ import { HttpError, RateLimitedError, statusOf } from "../lib/errors.ts";
 import { securityHeaders } from "./middleware/security_headers.ts";
 import { requireSameOrigin } from "./middleware/origin.ts";
 import { requireSession } from "./middleware/auth.ts";
+import { requireAllowedHost } from "./middleware/host.ts";
+import { requireWellFormedTarget } from "./middleware/request_target.ts";
+import { appendAudit } from "../lib/sysctl/audit.ts";
+import type { DispatchRequest } from "../lib/sysctl/dispatch.ts";
 import { staticAssets } from "./static.ts";
 import { healthRoutes } from "./api/health.ts";
 import { authApiRoutes } from "./api/auth.ts";
@@ -24,16 +28,82 @@ import { pageRoutes } from "./pages/mod.tsx";
 
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
 
-export function createApp(deps: AppDeps): Hono<AppEnv> {
+/**
+ * A signed-in user's mutation that a route refused before it reached the dispatcher (a body
+ * that is not JSON or nested too deep, an invalid id in the path, a body over the cap) is
+ * audited here, so every refused attempt leaves a row whatever its input. Requests that
+ * reached the dispatcher (which audits its own refusals), reads, and anonymous requests (a
+ * 401 has no one to record) are not. Failing to write the row must not hide the refusal: it is logged.
+ */
+function auditRefusal(deps: AppDeps, c: Context<AppEnv>, status: number, message: string) {
+  const actor = c.get("actor");
+  const upgrade = c.req.header("upgrade")?.toLowerCase() === "websocket";
+  if (!actor || ((c.req.method === "GET" || c.req.method === "HEAD") && !upgrade)) return;
+  const requestId = c.get("requestId");
+  try {
+    appendAudit(deps.db, {
+      actor: actor.username,
+      clientIp: actor.ip,
+      action: "request.refused",
+      target: `${c.req.method} ${c.req.path}`,
+      params: {},
+      exitCode: status,
+      durationMs: 0,
+      stderr: message,
+      requestId,
+    });
+  } catch (error) {
+    deps.log(`Could not audit a refused request [${requestId}]: ${(error as Error).message}`);
+  }
+}
+
+export function createApp(appDeps: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
+  /** Requests in flight → whether one of their dispatches has run (and so written a row). */
+  const dispatched = new Map<string, boolean>();
+  const deps: AppDeps = {
+    ...appDeps,
+    dispatcher: {
+      ...appDeps.dispatcher,
+      dispatch<T>(request: DispatchRequest) {
+        if (request.requestId && dispatched.has(request.requestId)) {
+          dispatched.set(request.requestId, true);
+        }
+        return appDeps.dispatcher.dispatch<T>(request);
+      },
+    },
+  };
   app.use("*", async (c, next) => {
-    c.set("requestId", crypto.randomUUID());
+    const requestId = crypto.randomUUID();
+    c.set("requestId", requestId);
     const info = c.env as { remoteAddr?: { hostname?: string } } | undefined;
     c.set("clientIp", info?.remoteAddr?.hostname ?? "local");
-    await next();
-    c.header("X-Request-Id", c.get("requestId"));
+    dispatched.set(requestId, false);
+    try {
+      await next();
+    } finally {
+      dispatched.delete(requestId);
+    }
+    c.header("X-Request-Id", requestId);
   });
   app.use("*", securityHeaders());
+  app.use("*", requireWellFormedTarget());
+  app.use(
+    "*",
+    requireAllowedHost({
+      listenHostname: deps.config.listen.hostname,
+      allowedOrigins: deps.config.allowedOrigins,
+    }),
+  );
+  app.use("*", requireSameOrigin({ allowedOrigins: deps.config.allowedOrigins }));
+  app.use(
+    "*",
+    requireSession(deps.db, {
+      idleMs: deps.config.sessionIdleMs,
+      absoluteMs: deps.config.sessionAbsoluteMs,
+    }),
+  );
+  // After the session check, so a signed-in user's oversized body is an audited refusal.
   const limit = (maxSize: number) =>
     bodyLimit({
       maxSize,
@@ -50,14 +120,6 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
       c.req.path.startsWith("/api/containers/compose/")
         ? composeLimit(c, next)
         : defaultLimit(c, next),
-  );
-  app.use("*", requireSameOrigin({ allowedOrigins: deps.config.allowedOrigins }));
-  app.use(
-    "*",
-    requireSession(deps.db, {
-      idleMs: deps.config.sessionIdleMs,
-      absoluteMs: deps.config.sessionAbsoluteMs,
-    }),
   );
 
   app.route("/static", staticAssets());
@@ -87,6 +149,9 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
       deps.log(
         `error ${c.req.method} ${c.req.path} [${c.get("requestId")}]: ${error.stack ?? error}`,
       );
+    }
+    if (status < 500 && !dispatched.get(c.get("requestId"))) {
+      auditRefusal(deps, c, status, error.message);
     }
     if (error instanceof RateLimitedError) c.header("Retry-After", String(error.retryAfterSeconds));
     c.header("X-Request-Id", c.get("requestId"));

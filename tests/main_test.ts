@@ -151,7 +151,10 @@ Deno.test("the panel starts, prints its URL once, and reports a reachable Engine
   const panel = await startPanel();
   try {
     assert.equal(panel.output().match(/listening on http:\/\/127\.0\.0\.1:\d+\//g)?.length, 1);
-    const response = await fetch(`${panel.url}/api/health`);
+    // Signed in: anonymous callers learn only up or down (tests/attacks/http_test.ts).
+    const response = await fetch(`${panel.url}/api/health`, {
+      headers: { Cookie: await panel.login() },
+    });
     const health = await response.json();
     assert.equal(response.status, 200);
     assert.equal(health.ok, true);
@@ -168,13 +171,13 @@ Deno.test("the panel starts, prints its URL once, and reports a reachable Engine
 Deno.test("with no Engine the panel still starts and answers health with reachable: false", async () => {
   const panel = await startPanel({ args: ["--docker-host", "unix:///nonexistent.sock"] });
   try {
-    const health = await (await fetch(`${panel.url}/api/health`)).json();
+    const cookie = await panel.login();
+    const health = await (await fetch(`${panel.url}/api/health`, { headers: { Cookie: cookie } }))
+      .json();
     assert.equal(health.ok, true);
     assert.equal(health.docker.reachable, false);
     assert.equal(health.docker.version, null);
-    const page = await fetch(`${panel.url}/containers`, {
-      headers: { Cookie: await panel.login() },
-    });
+    const page = await fetch(`${panel.url}/containers`, { headers: { Cookie: cookie } });
     assert.equal(page.status, 200);
     assert.match(await page.text(), /Docker Engine unreachable at unix:\/\/\/nonexistent.sock/);
   } finally {

@@ -1,5 +1,18 @@
 import { HttpError, ValidationError } from "../errors.ts";
 
+/**
+ * The Engine statuses that mean the same to the panel's caller: bad parameters, no such
+ * object, a conflict. Anything else (a 401 or 403 from an authorization plugin or a proxy in
+ * front of the Engine, a 5xx) is the panel's upstream failing: a 502. An Engine 401 passed
+ * on as is would sign the browser out.
+ */
+const PASSED_ON = new Set([400, 404, 409]);
+
+/** The panel's status for an Engine status: the one place that maps them. */
+export function panelStatusOf(daemonStatus: number): number {
+  return PASSED_ON.has(daemonStatus) ? daemonStatus : 502;
+}
+
 /** The daemon answered with a non-2xx status. `message` is the daemon's own text. */
 export class DockerError extends HttpError {
   override name = "DockerError";
@@ -8,8 +21,12 @@ export class DockerError extends HttpError {
     readonly daemonStatus: number,
     message: string,
   ) {
-    // A daemon 5xx is a bad gateway from the panel's point of view; 4xx pass through.
-    super(daemonStatus >= 500 ? 502 : daemonStatus, message);
+    super(
+      panelStatusOf(daemonStatus),
+      PASSED_ON.has(daemonStatus) || daemonStatus >= 500
+        ? message
+        : `The Docker Engine refused the request (${daemonStatus}): ${message}`,
+    );
   }
 }
 

@@ -1,6 +1,11 @@
-/** GET /api/health: public, answers even when dockerd is down. */
+/**
+ * GET /api/health: public, answers even when dockerd is down. Anonymous callers learn only
+ * up or down; the Engine's version is for signed-in users (it tells an attacker which
+ * vulnerabilities to try).
+ */
 import { Hono } from "hono";
 import type { AppDeps } from "../deps.ts";
+import type { AppEnv } from "../env.ts";
 
 export interface Health {
   ok: boolean;
@@ -31,11 +36,20 @@ export async function checkHealth(deps: Pick<AppDeps, "db" | "docker">): Promise
   return { ok: db === "ok", docker, db };
 }
 
-export function healthRoutes(deps: AppDeps): Hono {
-  const app = new Hono();
+export function healthRoutes(deps: AppDeps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
   app.get("/", async (c) => {
     const health = await checkHealth(deps);
-    return c.json(health, health.ok ? 200 : 503, { "Cache-Control": "no-store" });
+    const status = health.ok ? 200 : 503;
+    const headers = { "Cache-Control": "no-store" };
+    if (!c.get("session")) {
+      return c.json(
+        { ok: health.ok, docker: { reachable: health.docker.reachable } },
+        status,
+        headers,
+      );
+    }
+    return c.json(health, status, headers);
   });
   return app;
 }
