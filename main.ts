@@ -12,8 +12,8 @@ import { countUsers } from "./lib/auth/users.ts";
 import { ValidationError } from "./lib/errors.ts";
 import { createSessionStreams } from "./lib/auth/streams.ts";
 import { createLoginThrottle } from "./lib/auth/throttle.ts";
-import { purgeExpiredSessions } from "./lib/auth/sessions.ts";
-import { pruneAudit, verifyAudit } from "./lib/sysctl/audit.ts";
+import { recordInterrupted, verifyAudit } from "./lib/sysctl/audit.ts";
+import { startHousekeeping } from "./lib/db/housekeeping.ts";
 import { createPanelDispatcher, type Dispatcher } from "./lib/sysctl/mod.ts";
 import { createEventsHub } from "./lib/docker/events.ts";
 import { createStatsHub } from "./lib/docker/stats.ts";
@@ -55,7 +55,10 @@ function openOrReport(config: Config): Db | undefined {
   }
 }
 
-/** `container-manager audit verify`: walks the hash chain; exit 0 when intact, 1 when not. */
+/**
+ * `container-manager audit verify`: walks the hash chain and prints every problem it finds,
+ * one line each; exit 0 when intact, 1 when not.
+ */
 function auditVerify(config: Config): number {
   const db = openOrReport(config);
   if (!db) return 1;
@@ -65,7 +68,11 @@ function auditVerify(config: Config): number {
       console.log(`OK: ${result.rows} audit rows, hash chain intact`);
       return 0;
     }
-    console.log(`BROKEN at sequence ${result.seq}: ${result.reason}`);
+    for (const problem of result.problems) {
+      console.log(`BROKEN at sequence ${problem.seq}: ${problem.reason}`);
+    }
+    const count = result.problems.length;
+    console.log(`${count} problem${count === 1 ? "" : "s"} in ${result.rows} audit rows`);
     return 1;
   } finally {
     db.close();
@@ -136,6 +143,26 @@ async function serve(config: Config): Promise<number> {
 
   const db = openOrReport(config);
   if (!db) return 1;
+  try {
+    // Before anything dispatches: operations a crash or kill cut short get their final row.
+    const interrupted = recordInterrupted(db);
+    if (interrupted.length > 0) {
+      const list = interrupted.map((row) => `${row.action} ${row.target} (row ${row.started_seq})`);
+      log(
+        `Recorded ${interrupted.length} operation${
+          interrupted.length === 1 ? "" : "s"
+        } interrupted by a panel restart: ${list.join(", ").slice(0, 1000)}`,
+      );
+    }
+  } catch (error) {
+    console.error(
+      `container-manager: cannot record the operations a restart interrupted: ${
+        (error as Error).message
+      }`,
+    );
+    db.close();
+    return 1;
+  }
 
   const docker = createDockerClient(config.dockerHost);
   const streams = createSessionStreams();
@@ -174,13 +201,7 @@ async function serve(config: Config): Promise<number> {
 
   const timeouts = { idleMs: config.sessionIdleMs, absoluteMs: config.sessionAbsoluteMs };
   const retention = { maxAgeMs: config.auditMaxAgeMs, maxRows: config.auditMaxRows };
-  const housekeeping = () => {
-    purgeExpiredSessions(db, timeouts);
-    const pruned = pruneAudit(db, retention);
-    if (pruned) log(`Audit retention pruned ${pruned} rows`);
-  };
-  housekeeping();
-  const housekeepingTimer = setInterval(housekeeping, 10 * 60_000);
+  const housekeepingTimer = startHousekeeping(db, { sessions: timeouts, retention, log });
 
   const shutdown = new AbortController();
   const events = createEventsHub(docker, { log });

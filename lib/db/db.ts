@@ -12,6 +12,8 @@ export class DatabaseCorruptError extends Error {
 export interface OpenOptions {
   /** Defaults to the panel's own migrations; tests pass their own lists. */
   migrations?: readonly Migration[];
+  /** How long a write waits for another connection's lock before SQLITE_BUSY (5 s). */
+  busyTimeoutMs?: number;
 }
 
 /**
@@ -27,7 +29,8 @@ export function openDatabase(path: string, options: OpenOptions = {}): Db {
   }
   try {
     // busy_timeout first: the journal_mode switch itself can meet a lock.
-    db.exec("PRAGMA busy_timeout = 5000");
+    const busyTimeout = Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000));
+    db.exec(`PRAGMA busy_timeout = ${busyTimeout}`);
     db.exec("PRAGMA journal_mode = WAL");
     db.exec("PRAGMA synchronous = NORMAL");
     db.exec("PRAGMA foreign_keys = ON");

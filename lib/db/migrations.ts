@@ -96,6 +96,20 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 3,
+    name: "audit_started_rows",
+    // A long operation writes a row with phase 'started' before it begins; its final row
+    // names that row in started_seq. Both enter a row's hash only when set, so rows written
+    // before this migration keep their hashes.
+    sql: `
+      ALTER TABLE sysctl_audit ADD COLUMN phase TEXT CHECK (phase IS NULL OR phase = 'started');
+      ALTER TABLE sysctl_audit ADD COLUMN started_seq INTEGER;
+      CREATE INDEX sysctl_audit_started_seq ON sysctl_audit (started_seq)
+        WHERE started_seq IS NOT NULL;
+      CREATE INDEX sysctl_audit_phase ON sysctl_audit (phase) WHERE phase IS NOT NULL;
+    `,
+  },
 ];
 
 /** Applies every migration newer than the recorded version. Returns the versions applied. */

@@ -3,9 +3,16 @@
  * Each row stores hash = SHA-256(prev_hash || canonical row); triggers refuse UPDATE and
  * DELETE except for pruning through audit_prune, and verify cross-checks the retention
  * checkpoint against the `audit.prune` row that pruning appends to the chain.
+ *
+ * Every text field is made well-formed (no lone UTF-16 surrogate) and capped in UTF-8
+ * bytes at a code point boundary before it is hashed, so what is hashed is exactly what
+ * SQLite stores. A long operation writes a `started` row (phase = 'started') before it
+ * begins; its final row names that row in started_seq, and a restart records every started
+ * row that has no final row as interrupted.
  */
 import { createHash } from "node:crypto";
 import type { Db } from "../db/db.ts";
+import { redact } from "./redact.ts";
 
 export const GENESIS_HASH = "0".repeat(64);
 export const OUTPUT_LIMIT = 4096;
@@ -24,6 +31,10 @@ export interface AuditEntry {
   requestId?: string;
   /** Defaults to now. */
   ts?: string;
+  /** "started": the row a long operation writes before it begins. */
+  phase?: "started";
+  /** On a final row: the seq of its operation's started row. */
+  startedSeq?: number;
 }
 
 export interface AuditRow {
@@ -41,17 +52,47 @@ export interface AuditRow {
   request_id: string;
   prev_hash: string;
   hash: string;
+  /** "started" on a long operation's first row, else null. */
+  phase: string | null;
+  /** On a final row, the seq of its started row, else null. */
+  started_seq: number | null;
 }
+
+/** The byte caps (UTF-8) of the short fields; outputs and params get OUTPUT_LIMIT. */
+export const FIELD_BYTES = {
+  actor: 512,
+  client_ip: 128,
+  action: 128,
+  target: 1024,
+  request_id: 128,
+} as const;
+
+/** The error text of a final row written for an operation a crash or kill cut short. */
+export const INTERRUPTED = "Interrupted by a panel restart";
 
 const TRUNCATED = "… [truncated]";
 const encoder = new TextEncoder();
 const TRUNCATED_BYTES = encoder.encode(TRUNCATED).length;
 
 /**
+ * Text as SQLite will store it: lone surrogates become U+FFFD (as the UTF-8 encoder would
+ * make them anyway, but now before hashing), cut to at most maxBytes of UTF-8 without
+ * splitting a code point.
+ */
+export function capText(text: string, maxBytes: number): string {
+  const wellFormed = text.toWellFormed();
+  // At most 3 UTF-8 bytes per UTF-16 unit: short text cannot be over the limit.
+  if (wellFormed.length * 3 <= maxBytes) return wellFormed;
+  const { read } = encoder.encodeInto(wellFormed, new Uint8Array(maxBytes));
+  return wellFormed.slice(0, read);
+}
+
+/**
  * Caps text at OUTPUT_LIMIT bytes of UTF-8 (4 KiB), never splitting a character: longer text
  * keeps as many whole characters as fit before a "… [truncated]" marker.
  */
-export function truncateOutput(text: string): string {
+export function truncateOutput(input: string): string {
+  const text = input.toWellFormed();
   // At most 3 UTF-8 bytes per UTF-16 unit: short text cannot be over the limit.
   if (text.length * 3 <= OUTPUT_LIMIT) return text;
   const buffer = new Uint8Array(OUTPUT_LIMIT);
@@ -61,8 +102,13 @@ export function truncateOutput(text: string): string {
   return text.slice(0, read) + TRUNCATED;
 }
 
-function canonical(row: Omit<AuditRow, "prev_hash" | "hash">): string {
-  return JSON.stringify([
+type HashedFields = Omit<AuditRow, "prev_hash" | "hash" | "phase" | "started_seq"> & {
+  phase?: string | null;
+  started_seq?: number | null;
+};
+
+function canonical(row: HashedFields): string {
+  const fields: unknown[] = [
     row.seq,
     row.ts,
     row.actor,
@@ -75,10 +121,15 @@ function canonical(row: Omit<AuditRow, "prev_hash" | "hash">): string {
     row.stdout,
     row.stderr,
     row.request_id,
-  ]);
+  ];
+  // Rows from before started rows existed hash exactly as they did then.
+  const phase = row.phase ?? null;
+  const startedSeq = row.started_seq ?? null;
+  if (phase !== null || startedSeq !== null) fields.push(phase, startedSeq);
+  return JSON.stringify(fields);
 }
 
-export function rowHash(prevHash: string, row: Omit<AuditRow, "prev_hash" | "hash">): string {
+export function rowHash(prevHash: string, row: HashedFields): string {
   return createHash("sha256").update(prevHash).update(canonical(row)).digest("hex");
 }
 
@@ -110,8 +161,32 @@ export function appendAudit(db: Db, entry: AuditEntry): AuditRow {
   }
 }
 
+/**
+ * Proves the database takes a write now (waiting busy_timeout at most), without writing:
+ * throws SQLITE_BUSY as a write would. For a short operation about to act, whose one row
+ * is written when it ends.
+ */
+export function assertAuditWritable(db: Db): void {
+  db.exec("BEGIN IMMEDIATE");
+  db.exec("ROLLBACK");
+}
+
+/** JSON of already-redacted params; anything JSON cannot hold becomes a marker, not a throw. */
+function serialiseParams(params: unknown): string {
+  try {
+    return JSON.stringify(params ?? {}) ?? "null";
+  } catch {
+    try {
+      // Too deep for the stack (redact cuts deep levels off) or otherwise unserialisable.
+      return JSON.stringify(redact(params)) ?? "null";
+    } catch {
+      return JSON.stringify("[params could not be serialised]");
+    }
+  }
+}
+
 /** The insert itself; the caller holds a write transaction. */
-function insertAuditRow(db: Db, entry: AuditEntry): AuditRow {
+function insertAuditRow(db: Db, entry: AuditEntry & { paramsText?: string }): AuditRow {
   const last = db.prepare("SELECT seq, hash FROM sysctl_audit ORDER BY seq DESC LIMIT 1").get() as
     | { seq: number; hash: string }
     | undefined;
@@ -119,31 +194,40 @@ function insertAuditRow(db: Db, entry: AuditEntry): AuditRow {
   const prevHash = last?.hash ?? anchor?.continues_from ?? GENESIS_HASH;
   const fields = {
     seq: (last?.seq ?? anchor?.pruned_through ?? 0) + 1,
-    ts: entry.ts ?? new Date().toISOString(),
-    actor: entry.actor.slice(0, 128),
-    client_ip: entry.clientIp ?? "",
-    action: entry.action.slice(0, 64),
-    target: (entry.target ?? "").slice(0, 512),
-    params: truncateOutput(JSON.stringify(entry.params ?? {})),
-    exit_code: entry.exitCode,
-    duration_ms: Math.max(0, Math.round(entry.durationMs)),
+    ts: capText(entry.ts ?? new Date().toISOString(), 64),
+    actor: capText(String(entry.actor), FIELD_BYTES.actor),
+    client_ip: capText(entry.clientIp ?? "", FIELD_BYTES.client_ip),
+    action: capText(String(entry.action), FIELD_BYTES.action),
+    target: capText(entry.target ?? "", FIELD_BYTES.target),
+    params: truncateOutput(entry.paramsText ?? serialiseParams(entry.params)),
+    exit_code: Number.isSafeInteger(entry.exitCode) ? entry.exitCode : 1,
+    duration_ms: Math.max(0, Math.round(entry.durationMs) || 0),
     stdout: truncateOutput(entry.stdout ?? ""),
     stderr: truncateOutput(entry.stderr ?? ""),
-    request_id: entry.requestId ?? "",
+    request_id: capText(entry.requestId ?? "", FIELD_BYTES.request_id),
+    phase: entry.phase ?? null,
+    started_seq: entry.startedSeq ?? null,
   };
   const row: AuditRow = { ...fields, prev_hash: prevHash, hash: rowHash(prevHash, fields) };
   db.prepare(
     `INSERT INTO sysctl_audit (seq, ts, actor, client_ip, action, target, params, exit_code, duration_ms,
-                               stdout, stderr, request_id, prev_hash, hash)
+                               stdout, stderr, request_id, prev_hash, hash, phase, started_seq)
      VALUES (:seq, :ts, :actor, :client_ip, :action, :target, :params, :exit_code, :duration_ms,
-             :stdout, :stderr, :request_id, :prev_hash, :hash)`,
+             :stdout, :stderr, :request_id, :prev_hash, :hash, :phase, :started_seq)`,
   ).run({ ...row });
   return row;
 }
 
+/** One row that does not check out, and why. */
+export interface VerifyProblem {
+  seq: number;
+  reason: string;
+}
+
+/** Broken: every problem found, oldest first; `seq` and `reason` repeat the first one. */
 export type VerifyResult =
   | { ok: true; rows: number }
-  | { ok: false; seq: number; reason: string };
+  | { ok: false; rows: number; seq: number; reason: string; problems: VerifyProblem[] };
 
 /** The action of the row pruneAudit appends, in the same transaction as the prune. */
 export const PRUNE_ACTION = "audit.prune";
@@ -172,45 +256,56 @@ function pruneRecordOf(row: AuditRow): PruneRecord | undefined {
 }
 
 /**
- * Walks the chain from the oldest row (or the retention checkpoint) to the newest, and
- * cross-checks the checkpoint against the newest `audit.prune` row in the chain: the
- * checkpoint itself is not hash-chained, so a checkpoint moved forward (the oldest rows
- * deleted with plain SQL) must also show up as a matching, hash-chained `audit.prune` row.
+ * Walks the chain from the oldest row (or the retention checkpoint) to the newest and
+ * reports every row that does not check out, resynchronising on each row's stored hash so
+ * one altered row is one problem. It also cross-checks the checkpoint against the newest
+ * `audit.prune` row in the chain: the checkpoint itself is not hash-chained, so a checkpoint
+ * moved forward (the oldest rows deleted with plain SQL) must also show up as a matching,
+ * hash-chained `audit.prune` row. A final row must refer to an earlier, unfinished started
+ * row of the same action.
  */
 export function verifyAudit(db: Db): VerifyResult {
   const anchor = checkpoint(db);
-  let expectedSeq = (anchor?.pruned_through ?? 0) + 1;
+  const prunedThrough = anchor?.pruned_through ?? 0;
+  let expectedSeq = prunedThrough + 1;
   let prevHash = anchor?.continues_from ?? GENESIS_HASH;
   let count = 0;
-  let broken: { ok: false; seq: number; reason: string } | undefined;
-  /** The newest audit.prune row among the rows verified so far. */
+  const problems: VerifyProblem[] = [];
+  /** The newest intact audit.prune row. */
   let record: PruneRecord | undefined;
+  /** Started rows seen with no final row yet: seq → action. */
+  const open = new Map<number, string>();
   for (const value of db.prepare("SELECT * FROM sysctl_audit ORDER BY seq").iterate()) {
     const row = value as unknown as AuditRow;
-    if (row.seq !== expectedSeq) {
-      broken = {
-        ok: false,
-        seq: expectedSeq,
-        reason: `row ${expectedSeq} is missing (next row is ${row.seq})`,
-      };
-      break;
-    }
-    if (row.prev_hash !== prevHash) {
-      broken = {
-        ok: false,
+    count++;
+    let intact = true;
+    if (row.seq > expectedSeq) {
+      const missing = row.seq - expectedSeq === 1
+        ? `row ${expectedSeq} is missing`
+        : `rows ${expectedSeq} to ${row.seq - 1} are missing`;
+      problems.push({ seq: expectedSeq, reason: `${missing} (next row is ${row.seq})` });
+    } else if (row.seq < expectedSeq) {
+      problems.push({
+        seq: row.seq,
+        reason: `it is older than the retention checkpoint (pruned through ${prunedThrough})`,
+      });
+      intact = false;
+    } else if (row.prev_hash !== prevHash) {
+      problems.push({
         seq: row.seq,
         reason: "its prev_hash does not match the previous row's hash",
-      };
-      break;
+      });
+      intact = false;
     }
-    if (rowHash(prevHash, row) !== row.hash) {
-      broken = { ok: false, seq: row.seq, reason: "its contents do not match its hash" };
-      break;
+    if (rowHash(row.prev_hash, row) !== row.hash) {
+      problems.push({ seq: row.seq, reason: "its contents do not match its hash" });
+      intact = false;
     }
-    record = pruneRecordOf(row) ?? record;
+    const reference = startedReferenceProblem(row, open, prunedThrough);
+    if (reference) problems.push({ seq: row.seq, reason: reference });
+    if (intact) record = pruneRecordOf(row) ?? record;
     prevHash = row.hash;
-    expectedSeq++;
-    count++;
+    expectedSeq = row.seq + 1;
   }
   if (anchor) {
     const first = anchor.pruned_through + 1;
@@ -222,26 +317,50 @@ export function verifyAudit(db: Db): VerifyResult {
         // Rows up to the recorded checkpoint were pruned by retention; the ones after it
         // were not, whatever the checkpoint now says.
         const recorded = typeof record.pruned_through === "number" ? record.pruned_through : 0;
-        const seq = Math.min(recorded + 1, first);
-        return {
-          ok: false,
-          seq,
+        problems.push({
+          seq: Math.min(recorded + 1, first),
           reason: `the retention checkpoint (pruned through ${anchor.pruned_through}) does not ` +
             `match the ${PRUNE_ACTION} row ${record.seq} (pruned through ${
               String(record.pruned_through)
             }): rows were deleted or the checkpoint rewritten outside retention`,
-        };
+        });
       }
-    } else if (!broken) {
-      return {
-        ok: false,
+    } else {
+      problems.push({
         seq: first,
         reason:
           `the chain starts after a retention checkpoint (pruned through ${anchor.pruned_through}) that no ${PRUNE_ACTION} row records: rows were deleted outside retention`,
-      };
+      });
     }
   }
-  return broken ?? { ok: true, rows: count };
+  if (problems.length === 0) return { ok: true, rows: count };
+  problems.sort((a, b) => a.seq - b.seq);
+  return { ok: false, rows: count, seq: problems[0].seq, reason: problems[0].reason, problems };
+}
+
+/** Why a row's started-row reference (or its being a started row) does not add up, if so. */
+function startedReferenceProblem(
+  row: AuditRow,
+  open: Map<number, string>,
+  prunedThrough: number,
+): string | undefined {
+  if (row.phase === "started") {
+    open.set(row.seq, row.action);
+    return row.started_seq === null ? undefined : "a started row refers to another started row";
+  }
+  if (row.started_seq === null) return undefined;
+  const started = row.started_seq;
+  if (started >= row.seq) return `it refers to a later started row (${started})`;
+  // The started row was pruned by retention: nothing left to compare.
+  if (started <= prunedThrough) return undefined;
+  const action = open.get(started);
+  if (action === undefined) {
+    return `it refers to row ${started}, which is not an unfinished started row`;
+  }
+  open.delete(started);
+  return action === row.action
+    ? undefined
+    : `it refers to started row ${started} of another action (${action})`;
 }
 
 export interface RetentionPolicy {
@@ -256,6 +375,11 @@ export interface RetentionPolicy {
  * from, and appends an `audit.prune` row saying so, all in one transaction: verifyAudit
  * requires the checkpoint to match that row, so neither may exist without the other.
  * Returns the number of rows deleted.
+ *
+ * maxRows is the number of rows the table holds afterwards, the new `audit.prune` row
+ * included. An `audit.prune` row is not news: while nothing else was written since the last
+ * prune, the row cap prunes nothing, and only rows other than `audit.prune` rows age out,
+ * so an idle panel does not trade its trail for prune rows.
  */
 export function pruneAudit(db: Db, policy: RetentionPolicy, now = Date.now()): number {
   if (!policy.maxAgeMs && !policy.maxRows) return 0;
@@ -270,20 +394,29 @@ export function pruneAudit(db: Db, policy: RetentionPolicy, now = Date.now()): n
   }
 }
 
+/** SQL for "this row is a real row", i.e. not a retention record. */
+const REAL_ROW = `NOT (action = '${PRUNE_ACTION}' AND actor = 'system')`;
+
 function pruneInTransaction(db: Db, policy: RetentionPolicy, now: number): number {
-  const newest = db.prepare("SELECT MAX(seq) AS seq FROM sysctl_audit").get() as {
-    seq: number | null;
-  };
-  if (newest.seq === null) return 0;
+  const newest = db.prepare("SELECT seq, action, actor FROM sysctl_audit ORDER BY seq DESC LIMIT 1")
+    .get() as { seq: number; action: string; actor: string } | undefined;
+  if (!newest) return 0;
   let upto = 0;
-  if (policy.maxRows) upto = Math.max(upto, newest.seq - policy.maxRows);
+  const idle = newest.action === PRUNE_ACTION && newest.actor === "system";
+  if (policy.maxRows && !idle) {
+    // Keep maxRows - 1 rows: the audit.prune row written below is the last one.
+    const oldestGone = db.prepare("SELECT seq FROM sysctl_audit ORDER BY seq DESC LIMIT 1 OFFSET ?")
+      .get(Math.max(0, policy.maxRows - 1)) as { seq: number } | undefined;
+    upto = Math.max(upto, oldestGone?.seq ?? 0);
+  }
   if (policy.maxAgeMs) {
     const cutoff = new Date(now - policy.maxAgeMs).toISOString();
-    const old = db.prepare("SELECT MAX(seq) AS seq FROM sysctl_audit WHERE ts < ?").get(cutoff) as {
-      seq: number | null;
-    };
+    const old = db.prepare(
+      `SELECT MAX(seq) AS seq FROM sysctl_audit WHERE ts < ? AND ${REAL_ROW}`,
+    ).get(cutoff) as { seq: number | null };
     upto = Math.max(upto, old.seq ?? 0);
   }
+  if (upto === 0) return 0;
   const last = db.prepare(
     "SELECT seq, hash FROM sysctl_audit WHERE seq <= ? ORDER BY seq DESC LIMIT 1",
   ).get(upto) as
@@ -310,6 +443,41 @@ function pruneInTransaction(db: Db, policy: RetentionPolicy, now: number): numbe
   return deleted;
 }
 
+/**
+ * Startup, before anything can dispatch: every started row without a final row belongs to
+ * an operation a crash or kill cut short. Each gets its final row now (exit code 503,
+ * INTERRUPTED), in one transaction. Returns those final rows.
+ */
+export function recordInterrupted(db: Db): AuditRow[] {
+  db.exec("BEGIN IMMEDIATE");
+  try {
+    const unfinished = db.prepare(
+      `SELECT * FROM sysctl_audit AS s WHERE s.phase = 'started'
+         AND NOT EXISTS (SELECT 1 FROM sysctl_audit AS f WHERE f.started_seq = s.seq)
+       ORDER BY s.seq`,
+    ).all() as unknown as AuditRow[];
+    const written = unfinished.map((started) =>
+      insertAuditRow(db, {
+        actor: started.actor,
+        clientIp: started.client_ip,
+        action: started.action,
+        target: started.target,
+        paramsText: started.params,
+        exitCode: 503,
+        durationMs: 0,
+        stderr: INTERRUPTED,
+        requestId: started.request_id,
+        startedSeq: started.seq,
+      })
+    );
+    db.exec("COMMIT");
+    return written;
+  } catch (error) {
+    db.exec("ROLLBACK");
+    throw error;
+  }
+}
+
 export interface AuditFilter {
   user?: string;
   action?: string;
@@ -321,6 +489,12 @@ export interface AuditFilter {
   /** Rows with seq below this (the previous page's next_cursor). */
   cursor?: number;
   limit?: number;
+  /**
+   * Leave out started rows that have their final row (the final row stands for the whole
+   * operation); a started row without one (still running, or cut short before the restart
+   * sweep) stays. Listing folds by default; the export shows every row.
+   */
+  fold?: boolean;
 }
 
 export const MAX_PAGE = 500;
@@ -330,7 +504,7 @@ export function listAudit(
   db: Db,
   filter: AuditFilter,
 ): { rows: AuditRow[]; next_cursor: number | null } {
-  const { where, values } = auditWhere(filter);
+  const { where, values } = auditWhere({ fold: true, ...filter });
   const limit = Math.min(Math.max(filter.limit ?? 50, 1), MAX_PAGE);
   const rows = db.prepare(
     `SELECT * FROM sysctl_audit ${where} ORDER BY seq DESC LIMIT ${limit + 1}`,
@@ -345,7 +519,7 @@ export function* iterateAudit(
   db: Db,
   filter: Omit<AuditFilter, "cursor" | "limit">,
 ): Generator<AuditRow> {
-  const { where, values } = auditWhere(filter);
+  const { where, values } = auditWhere({ fold: false, ...filter });
   for (
     const row of db.prepare(`SELECT * FROM sysctl_audit ${where} ORDER BY seq DESC`).iterate(
       ...values,
@@ -375,8 +549,15 @@ function auditWhere(filter: AuditFilter) {
     clauses.push("target LIKE ? ESCAPE '\\'");
     values.push(`%${escapeLike(filter.target)}%`);
   }
-  if (filter.outcome === "success") clauses.push("exit_code = 0");
-  if (filter.outcome === "failure") clauses.push("exit_code != 0");
+  // A started row has no outcome yet.
+  if (filter.outcome === "success") clauses.push("exit_code = 0 AND phase IS NULL");
+  if (filter.outcome === "failure") clauses.push("exit_code != 0 AND phase IS NULL");
+  if (filter.fold) {
+    clauses.push(
+      `NOT (phase IS NOT NULL AND EXISTS
+         (SELECT 1 FROM sysctl_audit AS f WHERE f.started_seq = sysctl_audit.seq))`,
+    );
+  }
   if (filter.from) {
     clauses.push("ts >= ?");
     values.push(filter.from);

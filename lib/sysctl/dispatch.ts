@@ -1,14 +1,22 @@
 /**
  * dispatch({ verb, target, params, actor }): the only way anything mutates Docker or the
  * panel's own security state. It checks the verb against the whitelist and the actor's
- * role, runs the verb's handler, and writes exactly one audit row in a `finally`,
- * whether the action succeeded, failed or was refused.
+ * role, makes sure the audit trail can record the operation before anything happens, runs
+ * the verb's handler, and writes its final audit row when it ends, whether the action
+ * succeeded, failed or was refused.
+ *
+ * Audit before acting: a long operation (LONG_VERBS) writes a "started" row first, which
+ * its final row refers to (started_seq), so a crash leaves evidence the next start turns
+ * into an "interrupted" row; a short one first proves the database takes a write. If that
+ * fails (SQLITE_BUSY past busy_timeout, say), the handler never runs and the caller gets a
+ * 503. A final row that cannot be written is retried briefly and then logged: its started
+ * row stays, and the startup sweep records it.
  */
 import type { Db } from "../db/db.ts";
 import { HttpError, ProcessExitError, statusOf } from "../errors.ts";
 import { DockerError } from "../docker/errors.ts";
 import type { Role } from "../auth/users.ts";
-import { appendAudit } from "./audit.ts";
+import { appendAudit, assertAuditWritable, type AuditEntry } from "./audit.ts";
 import { redact } from "./redact.ts";
 
 /** Who may call a verb: anyone (login), any signed-in user, or admins only. */
@@ -43,6 +51,31 @@ export const VERBS = {
 } as const satisfies Record<string, Access>;
 
 export type Verb = keyof typeof VERBS;
+
+/**
+ * Verbs that can take more than a second (the Engine pulls, stops with a grace period,
+ * prunes, checks a registry login; an exec session lasts as long as its terminal): they
+ * write a started row before they begin.
+ */
+export const LONG_VERBS: ReadonlySet<Verb> = new Set<Verb>([
+  "docker.pull",
+  "docker.run",
+  "docker.stop",
+  "docker.restart",
+  "docker.image.prune",
+  "docker.exec",
+  "compose.deploy",
+  "compose.stack.start",
+  "compose.stack.stop",
+  "compose.stack.restart",
+  "compose.stack.down",
+  "registry.upsert",
+]);
+
+/** How many request ids hasAudited remembers. */
+export const AUDITED_MEMORY = 10_000;
+/** Waits between attempts at a final row that failed (each attempt also waits busy_timeout). */
+const FINAL_RETRY_MS = [50, 250, 1000];
 
 export function isVerb(value: string): value is Verb {
   return Object.hasOwn(VERBS, value);
@@ -87,43 +120,122 @@ export interface Dispatcher {
   /** Resolves once no dispatch is running (shutdown waits for it before closing the database). */
   idle(): Promise<void>;
   /**
-   * Writes the audit row of every dispatch still running, as failed with `reason` (exit
-   * code 503), and returns how many. For a shutdown that cannot wait any longer: those
-   * operations then have their one row although their handlers never return.
+   * Writes the final audit row of every dispatch still running, as failed with `reason`
+   * (exit code 503; referring to its started row), and returns how many. For a shutdown that
+   * cannot wait any longer: those operations then have their final row although their
+   * handlers never return.
    */
   abandon(reason: string): number;
+  /**
+   * Whether a row was written for this request id (among the last AUDITED_MEMORY ids), so a
+   * refusal outside the dispatcher can be audited without a second row.
+   */
+  hasAudited(requestId: string): boolean;
 }
 
-export function createDispatcher(db: Db, handlers: Handlers): Dispatcher {
+export interface DispatcherOptions {
+  /** Where failed audit writes are reported; defaults to stderr. */
+  log?: (message: string) => void;
+}
+
+export function createDispatcher(
+  db: Db,
+  handlers: Handlers,
+  options: DispatcherOptions = {},
+): Dispatcher {
+  const log = options.log ?? ((message: string) => console.error(message));
   let running = 0;
   let wakeIdle: (() => void)[] = [];
-  /** Each running dispatch's way to write its audit row now, once. */
-  const unaudited = new Set<(exitCode: number, stderr: string) => void>();
+  /** Each running dispatch's way to write its final row now, once (abandon). */
+  const unaudited = new Set<(reason: string) => void>();
+  const audited = new Set<string>();
+
+  const append = (entry: AuditEntry) => {
+    const row = appendAudit(db, entry);
+    if (entry.requestId) {
+      audited.delete(entry.requestId);
+      audited.add(entry.requestId);
+      if (audited.size > AUDITED_MEMORY) audited.delete(audited.values().next().value!);
+    }
+    return row;
+  };
+
+  /** The 503 for an operation that did not happen because its audit row could not be written. */
+  const unavailable = (verb: string, error: unknown) => {
+    const message = error instanceof Error ? error.message : String(error);
+    log(`Audit write failed, ${verb.slice(0, 64)} not performed: ${message}`);
+    return new HttpError(
+      503,
+      `The audit trail cannot be written right now (${
+        /locked|busy/i.test(message) ? "the database is busy" : "the database refused the write"
+      }), so nothing was done. Try again shortly.`,
+    );
+  };
 
   async function run<T>(request: DispatchRequest): Promise<T> {
     const started = performance.now();
     const requestId = request.requestId ?? crypto.randomUUID();
-    let exitCode = 0;
-    let stdout = "";
-    let stderr = "";
-    const audit = (code: number, errorText: string) => {
-      unaudited.delete(audit);
-      appendAudit(db, {
-        actor: request.actor.username,
-        clientIp: request.actor.ip,
-        action: request.verb,
-        target: request.target,
-        params: redact(request.params ?? {}),
-        exitCode: code,
-        durationMs: performance.now() - started,
-        stdout,
-        stderr: errorText,
-        requestId,
-      });
+    const params = redact(request.params ?? {});
+    const base = {
+      actor: request.actor.username,
+      clientIp: request.actor.ip,
+      action: request.verb,
+      target: request.target,
+      params,
+      requestId,
     };
-    unaudited.add(audit);
+
+    let handler: Handler;
     try {
-      const handler = authorise(request, handlers);
+      handler = authorise(request, handlers);
+    } catch (refusal) {
+      try {
+        append({
+          ...base,
+          exitCode: exitCodeOf(refusal),
+          durationMs: performance.now() - started,
+          stderr: messageOf(refusal),
+        });
+      } catch (error) {
+        throw unavailable(request.verb, error);
+      }
+      throw refusal;
+    }
+
+    let startedSeq: number | undefined;
+    try {
+      if (LONG_VERBS.has(request.verb as Verb)) {
+        startedSeq = append({ ...base, phase: "started", exitCode: 0, durationMs: 0 }).seq;
+      } else {
+        assertAuditWritable(db);
+      }
+    } catch (error) {
+      throw unavailable(request.verb, error);
+    }
+
+    // From here on the operation acts, and owes its final row.
+    let outcome: { exitCode: number; stdout: string; stderr: string } | undefined;
+    let written = false;
+    const finalEntry = (exitCode: number, stdout: string, stderr: string): AuditEntry => ({
+      ...base,
+      exitCode,
+      durationMs: performance.now() - started,
+      stdout,
+      stderr,
+      startedSeq,
+    });
+    const abandon = (reason: string) => {
+      unaudited.delete(abandon);
+      written = true;
+      // A handler that already returned keeps its own outcome.
+      append(
+        outcome
+          ? finalEntry(outcome.exitCode, outcome.stdout, outcome.stderr)
+          : finalEntry(503, "", reason),
+      );
+    };
+    unaudited.add(abandon);
+    try {
       const result = await handler({
         target: request.target,
         params: request.params ?? {},
@@ -132,25 +244,63 @@ export function createDispatcher(db: Db, handlers: Handlers): Dispatcher {
         progress: request.progress ?? (() => {}),
         attachment: request.attachment,
       });
-      stdout = result === undefined ? "" : JSON.stringify(redact(result));
+      outcome = {
+        exitCode: 0,
+        stdout: result === undefined ? "" : safeJson(redact(result)),
+        stderr: "",
+      };
       return result as T;
     } catch (error) {
-      exitCode = exitCodeOf(error);
-      stderr = error instanceof Error ? error.message : String(error);
+      outcome = { exitCode: exitCodeOf(error), stdout: "", stderr: messageOf(error) };
       throw error;
     } finally {
-      if (unaudited.has(audit)) audit(exitCode, stderr);
+      await writeFinal();
+    }
+
+    /** The final row, retried briefly; the caller gets the handler's own answer either way. */
+    async function writeFinal() {
+      for (let attempt = 0; !written; attempt++) {
+        try {
+          append(finalEntry(outcome!.exitCode, outcome!.stdout, outcome!.stderr));
+          written = true;
+          unaudited.delete(abandon);
+        } catch (error) {
+          if (attempt >= FINAL_RETRY_MS.length) {
+            unaudited.delete(abandon);
+            log(
+              `Could not write the audit row of ${request.verb.slice(0, 64)} (request ` +
+                `${requestId}): ${messageOf(error)}` +
+                (startedSeq === undefined
+                  ? ""
+                  : `; its started row ${startedSeq} stays and the next start records it as interrupted`),
+            );
+            return;
+          }
+          await new Promise((resolve) => setTimeout(resolve, FINAL_RETRY_MS[attempt]));
+        }
+      }
     }
   }
 
   return {
     abandon(reason) {
       const pending = [...unaudited];
-      for (const audit of pending) audit(503, reason);
-      return pending.length;
+      let count = 0;
+      for (const abandon of pending) {
+        try {
+          abandon(reason);
+          count++;
+        } catch (error) {
+          log(`Could not write the audit row of an abandoned operation: ${messageOf(error)}`);
+        }
+      }
+      return count;
     },
     idle() {
       return running === 0 ? Promise.resolve() : new Promise((resolve) => wakeIdle.push(resolve));
+    },
+    hasAudited(requestId) {
+      return audited.has(requestId);
     },
     async dispatch<T>(request: DispatchRequest): Promise<T> {
       running++;
@@ -164,6 +314,19 @@ export function createDispatcher(db: Db, handlers: Handlers): Dispatcher {
       }
     },
   };
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** JSON of an already-redacted (so depth-bounded) value; never throws. */
+function safeJson(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? "";
+  } catch {
+    return JSON.stringify("[result could not be serialised]");
+  }
 }
 
 function authorise(request: DispatchRequest, handlers: Handlers): Handler {

@@ -29,7 +29,7 @@ export function createPanelDispatcher(
     ...imageHandlers(deps.db, deps.docker, deps.secretKey),
     ...execHandlers(deps.docker, deps.log),
     ...composeHandlers(deps.docker, deps.dataDir, () => dispatcher),
-  });
+  }, { log: deps.log });
   return dispatcher;
 }
 

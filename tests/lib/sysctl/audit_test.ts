@@ -60,11 +60,11 @@ Deno.test("audit verify reports OK, then the exact row after one is altered with
 
     db.exec("DROP TRIGGER sysctl_audit_no_update");
     db.exec("UPDATE sysctl_audit SET target = 'innocent' WHERE seq = 13");
-    assert.deepEqual(verifyAudit(db), {
-      ok: false,
-      seq: 13,
-      reason: "its contents do not match its hash",
-    });
+    const result = verifyAudit(db);
+    assert.equal(result.ok, false);
+    assert.deepEqual((result as { problems: unknown }).problems, [
+      { seq: 13, reason: "its contents do not match its hash" },
+    ]);
     const broken = await runVerify(dir);
     assert.equal(broken.code, 1);
     assert.match(broken.stdout, /BROKEN at sequence 13/);
@@ -91,26 +91,31 @@ Deno.test("retention prunes only the oldest rows and the chain still verifies fr
   withDb(async (db, _path, dir) => {
     const start = Date.now() - 100_000;
     fill(db, 50, start);
+    // 20 rows stay, the audit.prune row included.
     const deleted = pruneAudit(db, { maxAgeMs: 0, maxRows: 20 });
-    assert.equal(deleted, 30);
+    assert.equal(deleted, 31);
     const seqs =
       (db.prepare("SELECT seq FROM sysctl_audit ORDER BY seq").all() as { seq: number }[]).map((
         r,
       ) => r.seq);
-    assert.equal(seqs[0], 31);
+    assert.equal(seqs[0], 32);
+    assert.equal(seqs.length, 20);
     const last = db.prepare("SELECT action, params FROM sysctl_audit ORDER BY seq DESC LIMIT 1")
       .get() as {
         action: string;
         params: string;
       };
     assert.equal(last.action, "audit.prune");
-    assert.equal(JSON.parse(last.params).pruned_through, 30);
-    assert.deepEqual(verifyAudit(db), { ok: true, rows: 21 });
+    assert.equal(JSON.parse(last.params).pruned_through, 31);
+    assert.deepEqual(verifyAudit(db), { ok: true, rows: 20 });
     assert.equal((await runVerify(dir)).code, 0);
 
-    // Age-based: at start+100 s with a 60 s limit, rows stamped before start+40 s (31..40) go.
+    // Age-based: at start+100 s with a 60 s limit, rows stamped before start+40 s (32..40) go.
     const byAge = pruneAudit(db, { maxAgeMs: 60_000, maxRows: 0 }, start + 100_000);
-    assert.equal(byAge, 10);
+    assert.equal(byAge, 9);
+    // The audit.prune row is not news, and it never ages out on its own.
+    assert.equal(pruneAudit(db, { maxAgeMs: 60_000, maxRows: 0 }, start + 10_000_000), 10);
+    assert.equal(pruneAudit(db, { maxAgeMs: 60_000, maxRows: 0 }, start + 20_000_000), 0);
     assert.equal(verifyAudit(db).ok, true);
 
     // Quietly deleting the oldest remaining row (beyond the checkpoint) is caught.
@@ -122,10 +127,10 @@ Deno.test("retention prunes only the oldest rows and the chain still verifies fr
 Deno.test("pruning outside retention with plain SQL (oldest rows deleted, checkpoint rewritten) is caught", () =>
   withDb(async (db, _path, dir) => {
     fill(db, 50, Date.now() - 100_000);
-    assert.equal(pruneAudit(db, { maxAgeMs: 0, maxRows: 20 }), 30);
-    assert.deepEqual(verifyAudit(db), { ok: true, rows: 21 });
+    assert.equal(pruneAudit(db, { maxAgeMs: 0, maxRows: 20 }), 31);
+    assert.deepEqual(verifyAudit(db), { ok: true, rows: 20 });
 
-    // Everything the prune path does, by hand and with the triggers in place: rows 31..35
+    // Everything the prune path does, by hand and with the triggers in place: rows 32..35
     // go and the checkpoint is moved to continue from row 35's hash.
     const hashOf = (seq: number) =>
       (db.prepare("SELECT hash FROM sysctl_audit WHERE seq = ?").get(seq) as { hash: string })
@@ -137,11 +142,11 @@ Deno.test("pruning outside retention with plain SQL (oldest rows deleted, checkp
     db.prepare("UPDATE audit_checkpoint SET pruned_through = 35, continues_from = ?").run(row35);
     const caught = verifyAudit(db);
     assert.equal(caught.ok, false);
-    assert.equal((caught as { seq: number }).seq, 31, "the first row deleted outside retention");
+    assert.equal((caught as { seq: number }).seq, 32, "the first row deleted outside retention");
     assert.match((caught as { reason: string }).reason, /checkpoint \(pruned through 35\)/);
     const cli = await runVerify(dir);
     assert.equal(cli.code, 1);
-    assert.match(cli.stdout, /BROKEN at sequence 31/);
+    assert.match(cli.stdout, /BROKEN at sequence 32/);
   }));
 
 Deno.test("a checkpoint no audit.prune row records is caught, and a prune record must be the system's", () =>
@@ -176,11 +181,11 @@ Deno.test("a checkpoint no audit.prune row records is caught, and a prune record
 Deno.test("a legitimate prune after a legitimate prune still verifies", () =>
   withDb((db) => {
     fill(db, 30);
-    assert.equal(pruneAudit(db, { maxAgeMs: 0, maxRows: 10 }), 20);
+    assert.equal(pruneAudit(db, { maxAgeMs: 0, maxRows: 10 }), 21);
     fill(db, 5);
-    // Keeps the last 3 rows: the first prune's audit.prune row goes with the rest.
+    // Keeps 3 rows, the new audit.prune row included: the first prune's row goes.
     assert.ok(pruneAudit(db, { maxAgeMs: 0, maxRows: 3 }) > 0);
-    assert.deepEqual(verifyAudit(db), { ok: true, rows: 4 });
+    assert.deepEqual(verifyAudit(db), { ok: true, rows: 3 });
     const actions = db.prepare("SELECT action FROM sysctl_audit ORDER BY seq").all()
       .map((row) => row.action);
     assert.equal(actions.filter((action) => action === "audit.prune").length, 1);

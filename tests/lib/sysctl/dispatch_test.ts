@@ -4,6 +4,7 @@ import {
   type Actor,
   createDispatcher,
   type Handlers,
+  LONG_VERBS,
   type Verb,
   VERBS,
 } from "../../../lib/sysctl/dispatch.ts";
@@ -18,6 +19,12 @@ async function tempDb() {
     db,
     rows: () =>
       db.prepare("SELECT * FROM sysctl_audit ORDER BY seq").all() as Record<string, unknown>[],
+    /** Final rows only: a long verb's started row is left out. */
+    finals: () =>
+      db.prepare("SELECT * FROM sysctl_audit WHERE phase IS NULL ORDER BY seq").all() as Record<
+        string,
+        unknown
+      >[],
     async close() {
       db.close();
       await Deno.remove(dir, { recursive: true });
@@ -35,7 +42,7 @@ const ADMIN: Actor = {
 const VIEWER: Actor = { username: "just-looking", role: "viewer", ip: "10.1.1.2", userId: 2 };
 const ALL_VERBS = Object.keys(VERBS) as Verb[];
 
-Deno.test("every verb writes exactly one row on success and exactly one on failure", async () => {
+Deno.test("every verb writes exactly one final row on success and on failure; long verbs a started row first", async () => {
   const t = await tempDb();
   try {
     let fail = false;
@@ -46,12 +53,20 @@ Deno.test("every verb writes exactly one row on success and exactly one on failu
     const dispatcher = createDispatcher(t.db, handlers);
     for (const verb of ALL_VERBS) {
       fail = false;
+      const long = LONG_VERBS.has(verb);
       const before = t.rows().length;
       assert.deepEqual(await dispatcher.dispatch({ verb, target: "t1", actor: ADMIN }), {
         done: verb,
       });
-      const success = t.rows().slice(before);
-      assert.equal(success.length, 1, `${verb} success`);
+      const written = t.rows().slice(before);
+      assert.equal(written.length, long ? 2 : 1, `${verb} success`);
+      if (long) {
+        assert.equal(written[0].phase, "started");
+        assert.equal(written[0].action, verb);
+        assert.equal(written[0].target, "t1");
+        assert.equal(written[1].started_seq, written[0].seq);
+      }
+      const success = written.slice(long ? 1 : 0);
       assert.equal(success[0].action, verb);
       assert.equal(success[0].exit_code, 0);
       assert.equal(success[0].actor, "root-admin");
@@ -61,12 +76,16 @@ Deno.test("every verb writes exactly one row on success and exactly one on failu
 
       fail = true;
       await assert.rejects(dispatcher.dispatch({ verb, target: "t2", actor: ADMIN }), DockerError);
-      const failure = t.rows().slice(before + 1);
+      const failure = t.rows().slice(before + written.length + (long ? 1 : 0));
       assert.equal(failure.length, 1, `${verb} failure`);
+      assert.equal(failure[0].phase, null);
       assert.equal(failure[0].exit_code, 409);
       assert.equal(failure[0].stderr, `conflict in ${verb}`);
     }
-    assert.deepEqual(verifyAudit(t.db), { ok: true, rows: ALL_VERBS.length * 2 });
+    assert.deepEqual(verifyAudit(t.db), {
+      ok: true,
+      rows: (ALL_VERBS.length + LONG_VERBS.size) * 2,
+    });
   } finally {
     await t.close();
   }
@@ -169,8 +188,10 @@ Deno.test("secrets never reach the audit row: passwords, env values, cookies, to
       actor: ADMIN,
       params: { server_address: "localhost:5000", username: "u", password: canary },
     }));
-    const rows = t.rows();
-    for (const row of rows) assert.ok(!JSON.stringify(row).includes(canary), JSON.stringify(row));
+    for (const row of t.rows()) {
+      assert.ok(!JSON.stringify(row).includes(canary), JSON.stringify(row));
+    }
+    const rows = t.finals();
     assert.deepEqual(JSON.parse(String(rows[0].params)).env, ["DB_PASSWORD=[redacted]", "PLAIN"]);
     assert.deepEqual(JSON.parse(String(rows[1].params)).env, { API_KEY: "[redacted]" });
     assert.equal(JSON.parse(String(rows[2].params)).username, "u");
@@ -200,9 +221,16 @@ Deno.test("200 concurrent mutations produce 200 rows and no 'database is locked'
       rejected.every((r) => /No such container/.test(r.reason.message)),
       "only the expected failures",
     );
-    assert.equal(t.rows().length, 200);
-    assert.equal(new Set(t.rows().map((row) => row.target)).size, 200);
-    assert.deepEqual(verifyAudit(t.db), { ok: true, rows: 200 });
+    // docker.restart is long: a started row each, and each final row names its own.
+    const finals = t.finals();
+    assert.equal(finals.length, 200);
+    assert.equal(new Set(finals.map((row) => row.target)).size, 200);
+    const started = new Map(
+      t.rows().filter((row) => row.phase === "started").map((row) => [row.seq, row.target]),
+    );
+    assert.equal(started.size, 200);
+    for (const row of finals) assert.equal(started.get(row.started_seq), row.target);
+    assert.deepEqual(verifyAudit(t.db), { ok: true, rows: 400 });
   } finally {
     await t.close();
   }
@@ -225,17 +253,19 @@ Deno.test("a shutdown that cannot wait audits what is still running, once", asyn
     await dispatcher.dispatch({ verb: "docker.start", target: "c1", actor: ADMIN });
     assert.equal(dispatcher.abandon("The panel shut down before this finished"), 1);
     const rows = t.rows();
-    assert.deepEqual(rows.map((row) => [row.action, row.exit_code]), [
-      ["docker.start", 0],
-      ["docker.pull", 503],
+    assert.deepEqual(rows.map((row) => [row.action, row.phase, row.exit_code]), [
+      ["docker.pull", "started", 0],
+      ["docker.start", null, 0],
+      ["docker.pull", null, 503],
     ]);
-    assert.equal(rows[1].stderr, "The panel shut down before this finished");
-    assert.equal(rows[1].target, "team/app");
+    assert.equal(rows[2].stderr, "The panel shut down before this finished");
+    assert.equal(rows[2].target, "team/app");
+    assert.equal(rows[2].started_seq, rows[0].seq);
     assert.equal(dispatcher.abandon("again"), 0, "nothing left to abandon");
-    // Should the handler still return, it writes no second row.
+    // Should the handler still return, it writes no second final row.
     finishPull();
     await pull;
-    assert.equal(t.rows().length, 2);
+    assert.equal(t.rows().length, 3);
     assert.equal(verifyAudit(t.db).ok, true);
   } finally {
     await t.close();
