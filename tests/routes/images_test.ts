@@ -153,12 +153,15 @@ Deno.test("pull from a private registry: refused without credentials, a wrong pa
     assert.ok(listed[0].last_used_at, "last successful use is recorded");
 
     const rows = t.deps.db.prepare(
-      "SELECT action, exit_code, params, stdout, stderr FROM sysctl_audit",
+      "SELECT action, exit_code, params, stdout, stderr, phase FROM sysctl_audit",
     ).all() as {
       action: string;
       exit_code: number;
+      phase: string | null;
     }[];
-    assert.deepEqual(rows.map((r) => [r.action, r.exit_code === 0]), [
+    // Final rows (pulls and registry checks also write a started row first).
+    const finals = rows.filter((r) => r.phase === null);
+    assert.deepEqual(finals.map((r) => [r.action, r.exit_code === 0]), [
       ["docker.pull", false],
       ["registry.upsert", false],
       ["registry.upsert", true],
@@ -299,7 +302,7 @@ Deno.test("changing a saved registry's username without a new password validates
     await missing.body?.cancel();
 
     const rows = t.deps.db.prepare(
-      "SELECT action, exit_code, stdout FROM sysctl_audit WHERE action LIKE 'registry.%' ORDER BY seq",
+      "SELECT action, exit_code, stdout FROM sysctl_audit WHERE action LIKE 'registry.%' AND phase IS NULL ORDER BY seq",
     ).all() as { action: string; exit_code: number; stdout: string }[];
     assert.deepEqual(rows.map((row) => `${row.action}:${row.exit_code}`), [
       "registry.upsert:0",
@@ -485,7 +488,9 @@ Deno.test("running an absent image pulls it first, with the registry's stored cr
     });
     assert.equal(run.status, 201, await run.clone().text());
     assert.equal((await run.json()).state, "running");
-    const actions = t.deps.db.prepare("SELECT action, exit_code FROM sysctl_audit ORDER BY seq")
+    const actions = t.deps.db.prepare(
+      "SELECT action, exit_code FROM sysctl_audit WHERE phase IS NULL ORDER BY seq",
+    )
       .all()
       .map((row) => `${row.action}:${row.exit_code}`);
     assert.deepEqual(actions, ["registry.upsert:0", "docker.pull:0", "docker.run:0"]);
@@ -503,7 +508,9 @@ Deno.test("a pull whose client goes away still finishes server-side and is audit
     let row: { exit_code: number } | undefined;
     for (let i = 0; i < 100 && !row; i++) {
       await new Promise((resolve) => setTimeout(resolve, 100));
-      row = t.deps.db.prepare("SELECT exit_code FROM sysctl_audit WHERE action = 'docker.pull'")
+      row = t.deps.db.prepare(
+        "SELECT exit_code FROM sysctl_audit WHERE action = 'docker.pull' AND phase IS NULL",
+      )
         .get() as { exit_code: number } | undefined;
     }
     assert.equal(row?.exit_code, 0, "the pull finished and was audited");
@@ -571,7 +578,9 @@ Deno.test("the Run dialog's request streams the pull of an absent image, then th
       cmd: ["sleep", "30"],
     });
     assert.deepEqual([again.streamed, again.status, again.answer.state], [false, 201, "running"]);
-    const actions = t.deps.db.prepare("SELECT action, exit_code FROM sysctl_audit ORDER BY seq")
+    const actions = t.deps.db.prepare(
+      "SELECT action, exit_code FROM sysctl_audit WHERE phase IS NULL ORDER BY seq",
+    )
       .all()
       .map((row) => `${row.action}:${row.exit_code}`);
     assert.deepEqual(actions, [
