@@ -1,5 +1,6 @@
 import { useState } from "preact/hooks";
-import { api, safeNext } from "./api.ts";
+import { api } from "./api.ts";
+import { safeNextPath } from "../lib/auth/next.ts";
 
 export interface LoginFormProps {
   next?: string;
@@ -17,7 +18,8 @@ export function LoginForm({ next }: LoginFormProps) {
     setError("");
     try {
       await api("POST", "/api/auth/login", { username, password });
-      location.href = safeNext(next);
+      // Checked again here: the page's props are the server's word, the redirect is ours.
+      location.href = safeNextPath(next) ?? "/containers";
     } catch (e) {
       setError((e as Error).message);
       setBusy(false);

@@ -1,11 +1,14 @@
 /**
  * Long-lived responses (SSE, the exec WebSocket, following a pull) belong to the session
- * that opened them: logging out, deleting the user or changing their role ends them, and
- * so does the server shutting down.
+ * that opened them: logging out, the session's expiry, deleting the user or changing their
+ * role or password ends them, and so does the server shutting down.
  */
 import type { Context } from "hono";
 import type { AppDeps } from "./deps.ts";
 import type { AppEnv } from "./env.ts";
+
+/** Why a session-bound response ends: its session ended, or the panel is shutting down. */
+export type EndReason = "session" | "shutdown";
 
 /**
  * Calls `end` (once) when this request's session ends or the server shuts down. Returns
@@ -14,13 +17,17 @@ import type { AppEnv } from "./env.ts";
 export function endWithSession(
   c: Context<AppEnv>,
   deps: Pick<AppDeps, "streams" | "shutdown">,
-  end: () => void,
+  end: (reason: EndReason) => void,
 ): () => void {
   const session = c.get("session");
   const controller = new AbortController();
-  controller.signal.addEventListener("abort", end, { once: true });
+  controller.signal.addEventListener(
+    "abort",
+    () => end(controller.signal.reason === "shutdown" ? "shutdown" : "session"),
+    { once: true },
+  );
   const unregister = deps.streams.register(session.tokenHash, session.userId, controller);
-  const abort = () => controller.abort();
+  const abort = () => controller.abort("shutdown");
   deps.shutdown.addEventListener("abort", abort, { once: true });
   return () => {
     unregister();

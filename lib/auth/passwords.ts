@@ -2,8 +2,12 @@
  * Password hashing with scrypt (N=2^17, r=8, p=1) through node:crypto's async API, so the
  * event loop never blocks. The stored form carries its parameters:
  * `scrypt$<log2 N>$<r>$<p>$<salt b64>$<hash b64>`.
+ *
+ * Every derivation in the process (login, setup, user create, password change, the dummy
+ * hash) goes through one HashLimiter: a full queue throws HashingBusyError before hashing.
  */
 import { randomBytes, scrypt, timingSafeEqual } from "node:crypto";
+import { createHashLimiter } from "./hash_limiter.ts";
 
 const LOG_N = 17;
 const R = 8;
@@ -14,6 +18,9 @@ const SALT_LENGTH = 16;
 export const MIN_PASSWORD_LENGTH = 10;
 export const MAX_PASSWORD_LENGTH = 1024;
 
+/** Two derivations (256 MiB) at most, eight more waiting; the rest are refused. */
+export const passwordHashing = createHashLimiter({ concurrency: 2, queue: 8 });
+
 function derive(
   password: string,
   salt: Uint8Array,
@@ -22,13 +29,15 @@ function derive(
   p: number,
 ): Promise<Uint8Array> {
   const N = 2 ** logN;
-  return new Promise((resolve, reject) => {
-    // scrypt needs 128 * N * r bytes; allow twice that.
-    scrypt(password, salt, KEY_LENGTH, { N, r, p, maxmem: 256 * N * r }, (error, key) => {
-      if (error) reject(error);
-      else resolve(new Uint8Array(key));
-    });
-  });
+  return passwordHashing.run(() =>
+    new Promise((resolve, reject) => {
+      // scrypt needs 128 * N * r bytes; allow twice that.
+      scrypt(password, salt, KEY_LENGTH, { N, r, p, maxmem: 256 * N * r }, (error, key) => {
+        if (error) reject(error);
+        else resolve(new Uint8Array(key));
+      });
+    })
+  );
 }
 
 export async function hashPassword(password: string): Promise<string> {

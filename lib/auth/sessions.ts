@@ -67,6 +67,20 @@ export function findSession(
   return { ...row };
 }
 
+/** Whether this session still exists and has timed out neither way; touches nothing. */
+export function sessionIsLive(
+  db: Db,
+  tokenHash: string,
+  timeouts: SessionTimeouts,
+  now = Date.now(),
+): boolean {
+  const row = db.prepare(
+    "SELECT created_at AS createdAt, last_seen_at AS lastSeenAt FROM sessions WHERE token_hash = ?",
+  ).get(tokenHash) as { createdAt: number; lastSeenAt: number } | undefined;
+  return row !== undefined && now - row.lastSeenAt <= timeouts.idleMs &&
+    now - row.createdAt <= timeouts.absoluteMs;
+}
+
 export function deleteSession(db: Db, tokenHash: string) {
   db.prepare("DELETE FROM sessions WHERE token_hash = ?").run(tokenHash);
 }

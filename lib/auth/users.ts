@@ -44,6 +44,15 @@ export function validateNewPassword(password: unknown, field = "password"): stri
   return password as string;
 }
 
+/** A user id from a URL: canonical decimal only (no `0x7`, `7.0`, `+7`, ` 7` or `07`). */
+export function parseUserId(text: string): number {
+  const id = /^[1-9][0-9]{0,14}$/.test(text) ? Number(text) : NaN;
+  if (!Number.isSafeInteger(id)) {
+    throw new ValidationError(`Invalid user id "${text.slice(0, 32)}": use a decimal number`, "id");
+  }
+  return id;
+}
+
 export function countUsers(db: Db): number {
   return (db.prepare("SELECT COUNT(*) AS n FROM users").get() as { n: number }).n;
 }
@@ -103,28 +112,56 @@ function countAdmins(db: Db): number {
     .n;
 }
 
-/** Changes a role. Refuses to leave the panel without an admin. */
-export function setRole(db: Db, id: number, role: Role): User {
-  const user = requireUser(db, id);
+/** Throws 409 when giving `user` this role would leave the panel without an admin. */
+export function checkRoleChange(db: Db, user: User, role: Role) {
   if (user.role === "admin" && role !== "admin" && countAdmins(db) === 1) {
     throw new HttpError(409, "Cannot change the role of the last admin");
   }
-  db.prepare("UPDATE users SET role = ?, updated_at = ? WHERE id = ?").run(
-    role,
-    new Date().toISOString(),
-    id,
-  );
-  return getUser(db, id)!;
 }
 
-export async function setPassword(db: Db, id: number, password: string): Promise<User> {
-  requireUser(db, id);
-  const hash = await hashPassword(validateNewPassword(password));
-  db.prepare("UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?").run(
-    hash,
-    new Date().toISOString(),
-    id,
-  );
+export interface UserChange {
+  role?: Role;
+  /** Already hashed: hashing is slow and asynchronous, the transaction is neither. */
+  passwordHash?: string;
+  /** Ends the user's sessions except the one with this token hash ("" ends them all). */
+  endSessionsExcept?: string;
+}
+
+/**
+ * Applies a role and/or password change and ends sessions in one transaction: either all
+ * of it happens or none. The last-admin rule is checked again inside it.
+ */
+export function changeUser(db: Db, id: number, change: UserChange): User {
+  db.exec("BEGIN IMMEDIATE");
+  try {
+    const user = requireUser(db, id);
+    const now = new Date().toISOString();
+    if (change.role !== undefined) {
+      checkRoleChange(db, user, change.role);
+      db.prepare("UPDATE users SET role = ?, updated_at = ? WHERE id = ?").run(
+        change.role,
+        now,
+        id,
+      );
+    }
+    if (change.passwordHash !== undefined) {
+      db.prepare("UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?").run(
+        change.passwordHash,
+        now,
+        id,
+      );
+    }
+    if (change.endSessionsExcept !== undefined) {
+      db.prepare("DELETE FROM sessions WHERE user_id = ? AND token_hash != ?").run(
+        id,
+        change.endSessionsExcept,
+      );
+    }
+    db.exec("COMMIT");
+  } catch (error) {
+    db.exec("ROLLBACK");
+    throw error;
+  }
   return getUser(db, id)!;
 }
 

@@ -3,8 +3,15 @@ import { type Context, Hono } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { timingSafeEqual } from "node:crypto";
 import { dummyHash, prepareDummyHash, verifyPassword } from "../../lib/auth/passwords.ts";
-import { deleteSession, hashToken } from "../../lib/auth/sessions.ts";
-import { countUsers, findUserForLogin, type Role } from "../../lib/auth/users.ts";
+import { deleteSession, hashToken, sessionIsLive } from "../../lib/auth/sessions.ts";
+import { HashingBusyError } from "../../lib/auth/hash_limiter.ts";
+import {
+  countUsers,
+  findUserForLogin,
+  type Role,
+  validateNewPassword,
+  validateUsername,
+} from "../../lib/auth/users.ts";
 import { INVALID_CREDENTIALS } from "../../lib/sysctl/handlers/auth.ts";
 import { HttpError, RateLimitedError } from "../../lib/errors.ts";
 import type { AppDeps } from "../deps.ts";
@@ -13,11 +20,17 @@ import { isSecureRequest, sessionCookieName } from "../middleware/auth.ts";
 import { readJsonObject, stringField } from "./body.ts";
 import { dispatchAs } from "./dispatch.ts";
 
+/** The throttle's account name for setup attempts; no username can look like it. */
+const SETUP_ACCOUNT = "(setup)";
+
 export function authApiRoutes(deps: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const { db, dispatcher, throttle, config } = deps;
   // Without blocking startup: ready long before the first login that needs it.
   prepareDummyHash();
+  // Streams end with their session's expiry too, not only when a request finds it expired.
+  const timeouts = { idleMs: config.sessionIdleMs, absoluteMs: config.sessionAbsoluteMs };
+  deps.streams.watchExpiry((tokenHash) => sessionIsLive(db, tokenHash, timeouts), deps.shutdown);
 
   /** Signs a verified user in with a brand-new token (the old session, if any, ends). */
   async function signIn(c: Context<AppEnv>, user: { id: number; username: string; role: Role }) {
@@ -45,38 +58,37 @@ export function authApiRoutes(deps: AppDeps): Hono<AppEnv> {
     const username = stringField(body, "username", { max: 128 });
     const password = stringField(body, "password", { max: 1024 });
     const ip = c.get("clientIp");
-    const keys = [`user:${username.toLowerCase()}`, `ip:${ip}`];
-    const anonymous = { username, role: "anonymous" as const, ip };
 
-    const wait = throttle.retryAfter(keys);
-    if (wait > 0) {
-      // Audited; the handler answers 429 with Retry-After.
+    /** Audits the failed attempt; its handler answers 401, or 429 with `retry_after`. */
+    const refuse = async (params: { retry_after?: number; busy?: boolean } = {}) => {
       await dispatcher.dispatch({
         verb: "auth.login_failed",
         target: username,
-        params: { username, retry_after: wait },
-        actor: anonymous,
+        params: { username, ...params },
+        actor: { username, role: "anonymous", ip },
         requestId: c.get("requestId"),
       });
-      throw new RateLimitedError(wait);
-    }
+      throw new HttpError(401, INVALID_CREDENTIALS); // not reached: the handler throws
+    };
+
+    // Reserved before any await, so parallel attempts are all counted.
+    const attempt = throttle.reserve(username, ip);
+    if (!attempt.allowed) return await refuse({ retry_after: attempt.retryAfter });
 
     const user = findUserForLogin(db, username);
-    // An unknown user is checked against a dummy hash so both failures take the same time.
-    const valid = await verifyPassword(password, user?.password_hash ?? await dummyHash());
-    if (!user || !valid) {
-      throttle.fail(keys);
-      // Audited as auth.login_failed; its handler answers 401 with INVALID_CREDENTIALS.
-      await dispatcher.dispatch({
-        verb: "auth.login_failed",
-        target: username,
-        params: { username },
-        actor: anonymous,
-        requestId: c.get("requestId"),
-      });
-      throw new HttpError(401, INVALID_CREDENTIALS);
+    let valid: boolean;
+    try {
+      // An unknown user is checked against a dummy hash so both failures take the same time.
+      valid = await verifyPassword(password, user?.password_hash ?? await dummyHash());
+    } catch (error) {
+      attempt.cancel(); // nothing was verified
+      if (error instanceof HashingBusyError) {
+        return await refuse({ retry_after: error.retryAfterSeconds, busy: true });
+      }
+      throw error;
     }
-    throttle.reset(keys[0]);
+    if (!user || !valid) return await refuse();
+    attempt.succeeded();
     return await signIn(c, user);
   });
 
@@ -86,27 +98,43 @@ export function authApiRoutes(deps: AppDeps): Hono<AppEnv> {
     }
     const body = await readJsonObject(c);
     const ip = c.get("clientIp");
-    const wait = throttle.retryAfter([`setup:${ip}`]);
-    if (wait > 0) throw new RateLimitedError(wait);
     const token = stringField(body, "token", { max: 256 });
-    const expected = new TextEncoder().encode(deps.setup.token);
+    const expected = deps.setup.token;
+    // Checked again after the await above: another setup may have finished meanwhile.
+    if (countUsers(db) > 0 || !expected) {
+      throw new HttpError(409, "This panel is already set up. Sign in instead.");
+    }
+    const attempt = throttle.reserve(SETUP_ACCOUNT, ip);
+    if (!attempt.allowed) throw new RateLimitedError(attempt.retryAfter);
     const given = new TextEncoder().encode(token);
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-      throttle.fail([`setup:${ip}`]);
+    const wanted = new TextEncoder().encode(expected);
+    if (given.length !== wanted.length || !timingSafeEqual(given, wanted)) {
       throw new HttpError(
         403,
         "The setup token is not correct. It is printed in the panel's log at startup.",
         "token",
       );
     }
-    const user = await dispatcher.dispatch<{ id: number; username: string; role: "admin" }>({
-      verb: "user.create",
-      target: String(body.username ?? ""),
-      params: { username: body.username, password: body.password, role: "admin" },
-      actor: { username: "setup", role: "system", ip },
-      requestId: c.get("requestId"),
-    });
+    attempt.succeeded();
+    // Validated before the token is spent, so a typo does not use it up.
+    validateUsername(body.username);
+    validateNewPassword(body.password);
+    // Spent before the first await: a concurrent setup now finds no token and gets a 409.
     deps.setup.token = undefined;
+    let user: { id: number; username: string; role: "admin" };
+    try {
+      user = await dispatcher.dispatch({
+        verb: "user.create",
+        target: String(body.username),
+        params: { username: body.username, password: body.password, role: "admin" },
+        actor: { username: "setup", role: "system", ip },
+        requestId: c.get("requestId"),
+      });
+    } catch (error) {
+      // Nothing was created (the hashing queue was full, say): the token works again.
+      if (countUsers(db) === 0) deps.setup.token = expected;
+      throw error;
+    }
     return await signIn(c, user);
   });
 

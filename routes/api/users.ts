@@ -1,6 +1,9 @@
-/** User management: admins create, delete, change roles and reset passwords. */
+/**
+ * User management: admins create, delete, change roles and reset passwords; a viewer sees
+ * only their own account. Ids in the path are checked by the handlers (decimal only).
+ */
 import { Hono } from "hono";
-import { listUsers } from "../../lib/auth/users.ts";
+import { getUser, listUsers } from "../../lib/auth/users.ts";
 import type { AppDeps } from "../deps.ts";
 import type { AppEnv } from "../env.ts";
 import { readJsonObject } from "./body.ts";
@@ -9,7 +12,12 @@ import { dispatchAs } from "./dispatch.ts";
 export function userApiRoutes(deps: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
-  app.get("/", (c) => c.json({ users: listUsers(deps.db) }));
+  app.get("/", (c) => {
+    const actor = c.get("actor");
+    if (actor.role === "admin") return c.json({ users: listUsers(deps.db) });
+    const self = actor.userId === undefined ? undefined : getUser(deps.db, actor.userId);
+    return c.json({ users: self ? [self] : [] });
+  });
 
   app.post("/", async (c) => {
     const body = await readJsonObject(c);

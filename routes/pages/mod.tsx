@@ -11,6 +11,7 @@ import { containersPage } from "./containers.tsx";
 import { imagesPage } from "./images.tsx";
 import { composePage } from "./compose.tsx";
 import { countUsers, listUsers } from "../../lib/auth/users.ts";
+import { safeNextPath } from "../../lib/auth/next.ts";
 import { listAudit } from "../../lib/sysctl/audit.ts";
 import { VERBS } from "../../lib/sysctl/dispatch.ts";
 
@@ -104,15 +105,9 @@ export function pageRoutes(deps: AppDeps): Hono<AppEnv> {
   app.get("/login", (c) => {
     if (c.get("session")) return c.redirect("/containers");
     if (countUsers(deps.db) === 0) return c.redirect("/setup");
-    const next = c.req.query("next");
     return c.html(renderDocument(
       <BareLayout title="Sign in">
-        <Island
-          name="LoginForm"
-          props={{
-            next: next && next.startsWith("/") && !next.startsWith("//") ? next : undefined,
-          }}
-        />
+        <Island name="LoginForm" props={{ next: safeNextPath(c.req.query("next")) }} />
       </BareLayout>,
     ));
   });

@@ -40,8 +40,11 @@ export function execWsRoutes(deps: AppDeps): Hono<AppEnv> {
     }
     const { socket, response } = Deno.upgradeWebSocket(c.req.raw);
     socket.binaryType = "arraybuffer";
-    const release = endWithSession(c, deps, () => {
-      if (socket.readyState <= WebSocket.OPEN) socket.close(1001, "Signed out or shutting down");
+    const release = endWithSession(c, deps, (reason) => {
+      if (socket.readyState > WebSocket.OPEN) return;
+      // 1008 (policy): the session that opened this terminal has ended; 1001: going away.
+      if (reason === "shutdown") socket.close(1001, "The panel is shutting down");
+      else socket.close(1008, "Your session ended: sign in again");
     });
     socket.addEventListener("open", () => {
       deps.dispatcher.dispatch({ ...request, attachment: socket })

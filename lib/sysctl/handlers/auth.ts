@@ -2,6 +2,7 @@
 import type { Db } from "../../db/db.ts";
 import { HttpError, RateLimitedError } from "../../errors.ts";
 import { createSession, deleteSession } from "../../auth/sessions.ts";
+import { HashingBusyError } from "../../auth/hash_limiter.ts";
 import type { SessionStreams } from "../../auth/streams.ts";
 import type { Handlers } from "../dispatch.ts";
 
@@ -16,12 +17,15 @@ export function authHandlers(db: Db, streams: SessionStreams): Handlers {
       return Promise.resolve({ user: actor.username, role: actor.role, token: session.token });
     },
     // Records the failure; the caller gets the same answer for an unknown user and a wrong
-    // password, or a 429 when the route found the account or address throttled.
+    // password, or a 429 when the route found the attempt throttled (or, with `busy`, the
+    // password hashing queue full).
     "auth.login_failed": ({ params }) =>
       Promise.reject(
-        typeof params.retry_after === "number"
-          ? new RateLimitedError(params.retry_after)
-          : new HttpError(401, INVALID_CREDENTIALS),
+        typeof params.retry_after !== "number"
+          ? new HttpError(401, INVALID_CREDENTIALS)
+          : params.busy === true
+          ? new HashingBusyError(params.retry_after)
+          : new RateLimitedError(params.retry_after),
       ),
     "auth.logout": ({ actor }) => {
       if (actor.sessionHash) {
