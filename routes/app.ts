@@ -14,7 +14,6 @@ import { requireSession } from "./middleware/auth.ts";
 import { requireAllowedHost } from "./middleware/host.ts";
 import { requireWellFormedTarget } from "./middleware/request_target.ts";
 import { appendAudit } from "../lib/sysctl/audit.ts";
-import type { DispatchRequest } from "../lib/sysctl/dispatch.ts";
 import { staticAssets } from "./static.ts";
 import { healthRoutes } from "./api/health.ts";
 import { authApiRoutes } from "./api/auth.ts";
@@ -40,6 +39,7 @@ function auditRefusal(deps: AppDeps, c: Context<AppEnv>, status: number, message
   const upgrade = c.req.header("upgrade")?.toLowerCase() === "websocket";
   if (!actor || ((c.req.method === "GET" || c.req.method === "HEAD") && !upgrade)) return;
   const requestId = c.get("requestId");
+  if (deps.dispatcher.hasAudited(requestId)) return;
   try {
     appendAudit(deps.db, {
       actor: actor.username,
@@ -57,34 +57,14 @@ function auditRefusal(deps: AppDeps, c: Context<AppEnv>, status: number, message
   }
 }
 
-export function createApp(appDeps: AppDeps): Hono<AppEnv> {
+export function createApp(deps: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
-  /** Requests in flight → whether one of their dispatches has run (and so written a row). */
-  const dispatched = new Map<string, boolean>();
-  const deps: AppDeps = {
-    ...appDeps,
-    dispatcher: {
-      ...appDeps.dispatcher,
-      dispatch<T>(request: DispatchRequest) {
-        if (request.requestId && dispatched.has(request.requestId)) {
-          dispatched.set(request.requestId, true);
-        }
-        return appDeps.dispatcher.dispatch<T>(request);
-      },
-    },
-  };
   app.use("*", async (c, next) => {
-    const requestId = crypto.randomUUID();
-    c.set("requestId", requestId);
+    c.set("requestId", crypto.randomUUID());
     const info = c.env as { remoteAddr?: { hostname?: string } } | undefined;
     c.set("clientIp", info?.remoteAddr?.hostname ?? "local");
-    dispatched.set(requestId, false);
-    try {
-      await next();
-    } finally {
-      dispatched.delete(requestId);
-    }
-    c.header("X-Request-Id", requestId);
+    await next();
+    c.header("X-Request-Id", c.get("requestId"));
   });
   app.use("*", securityHeaders());
   app.use("*", requireWellFormedTarget());
@@ -150,9 +130,7 @@ export function createApp(appDeps: AppDeps): Hono<AppEnv> {
         `error ${c.req.method} ${c.req.path} [${c.get("requestId")}]: ${error.stack ?? error}`,
       );
     }
-    if (status < 500 && !dispatched.get(c.get("requestId"))) {
-      auditRefusal(deps, c, status, error.message);
-    }
+    if (status < 500) auditRefusal(deps, c, status, error.message);
     if (error instanceof RateLimitedError) c.header("Retry-After", String(error.retryAfterSeconds));
     c.header("X-Request-Id", c.get("requestId"));
     const message = expected ? error.message : "Internal server error";
