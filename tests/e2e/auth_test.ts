@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { launchBrowser, screenshotPath, signIn } from "../fixtures/browser.ts";
-import { startPanel } from "../fixtures/server.ts";
+import { PANEL_ADMIN_PASSWORD, startPanel } from "../fixtures/server.ts";
 
 const e2e = { sanitizeResources: false, sanitizeOps: false };
 
@@ -162,5 +162,31 @@ Deno.test({
     await page.fill('input[type="datetime-local"] >> nth=1', "");
     await page.locator(".empty-title", { hasText: "No audit rows match." }).waitFor();
     assert.equal(await page.locator('[role="alert"]').count(), 0);
+  },
+});
+
+Deno.test({
+  ...e2e,
+  name: "e2e: after sign-in, next= goes only to a path on the panel (no open redirect)",
+  async fn() {
+    await using panel = await startPanel();
+    await using browser = await launchBrowser();
+    const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+    const signInWithNext = async (next: string) => {
+      await page.goto(`${panel.url}/login?next=${next}`);
+      await page.locator('[data-island="LoginForm"][data-hydrated="true"]').waitFor();
+      await page.fill('input[name="username"]', "admin");
+      await page.fill('input[name="password"]', PANEL_ADMIN_PASSWORD);
+      await page.click('button[type="submit"]');
+    };
+    // The issue's reproduction: a tab that the browser strips turns "/\t/evil" into "//evil".
+    for (const next of ["%2F%09%2Fevil.example", "%2F%5Cevil.example", "%2F%2Fevil.example"]) {
+      await signInWithNext(next);
+      await page.waitForURL(`${panel.url}/containers`, { timeout: 10_000 });
+      assert.equal(new URL(page.url()).origin, panel.url);
+      await page.context().clearCookies();
+    }
+    await signInWithNext("%2Fimages");
+    await page.waitForURL(`${panel.url}/images`, { timeout: 10_000 });
   },
 });

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { createSession, hashToken } from "../../../lib/auth/sessions.ts";
+import { createSessionStreams } from "../../../lib/auth/streams.ts";
 import { createTestApp } from "../../fixtures/app.ts";
 
 Deno.test("logout closes the session's streams; deleting a user closes theirs", async () => {
@@ -103,4 +104,40 @@ Deno.test("users API: roles, resets and the last admin are handled; viewers may 
   } finally {
     await t.close();
   }
+});
+
+Deno.test("the expiry sweep closes the streams of sessions that are no longer live, then stops", async () => {
+  const streams = createSessionStreams();
+  const stop = new AbortController();
+  const live = new Set(["a", "b"]);
+  streams.watchExpiry((hash) => live.has(hash), stop.signal, 20);
+  const a = new AbortController();
+  const b = new AbortController();
+  streams.register("a", 1, a);
+  const releaseB = streams.register("b", 2, b);
+  live.delete("a");
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  assert.equal(a.signal.aborted, true, "the expired session's stream closed");
+  assert.equal(b.signal.aborted, false);
+  releaseB(); // no stream left: the timer stops (the test's sanitizer would see a leak)
+  assert.equal(streams.count(), 0);
+  stop.abort();
+});
+
+Deno.test("a session check that throws closes nothing", async () => {
+  const streams = createSessionStreams();
+  const stop = new AbortController();
+  streams.watchExpiry(
+    () => {
+      throw new Error("database is closing");
+    },
+    stop.signal,
+    10,
+  );
+  const stream = new AbortController();
+  const release = streams.register("x", 1, stream);
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.equal(stream.signal.aborted, false);
+  stop.abort(); // stops the timer although a stream is still registered
+  release();
 });
