@@ -95,16 +95,16 @@ Deno.test("item 11: an expired session's exec shell and SSE stream close", async
   const id = await makeTestContainer(engine.docker, engine.prefix, "box", {
     Cmd: ["sleep", "3600"],
   });
-  await using panel = await startPanel({ args: ["--session-idle", "4s", "--session-max", "4s"] });
+  await using panel = await startPanel({ args: ["--session-idle", "6s", "--session-max", "6s"] });
   const cookie = await panel.login();
   const signedIn = Date.now();
   const exec = openExec(panel, cookie, id);
   await within(exec.ready, 10_000, "the shell's first output");
   const events = await openEvents(panel, cookie);
   try {
-    // 4 s of session plus the sweep's period and a margin for a loaded machine.
-    const close = await within(exec.closed, 9000, "the exec socket's close at expiry");
-    assert.ok(Date.now() - signedIn >= 3500, "not before the session ended");
+    // 6 s of session plus the sweep's period and a margin for a loaded machine.
+    const close = await within(exec.closed, 12_000, "the exec socket's close at expiry");
+    assert.ok(Date.now() - signedIn >= 5500, "not before the session ended");
     assert.equal(close.code, 1008);
     await within(events.ended, 2000, "the end of the SSE stream at expiry");
   } finally {
