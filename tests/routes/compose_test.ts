@@ -243,7 +243,7 @@ Deno.test("a 3-service stack deploys as a real compose project; redeploys recrea
     assert.notEqual(after[`${project}-worker-1`], ids[`${project}-worker-1`]);
 
     const audit = t.deps.db.prepare(
-      "SELECT action, exit_code, params, stdout FROM sysctl_audit WHERE action = 'compose.deploy'",
+      "SELECT action, exit_code, params, stdout FROM sysctl_audit WHERE action = 'compose.deploy' AND phase IS NULL",
     )
       .all() as { exit_code: number; params: string; stdout: string }[];
     assert.equal(audit.length, 3);
@@ -322,7 +322,8 @@ async function hostConfig(docker: DockerClient, container: string) {
 
 function auditRows(t: TestApp, action: string) {
   return t.deps.db.prepare(
-    "SELECT target, exit_code, stdout, stderr FROM sysctl_audit WHERE action = ? ORDER BY seq",
+    // Final rows: a deploy also writes a started row first.
+    "SELECT target, exit_code, stdout, stderr FROM sysctl_audit WHERE action = ? AND phase IS NULL ORDER BY seq",
   ).all(action) as { target: string; exit_code: number; stdout: string; stderr: string }[];
 }
 
