@@ -1,4 +1,9 @@
-/** The Audit tab: filters, newest-first rows with "Load more", and CSV/JSON export. */
+/**
+ * The Audit tab: filters, newest-first rows with "Load more", and CSV/JSON export. A long
+ * operation's started row is folded into its final row by the server; one still shown is
+ * running (or was cut short and awaits the restart sweep), and a final row written by that
+ * sweep or by a shutdown that could not wait shows as interrupted.
+ */
 import { Fragment } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { api } from "./api.ts";
@@ -14,6 +19,24 @@ interface Page {
 export interface AuditLogProps {
   initial: Page;
   actions: string[];
+}
+
+/** lib/sysctl/audit.ts INTERRUPTED and the shutdown's abandon reason (kept in step by hand). */
+const INTERRUPTED_TEXTS = [
+  "Interrupted by a panel restart",
+  "The panel shut down before this finished",
+];
+
+function outcomeOf(row: AuditRowView): { label: string; className: string; title?: string } {
+  if (row.phase === "started") {
+    return { label: "started", className: "state-paused", title: "No final row yet: running" };
+  }
+  if (row.started_seq !== null && INTERRUPTED_TEXTS.includes(row.stderr)) {
+    return { label: "interrupted", className: "state-exited", title: row.stderr };
+  }
+  return row.exit_code === 0
+    ? { label: "ok", className: "state-running" }
+    : { label: `failed ${row.exit_code}`, className: "state-exited" };
 }
 
 const EMPTY_FILTERS = { user: "", action: "", target: "", outcome: "", from: "", to: "" };
@@ -152,11 +175,14 @@ export function AuditLog({ initial, actions }: AuditLogProps) {
                     <td class="mono">{row.action}</td>
                     <td class="mono truncate" title={row.target}>{row.target || "–"}</td>
                     <td>
-                      <span
-                        class={`pill ${row.exit_code === 0 ? "state-running" : "state-exited"}`}
-                      >
-                        {row.exit_code === 0 ? "ok" : `failed ${row.exit_code}`}
-                      </span>
+                      {(() => {
+                        const outcome = outcomeOf(row);
+                        return (
+                          <span class={`pill ${outcome.className}`} title={outcome.title}>
+                            {outcome.label}
+                          </span>
+                        );
+                      })()}
                     </td>
                     <td class="mono muted">{row.duration_ms}</td>
                   </tr>
@@ -166,6 +192,12 @@ export function AuditLog({ initial, actions }: AuditLogProps) {
                         <dl>
                           <dt>Client</dt>
                           <dd class="mono">{row.client_ip || "–"}</dd>
+                          {row.started_seq !== null && (
+                            <>
+                              <dt>Started</dt>
+                              <dd class="mono">row {row.started_seq}</dd>
+                            </>
+                          )}
                           <dt>Parameters</dt>
                           <dd class="mono pre">{row.params}</dd>
                           {row.stdout && (

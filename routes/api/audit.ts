@@ -1,4 +1,8 @@
-/** The audit trail: filtered, cursor-paginated reads and a CSV/JSON export. */
+/**
+ * The audit trail: filtered, cursor-paginated reads and a CSV/JSON export. The list folds
+ * a long operation's started row into its final row; the export has every row, so the
+ * chain can be checked from it.
+ */
 import { type Context, Hono } from "hono";
 import {
   type AuditFilter,
@@ -26,6 +30,8 @@ export const AUDIT_COLUMNS = [
   "request_id",
   "prev_hash",
   "hash",
+  "phase",
+  "started_seq",
 ] as const satisfies readonly (keyof AuditRow)[];
 
 export function parseAuditFilter(c: Context): AuditFilter {
