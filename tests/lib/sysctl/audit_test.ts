@@ -3,12 +3,18 @@ import { DatabaseSync } from "node:sqlite";
 import { openDatabase } from "../../../lib/db/db.ts";
 import {
   appendAudit,
+  capText,
+  FIELD_BYTES,
+  INTERRUPTED,
   listAudit,
   OUTPUT_LIMIT,
   pruneAudit,
+  recordInterrupted,
+  rowHash,
   truncateOutput,
   verifyAudit,
 } from "../../../lib/sysctl/audit.ts";
+import { MIGRATIONS } from "../../../lib/db/migrations.ts";
 import { runMain } from "../../fixtures/server.ts";
 
 async function withDb(fn: (db: DatabaseSync, path: string, dir: string) => Promise<void> | void) {
@@ -262,3 +268,169 @@ Deno.test("listAudit filters by user, action, target, outcome and time, with a c
     } while (cursor !== undefined);
     assert.deepEqual(seen, Array.from({ length: 30 }, (_, i) => 30 - i));
   }));
+
+Deno.test("text is made well-formed and capped in UTF-8 bytes before it is hashed", () =>
+  withDb((db) => {
+    const bytes = (text: string) => new TextEncoder().encode(text).length;
+    const row = appendAudit(db, {
+      actor: "\ud800" + "é".repeat(300),
+      clientIp: "\udfff",
+      action: "a".repeat(127) + "😀",
+      target: "t".repeat(1023) + "😀",
+      requestId: "\ud83d",
+      stderr: "half \ud83d",
+      exitCode: 1,
+      durationMs: 1,
+    });
+    assert.equal(row.actor[0], "\ufffd");
+    assert.ok(bytes(row.actor) <= FIELD_BYTES.actor);
+    assert.equal(row.client_ip, "\ufffd");
+    assert.equal(row.action, "a".repeat(127), "an emoji that does not fit whole goes whole");
+    assert.equal(row.target, "t".repeat(1023));
+    assert.equal(row.stderr, "half \ufffd");
+    const stored = db.prepare("SELECT * FROM sysctl_audit WHERE seq = ?").get(row.seq) as Record<
+      string,
+      unknown
+    >;
+    for (const field of ["actor", "client_ip", "action", "target", "request_id", "stderr"]) {
+      assert.equal(stored[field], row[field as keyof typeof row], field);
+    }
+    assert.equal(capText("😀😀", 5), "😀");
+    assert.equal(capText("ab\ud800", 10), "ab\ufffd");
+    assert.deepEqual(verifyAudit(db), { ok: true, rows: 1 });
+  }));
+
+Deno.test("restart sweep: each started row without a final row gets one, once", () =>
+  withDb(async (db, _path, dir) => {
+    const started = appendAudit(db, {
+      actor: "alice",
+      clientIp: "10.0.0.1",
+      action: "docker.pull",
+      target: "team/app",
+      params: { reference: "team/app" },
+      requestId: "r1",
+      phase: "started",
+      exitCode: 0,
+      durationMs: 0,
+    });
+    const done = appendAudit(db, {
+      actor: "bob",
+      action: "docker.stop",
+      target: "web",
+      phase: "started",
+      exitCode: 0,
+      durationMs: 0,
+    });
+    appendAudit(db, {
+      actor: "bob",
+      action: "docker.stop",
+      target: "web",
+      startedSeq: done.seq,
+      exitCode: 0,
+      durationMs: 12,
+    });
+    const swept = recordInterrupted(db);
+    assert.equal(swept.length, 1);
+    assert.deepEqual(
+      [swept[0].actor, swept[0].client_ip, swept[0].action, swept[0].target, swept[0].request_id],
+      ["alice", "10.0.0.1", "docker.pull", "team/app", "r1"],
+    );
+    assert.equal(swept[0].started_seq, started.seq);
+    assert.equal(swept[0].exit_code, 503);
+    assert.equal(swept[0].stderr, INTERRUPTED);
+    assert.equal(swept[0].params, started.params);
+    assert.deepEqual(recordInterrupted(db), [], "a second start finds nothing");
+    assert.deepEqual(verifyAudit(db), { ok: true, rows: 4 });
+    // The list folds each started row into its final row.
+    assert.deepEqual(listAudit(db, {}).rows.map((row) => row.seq), [4, 3]);
+    assert.equal(listAudit(db, { fold: false }).rows.length, 4);
+    assert.equal((await runVerify(dir)).code, 0);
+  }));
+
+Deno.test("a final row must refer to an earlier unfinished started row of its action; phase and started_seq are hashed", () =>
+  withDb((db) => {
+    const started = appendAudit(db, {
+      actor: "a",
+      action: "docker.pull",
+      phase: "started",
+      exitCode: 0,
+      durationMs: 0,
+    });
+    appendAudit(db, {
+      actor: "a",
+      action: "docker.rm",
+      startedSeq: started.seq,
+      exitCode: 0,
+      durationMs: 0,
+    });
+    appendAudit(db, {
+      actor: "a",
+      action: "docker.pull",
+      startedSeq: 99,
+      exitCode: 0,
+      durationMs: 0,
+    });
+    const result = verifyAudit(db);
+    assert.equal(result.ok, false);
+    assert.deepEqual(
+      (result as { problems: { seq: number; reason: string }[] }).problems.map((p) => p.seq),
+      [2, 3],
+    );
+    db.exec("DROP TRIGGER sysctl_audit_no_update");
+    db.exec("UPDATE sysctl_audit SET phase = NULL WHERE seq = 1");
+    assert.ok(
+      (verifyAudit(db) as { problems: { seq: number; reason: string }[] }).problems.some((p) =>
+        p.seq === 1 && /contents/.test(p.reason)
+      ),
+    );
+  }));
+
+Deno.test("rows written before the started-row migration keep verifying after it", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "cm-audit-" });
+  const path = `${dir}/container-manager.db`;
+  try {
+    const old = openDatabase(path, { migrations: MIGRATIONS.slice(0, 2) });
+    const insert = old.prepare(
+      `INSERT INTO sysctl_audit (seq, ts, actor, client_ip, action, target, params, exit_code,
+         duration_ms, stdout, stderr, request_id, prev_hash, hash)
+       VALUES (?, ?, 'alice', '', 'docker.rm', ?, '{}', 0, 1, '', '', '', ?, ?)`,
+    );
+    let prev = "0".repeat(64);
+    for (let seq = 1; seq <= 3; seq++) {
+      const fields = {
+        seq,
+        ts: new Date(seq * 1000).toISOString(),
+        actor: "alice",
+        client_ip: "",
+        action: "docker.rm",
+        target: `c${seq}`,
+        params: "{}",
+        exit_code: 0,
+        duration_ms: 1,
+        stdout: "",
+        stderr: "",
+        request_id: "",
+      };
+      const hash = rowHash(prev, fields);
+      insert.run(seq, fields.ts, fields.target, prev, hash);
+      prev = hash;
+    }
+    old.close();
+    const db = openDatabase(path);
+    try {
+      assert.deepEqual(verifyAudit(db), { ok: true, rows: 3 });
+      appendAudit(db, {
+        actor: "a",
+        action: "docker.pull",
+        phase: "started",
+        exitCode: 0,
+        durationMs: 0,
+      });
+      assert.deepEqual(verifyAudit(db), { ok: true, rows: 4 });
+    } finally {
+      db.close();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -1,22 +1,26 @@
 import assert from "node:assert/strict";
+import { DatabaseSync } from "node:sqlite";
 import { openDatabase } from "../../../lib/db/db.ts";
 import {
   type Actor,
+  AUDITED_MEMORY,
   createDispatcher,
   type Handlers,
   LONG_VERBS,
   type Verb,
   VERBS,
 } from "../../../lib/sysctl/dispatch.ts";
-import { verifyAudit } from "../../../lib/sysctl/audit.ts";
+import { recordInterrupted, verifyAudit } from "../../../lib/sysctl/audit.ts";
 import { HttpError } from "../../../lib/errors.ts";
 import { DockerError } from "../../../lib/docker/errors.ts";
 
 async function tempDb() {
   const dir = await Deno.makeTempDir({ prefix: "cm-dispatch-" });
-  const db = openDatabase(`${dir}/test.db`);
+  const path = `${dir}/test.db`;
+  const db = openDatabase(path);
   return {
     db,
+    path,
     rows: () =>
       db.prepare("SELECT * FROM sysctl_audit ORDER BY seq").all() as Record<string, unknown>[],
     /** Final rows only: a long verb's started row is left out. */
@@ -266,6 +270,134 @@ Deno.test("a shutdown that cannot wait audits what is still running, once", asyn
     finishPull();
     await pull;
     assert.equal(t.rows().length, 3);
+    assert.equal(verifyAudit(t.db).ok, true);
+  } finally {
+    await t.close();
+  }
+});
+
+Deno.test("hasAudited remembers the request ids that got a row, up to its bound", async () => {
+  const t = await tempDb();
+  try {
+    const dispatcher = createDispatcher(t.db, {
+      "docker.start": () => Promise.resolve({ state: "running" }),
+    });
+    assert.equal(dispatcher.hasAudited("req-1"), false);
+    await dispatcher.dispatch({
+      verb: "docker.start",
+      target: "c",
+      actor: ADMIN,
+      requestId: "req-1",
+    });
+    await assert.rejects(
+      dispatcher.dispatch({ verb: "docker.start", target: "c", actor: VIEWER, requestId: "req-2" }),
+    );
+    assert.equal(dispatcher.hasAudited("req-1"), true);
+    assert.equal(dispatcher.hasAudited("req-2"), true, "a refusal has its row too");
+    assert.equal(dispatcher.hasAudited("req-3"), false);
+    for (let i = 0; i < AUDITED_MEMORY; i++) {
+      await assert.rejects(
+        dispatcher.dispatch({ verb: "nope", target: "", actor: ADMIN, requestId: `fill-${i}` }),
+      );
+    }
+    assert.equal(dispatcher.hasAudited("req-1"), false, "the oldest ids are forgotten");
+    assert.equal(dispatcher.hasAudited(`fill-${AUDITED_MEMORY - 1}`), true);
+  } finally {
+    await t.close();
+  }
+});
+
+Deno.test("nothing acts when its audit row cannot be written first: 503, and the handler never runs", async () => {
+  const t = await tempDb();
+  try {
+    let ran = 0;
+    const dispatcher = createDispatcher(t.db, {
+      "docker.start": () => Promise.resolve(ran++),
+      "docker.pull": () => Promise.resolve(ran++),
+    }, { log: () => {} });
+    t.db.exec("PRAGMA busy_timeout = 50");
+    const other = new DatabaseSync(t.path);
+    other.exec("BEGIN IMMEDIATE");
+    try {
+      for (
+        const [verb, actor] of [["docker.start", ADMIN], ["docker.pull", ADMIN], [
+          "docker.pull",
+          VIEWER,
+        ]] as const
+      ) {
+        await assert.rejects(
+          dispatcher.dispatch({ verb, target: "x", actor }),
+          (error: unknown) => {
+            assert.ok(error instanceof HttpError, String(error));
+            assert.equal(error.status, 503);
+            assert.match(error.message, /audit trail cannot be written.*nothing was done/);
+            return true;
+          },
+          `${verb} as ${actor.role}`,
+        );
+      }
+    } finally {
+      other.exec("ROLLBACK");
+      other.close();
+    }
+    assert.equal(ran, 0);
+    assert.equal(t.rows().length, 0);
+  } finally {
+    await t.close();
+  }
+});
+
+Deno.test("a final row that cannot be written at once is retried; if it never can, the started row stays for the restart sweep", async () => {
+  const t = await tempDb();
+  try {
+    const logs: string[] = [];
+    let other: DatabaseSync | undefined;
+    const lock = () => {
+      other = new DatabaseSync(t.path);
+      other.exec("BEGIN IMMEDIATE");
+    };
+    const unlock = () => {
+      other?.exec("ROLLBACK");
+      other?.close();
+      other = undefined;
+    };
+    const dispatcher = createDispatcher(t.db, {
+      "docker.pull": ({ params }) => {
+        lock();
+        // Released while the dispatcher is retrying, or not at all.
+        if (params.release) setTimeout(unlock, 100);
+        return Promise.resolve({ pulled: true });
+      },
+    }, { log: (message) => logs.push(message) });
+    t.db.exec("PRAGMA busy_timeout = 20");
+
+    assert.deepEqual(
+      await dispatcher.dispatch({
+        verb: "docker.pull",
+        target: "a",
+        actor: ADMIN,
+        params: { release: true },
+      }),
+      { pulled: true },
+    );
+    assert.deepEqual(t.rows().map((row) => [row.target, row.phase, row.exit_code]), [
+      ["a", "started", 0],
+      ["a", null, 0],
+    ]);
+    assert.deepEqual(logs, []);
+
+    // Never released: the caller still gets the handler's answer; the failure is logged.
+    assert.deepEqual(
+      await dispatcher.dispatch({ verb: "docker.pull", target: "b", actor: ADMIN, params: {} }),
+      { pulled: true },
+    );
+    unlock();
+    assert.equal(logs.length, 1);
+    assert.match(logs[0], /Could not write the audit row of docker\.pull .*started row 3 stays/);
+    assert.deepEqual(recordInterrupted(t.db).map((row) => [row.target, row.started_seq]), [[
+      "b",
+      3,
+    ]]);
     assert.equal(verifyAudit(t.db).ok, true);
   } finally {
     await t.close();
