@@ -29,7 +29,7 @@ const INTERRUPTED_TEXTS = [
 
 function outcomeOf(row: AuditRowView): { label: string; className: string; title?: string } {
   if (row.phase === "started") {
-    return { label: "started", className: "state-paused", title: "No final row yet: running" };
+    return { label: "running", className: "state-paused", title: "Started; no final row yet" };
   }
   if (row.started_seq !== null && INTERRUPTED_TEXTS.includes(row.stderr)) {
     return { label: "interrupted", className: "state-exited", title: row.stderr };
