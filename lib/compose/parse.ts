@@ -19,6 +19,8 @@ import { loadYaml, type YNode } from "./yaml.ts";
 export { ComposeError } from "./errors.ts";
 
 export const MAX_COMPOSE_BYTES = 1024 * 1024;
+/** Services in one file: each costs an image check in the preview and a container. */
+export const MAX_SERVICES = 500;
 /** Longest accepted project name. */
 export const MAX_PROJECT_NAME = 64;
 
@@ -77,6 +79,15 @@ export function parseCompose(input: ComposeInput): ComposeProject {
       }`,
       "yaml",
       root.line,
+    );
+  }
+
+  const services = root.entries.get("services")?.value;
+  if (services?.kind === "map" && services.entries.size > MAX_SERVICES) {
+    throw new ComposeError(
+      `The file has more than ${MAX_SERVICES} services`,
+      "yaml",
+      services.line,
     );
   }
 

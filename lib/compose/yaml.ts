@@ -6,11 +6,17 @@
  * - nesting depth: the CST parser's stack is watched token by token, so a 10,000-deep
  *   `[[[[…` is refused after a few hundred tokens, long before the (recursive) composer
  *   sees it; the depth after alias expansion is computed without expanding anything;
- * - aliases: at most MAX_ALIASES in the file, and the size the document would have once
+ * - anchors and aliases: at most MAX_ANCHORS and MAX_ALIASES in the file, and the size the
+ *   document would have once
  *   every alias is expanded (nodes and scalar characters) is computed from the anchors'
  *   sizes (memoised) and refused past MAX_NODES / MAX_CHARS: a "billion laughs" file costs
  *   a few microseconds;
- * - exactly one document.
+ * - lexical tokens and flow collections: at most MAX_TOKENS and MAX_FLOW_COLLECTIONS,
+ *   counted while lexing;
+ * - exactly one document: a second one is refused as soon as the parser closes it.
+ *
+ * The caps keep the worst file that passes them to about 0.2 s of parsing; the preview
+ * parses in a worker (parse_pool.ts) so that even that never blocks the event loop.
  *
  * Scalars keep the text they were written with (`1.10` stays "1.10" where a string is
  * wanted); keys are always strings.
@@ -36,18 +42,25 @@ import { ComposeError, shown } from "./errors.ts";
 
 /** Nested maps and lists, counted after alias expansion. */
 export const MAX_DEPTH = 64;
-/** Alias nodes (`*name`) in the file. */
-export const MAX_ALIASES = 10_000;
+/** Alias nodes (`*name`) in the file: real compose files use a handful. */
+export const MAX_ALIASES = 1_000;
+/** Anchors (`&name`) in the file. */
+export const MAX_ANCHORS = 1_000;
 /** Values in the document once every alias is expanded. */
-export const MAX_NODES = 200_000;
+export const MAX_NODES = 100_000;
 /** Characters of scalar text in the document once every alias is expanded. */
-export const MAX_CHARS = 8 * 1024 * 1024;
+export const MAX_CHARS = 4 * 1024 * 1024;
 /**
- * Lexical tokens in the file. The `yaml` package needs a few microseconds per token, so a
- * 1 MiB file of one-character values would cost seconds; a real compose file of 1 MiB has
- * far fewer tokens (about five per line).
+ * Lexical tokens in the file. The `yaml` package needs a few microseconds and up to a
+ * kilobyte (garbage included) per token; an ordinary compose file has about eight per line,
+ * so this admits some 3,500 lines (large real files have a few hundred).
  */
-export const MAX_TOKENS = 250_000;
+export const MAX_TOKENS = 30_000;
+/**
+ * Flow collections (`[` and `{`) in the file: each costs the parser and composer far more
+ * than a scalar does, and a compose file has a few per service.
+ */
+export const MAX_FLOW_COLLECTIONS = 3_000;
 
 export interface YScalar {
   kind: "scalar";
@@ -97,6 +110,17 @@ export function loadYaml(text: string): YNode | null {
   const tokens: CST.Token[] = [];
   lines.addNewLine(0);
   let count = 0;
+  let flows = 0;
+  let aliases = 0;
+  let anchors = 0;
+  let documents = 0;
+  const secondDocument = (token: CST.Token): never => {
+    throw new ComposeError(
+      "A compose file must hold exactly one YAML document; a second one starts here",
+      "yaml",
+      lineOf((token as CST.Document).offset),
+    );
+  };
   for (const lexeme of new Lexer().lex(text)) {
     if (++count > MAX_TOKENS) {
       throw new ComposeError(
@@ -105,7 +129,33 @@ export function loadYaml(text: string): YNode | null {
         lineOf(parser.offset),
       );
     }
-    for (const token of parser.next(lexeme)) tokens.push(token);
+    // Aliases and anchors are their own lexemes: refused here before any parsing work,
+    // and counted exactly again once resolved.
+    if (lexeme[0] === "*" && ++aliases > MAX_ALIASES) {
+      throw new ComposeError(
+        `The YAML uses more than ${MAX_ALIASES} aliases`,
+        "yaml",
+        lineOf(parser.offset),
+      );
+    }
+    if (lexeme[0] === "&" && ++anchors > MAX_ANCHORS) {
+      throw new ComposeError(
+        `The YAML defines more than ${MAX_ANCHORS} anchors`,
+        "yaml",
+        lineOf(parser.offset),
+      );
+    }
+    if ((lexeme === "[" || lexeme === "{") && ++flows > MAX_FLOW_COLLECTIONS) {
+      throw new ComposeError(
+        `The YAML has more than ${MAX_FLOW_COLLECTIONS} [ ] and { } collections`,
+        "yaml",
+        lineOf(parser.offset),
+      );
+    }
+    for (const token of parser.next(lexeme)) {
+      tokens.push(token);
+      if (token.type === "document" && ++documents > 1) secondDocument(token);
+    }
     if (parser.stack.length > MAX_DEPTH + 8) {
       throw new ComposeError(
         `The YAML is nested more than ${MAX_DEPTH} levels deep`,
@@ -114,16 +164,9 @@ export function loadYaml(text: string): YNode | null {
       );
     }
   }
-  for (const token of parser.end()) tokens.push(token);
-
-  const documents = tokens.filter((token) => token.type === "document");
-  if (documents.length > 1) {
-    const second = documents[1] as CST.Document;
-    throw new ComposeError(
-      "A compose file must hold exactly one YAML document; a second one starts here",
-      "yaml",
-      lineOf(second.offset),
-    );
+  for (const token of parser.end()) {
+    tokens.push(token);
+    if (token.type === "document" && ++documents > 1) secondDocument(token);
   }
 
   // 2. Compose the document (no alias is expanded here).
@@ -251,6 +294,7 @@ function resolveAliases(
 ): Map<Alias, AnyNode> {
   const anchors = new Map<string, AnyNode>();
   const targets = new Map<Alias, AnyNode>();
+  let anchorCount = 0;
   const stack: AnyNode[] = [root];
   while (stack.length > 0) {
     const node = stack.pop()!;
@@ -274,7 +318,16 @@ function resolveAliases(
       continue;
     }
     const anchor = (node as { anchor?: string }).anchor;
-    if (anchor) anchors.set(anchor, node);
+    if (anchor) {
+      if (++anchorCount > MAX_ANCHORS) {
+        throw new ComposeError(
+          `The YAML defines more than ${MAX_ANCHORS} anchors`,
+          "yaml",
+          lineOf(node.range?.[0]),
+        );
+      }
+      anchors.set(anchor, node);
+    }
     const children: AnyNode[] = [];
     if (isMap(node)) {
       for (const pair of node.items) {

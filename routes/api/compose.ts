@@ -5,7 +5,7 @@
 import { Hono } from "hono";
 import type { AppDeps } from "../deps.ts";
 import type { AppEnv } from "../env.ts";
-import { parseCompose } from "../../lib/compose/parse.ts";
+import { createParsePool } from "../../lib/compose/parse_pool.ts";
 import { deployOrder } from "../../lib/compose/order.ts";
 import { engineWarnings, previewProject } from "../../lib/compose/plan.ts";
 import { hasImage } from "../../lib/compose/deploy.ts";
@@ -22,6 +22,20 @@ import { requireAdmin } from "../middleware/auth.ts";
 import { dispatchAs } from "./dispatch.ts";
 import { ndjsonResponse } from "../ndjson.ts";
 
+/** `fn` over `items`, at most `limit` at a time, results in order. */
+async function mapLimited<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>) {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await fn(items[index]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
 export const COMPOSE_BODY_LIMIT = 4 * 1024 * 1024;
 const STACK_ACTIONS = ["start", "stop", "restart", "down"] as const;
 
@@ -29,17 +43,28 @@ export function composeApiRoutes(deps: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const { docker } = deps;
 
+  // Previews are open to viewers: a turn is taken before the body is read, and the file is
+  // parsed off the main thread.
+  const parsePool = createParsePool({ signal: deps.shutdown });
+
   app.post("/preview", async (c) => {
-    const input = composeInputOf(await readJsonObject(c));
-    const project = parseCompose(input);
+    const actor = c.get("actor");
+    const turn = parsePool.reserve(String(actor.userId ?? actor.username));
+    let project;
+    try {
+      project = await turn.parse(async () => composeInputOf(await readJsonObject(c)));
+    } finally {
+      turn.release();
+    }
     const order = deployOrder(project);
     const images = [...new Set(project.services.map((service) => service.image))];
     const [containers, apiVersion, networks, local, volumes] = await Promise.all([
       listProjectContainers(docker, project.name),
       docker.apiVersion(),
       docker.json<{ Name: string }[]>("GET", "/networks"),
-      // The check deploy makes (an inspect), so images pinned by digest count as local too.
-      Promise.all(images.map(async (image) => [image, await hasImage(docker, image)] as const)),
+      // The check deploy makes (an inspect), so images pinned by digest count as local too;
+      // a few at a time, however many services the file has.
+      mapLimited(images, 4, async (image) => [image, await hasImage(docker, image)] as const),
       // By name, whatever their labels: external volumes and unlabelled `<project>_x` ones.
       Object.keys(project.volumes).length
         ? docker.json<{ Volumes: { Name: string }[] | null }>("GET", "/volumes")

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { MAX_COMPOSE_BYTES, parseCompose } from "../../../lib/compose/parse.ts";
+import { MAX_ALIASES, MAX_ANCHORS, MAX_FLOW_COLLECTIONS } from "../../../lib/compose/yaml.ts";
 import { HttpError } from "../../../lib/errors.ts";
 import { parse, rejects } from "./helpers.ts";
 
@@ -95,14 +96,32 @@ Deno.test("limits: a huge number of tiny values is refused quickly", () => {
   refusedQuickly(() => parse(yaml), /too many values/, 3000);
 });
 
+Deno.test("limits: too many anchors, aliases or flow collections, or a second document, are refused early", () => {
+  let anchors = "x-a:\n";
+  for (let i = 0; i <= MAX_ANCHORS; i++) anchors += `  - &a${i} v\n`;
+  refusedQuickly(
+    () => parse(`${anchors}services: {web: {image: nginx}}\n`),
+    /more than 1000 anchors/,
+  );
+  const aliases = `x-v: &v 1\nx-l: [${
+    "*v,".repeat(MAX_ALIASES)
+  }*v]\nservices: {web: {image: nginx}}\n`;
+  refusedQuickly(() => parse(aliases), /more than 1000 aliases/);
+  const flows = `x-l: [${"[],".repeat(MAX_FLOW_COLLECTIONS)}1]\nservices: {web: {image: nginx}}\n`;
+  refusedQuickly(() => parse(flows), /more than 3000 \[ \] and \{ \} collections/);
+  // 100,000 documents stop at the second one, not after lexing them all.
+  const documents = `services: {web: {image: nginx}}\n${"---\n".repeat(100_000)}`;
+  refusedQuickly(() => parse(documents), /exactly one YAML document.*\(line 2\)/, 200);
+});
+
 Deno.test("limits: a large but ordinary file parses", () => {
   let yaml = "services:\n";
-  for (let i = 0; i < 300; i++) {
+  for (let i = 0; i < 120; i++) {
     yaml += `  svc${i}:\n    image: nginx\n    environment:\n`;
     for (let j = 0; j < 20; j++) yaml += `      VAR_${j}: value-${i}-${j}\n`;
   }
   const start = performance.now();
   const project = parse(yaml);
-  assert.equal(project.services.length, 300);
+  assert.equal(project.services.length, 120);
   assert.ok(performance.now() - start < 5000);
 });
