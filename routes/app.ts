@@ -24,6 +24,8 @@ import { imageApiRoutes, registryApiRoutes } from "./api/images.ts";
 import { execWsRoutes } from "./ws/exec.ts";
 import { COMPOSE_BODY_LIMIT, composeApiRoutes } from "./api/compose.ts";
 import { pageRoutes } from "./pages/mod.tsx";
+import { volumeApiRoutes } from "./api/volumes.ts";
+import { networkApiRoutes } from "./api/networks.ts";
 
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
 
@@ -111,6 +113,8 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.route("/api/containers/images", imageApiRoutes(deps));
   app.route("/api/containers/registries", registryApiRoutes(deps));
   app.route("/api/containers/compose", composeApiRoutes(deps));
+  app.route("/api/containers/volumes", volumeApiRoutes(deps));
+  app.route("/api/containers/networks", networkApiRoutes(deps));
   app.route("/api/containers", containerApiRoutes(deps));
   app.route("/api/docker/containers", containerStatsRoutes(deps));
   app.route("/ws/containers", execWsRoutes(deps));

@@ -9,6 +9,8 @@ import { containerHandlers } from "./handlers/containers.ts";
 import { imageHandlers } from "./handlers/images.ts";
 import { execHandlers } from "./handlers/exec.ts";
 import { composeHandlers } from "./handlers/compose.ts";
+import { volumeHandlers } from "./handlers/volumes.ts";
+import { networkHandlers } from "./handlers/networks.ts";
 
 export function createPanelDispatcher(
   deps: {
@@ -29,6 +31,8 @@ export function createPanelDispatcher(
     ...imageHandlers(deps.db, deps.docker, deps.secretKey),
     ...execHandlers(deps.docker, deps.log),
     ...composeHandlers(deps.docker, deps.dataDir, () => dispatcher),
+    ...volumeHandlers(deps.docker),
+    ...networkHandlers(deps.docker),
   }, { log: deps.log });
   return dispatcher;
 }
