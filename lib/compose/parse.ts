@@ -7,13 +7,14 @@
  *   .env (dotenv.ts) → per-value interpolation and normalisation (normalise.ts) →
  *   dependency check (order.ts)
  */
-import { HttpError } from "../errors.ts";
+import { HttpError, ValidationError } from "../errors.ts";
+import { checkProcessSettings } from "../docker/validate.ts";
 import { DotenvError, parseDotenv } from "./dotenv.ts";
 import { ComposeError, shown } from "./errors.ts";
 import { interpolate, InterpolationError } from "./interpolate.ts";
 import { MAX_ENV_BYTES, normaliseProject } from "./normalise.ts";
 import { deployOrder } from "./order.ts";
-import type { ComposeInput, ComposeProject, ComposeWarning } from "./types.ts";
+import type { ComposeInput, ComposeProject, ComposeWarning, ServiceSpec } from "./types.ts";
 import { loadYaml, type YNode } from "./yaml.ts";
 
 export { ComposeError } from "./errors.ts";
@@ -171,9 +172,33 @@ export function parseCompose(input: ComposeInput): ComposeProject {
     envFiles: input.envFiles,
     warnings,
   });
+  for (const service of result.services) checkServiceProcess(service);
   deployOrder(result); // throws on a dependency cycle
   result.warnings = sortWarnings(warnings);
   return result;
+}
+
+/** The same size and NUL checks as the run API, before the Engine sees anything. */
+function checkServiceProcess(service: ServiceSpec) {
+  try {
+    checkProcessSettings({
+      command: service.command,
+      entrypoint: service.entrypoint,
+      env: Object.entries(service.environment).map(([key, value]) => `${key}=${value}`),
+      labels: service.labels,
+      healthcheck: service.healthcheck?.test,
+    }, {
+      command: "command",
+      env: "environment",
+      labels: "labels",
+      healthcheck: "healthcheck",
+    });
+  } catch (error) {
+    if (error instanceof ValidationError) {
+      throw new ComposeError(`Service "${service.name}": ${error.message}`, "yaml", service.line);
+    }
+    throw error;
+  }
 }
 
 /** By line (file-wide notes without a line first), duplicates removed. */

@@ -4,6 +4,8 @@ import { listContainers } from "../docker/containers.ts";
 import { LABEL } from "./plan.ts";
 import { cleanPath } from "./normalise.ts";
 import { ValidationError } from "../errors.ts";
+import { shown } from "./errors.ts";
+import { MAX_PROJECT_NAME } from "./parse.ts";
 
 export interface StackSummary {
   name: string;
@@ -20,14 +22,25 @@ export function absolutePath(path: string): string {
   return cleanPath(path.startsWith("/") ? path : `${Deno.cwd()}/${path}`);
 }
 
-/** A project name as the parser leaves it (lowercase): safe as a folder name and in labels. */
+/**
+ * A project name as the parser leaves it (compose's rule, lowercase, and at most
+ * MAX_PROJECT_NAME characters): safe as a folder name and in labels.
+ */
 export function isProjectName(name: string): boolean {
-  return /^[a-z0-9][a-z0-9_-]*$/.test(name);
+  return typeof name === "string" && name.length <= MAX_PROJECT_NAME &&
+    /^[a-z0-9][a-z0-9_-]*$/.test(name);
 }
 
 /** Returns `name` if it is a project name, otherwise throws a 400 naming it. */
 export function checkProjectName(name: string): string {
-  if (!isProjectName(name)) throw new ValidationError(`Invalid project name "${name}"`, "project");
+  if (!isProjectName(name)) {
+    throw new ValidationError(
+      `Invalid project name ${
+        shown(String(name))
+      }: use up to ${MAX_PROJECT_NAME} lowercase letters, digits, "_" and "-", starting with a letter or digit`,
+      "project",
+    );
+  }
   return name;
 }
 

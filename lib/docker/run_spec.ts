@@ -5,7 +5,7 @@
 import { ValidationError } from "../errors.ts";
 import { ShellwordsError, splitShellwords } from "../shellwords.ts";
 import type { ContainerCreateBody } from "./types.ts";
-import { imageRef } from "./validate.ts";
+import { checkProcessSettings, imageRef } from "./validate.ts";
 
 export interface RunSpec {
   image: string;
@@ -24,7 +24,17 @@ export interface PortSpec {
   proto: "tcp" | "udp" | "sctp";
 }
 
-const ALLOWED_KEYS = new Set(["image", "name", "env", "ports", "volumes", "restart_policy", "cmd"]);
+const ALLOWED_KEYS = new Set([
+  "image",
+  "name",
+  "env",
+  "ports",
+  "volumes",
+  "restart_policy",
+  "cmd",
+  // Read by the handler: the caller has seen the risk flags (lib/risks.ts) and runs anyway.
+  "acknowledge_risks",
+]);
 const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{1,127}$/;
 const ENV_KEY_RE = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
 const VOLUME_NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{1,127}$/;
@@ -55,7 +65,10 @@ export function parseRunSpec(body: Record<string, unknown>): RunSpec {
     }
     name = body.name;
   }
-  return {
+  if (body.acknowledge_risks !== undefined && typeof body.acknowledge_risks !== "boolean") {
+    throw new ValidationError("acknowledge_risks must be true or false", "acknowledge_risks");
+  }
+  const spec: RunSpec = {
     image,
     name,
     env: parseEnv(body.env),
@@ -64,6 +77,8 @@ export function parseRunSpec(body: Record<string, unknown>): RunSpec {
     restart: parseRestart(body.restart_policy),
     cmd: parseCmd(body.cmd),
   };
+  checkProcessSettings({ command: spec.cmd, env: spec.env });
+  return spec;
 }
 
 function asList(value: unknown, field: string): unknown[] {

@@ -170,3 +170,132 @@ export function newObjectName(value: unknown, what: "volume" | "network"): strin
 export function containerField(value: unknown): string {
   return check(value, OBJECT_NAME_RE, "container id or name", "container");
 }
+
+/**
+ * Caps on what a container's process is given. The Engine hands the command and environment
+ * to runc in one message, and a large one (a 100 KB command) left a container that could
+ * be neither inspected nor removed; labels are kept in every list answer. Nothing here is
+ * near what a real container needs.
+ */
+export const PROCESS_LIMITS = {
+  /** Command and entrypoint together, in UTF-8 bytes. */
+  commandBytes: 32 * 1024,
+  commandWords: 1_000,
+  envCount: 1_000,
+  envBytes: 32 * 1024,
+  labelCount: 1_000,
+  labelBytes: 64 * 1024,
+  healthcheckBytes: 16 * 1024,
+} as const;
+
+export interface ProcessSettings {
+  command?: readonly string[];
+  entrypoint?: readonly string[];
+  /** KEY=VALUE entries. */
+  env?: readonly string[];
+  labels?: Readonly<Record<string, string>>;
+  healthcheck?: readonly string[];
+}
+
+/** The request fields to name in errors (the run API's or compose's). */
+export interface ProcessFields {
+  command: string;
+  env: string;
+  labels: string;
+  healthcheck: string;
+}
+
+const RUN_FIELDS: ProcessFields = {
+  command: "cmd",
+  env: "env",
+  labels: "labels",
+  healthcheck: "healthcheck",
+};
+
+const utf8 = new TextEncoder();
+const bytesOf = (texts: Iterable<string>) => {
+  let total = 0;
+  for (const text of texts) total += utf8.encode(text).length;
+  return total;
+};
+
+/**
+ * Refuses a process whose command, environment, labels or healthcheck are larger than
+ * PROCESS_LIMITS, or hold a NUL character (which the Engine refuses only at start, with a
+ * 500). Throws a ValidationError naming the field.
+ */
+export function checkProcessSettings(
+  settings: ProcessSettings,
+  fields: ProcessFields = RUN_FIELDS,
+): void {
+  const fail = (field: string, message: string): never => {
+    throw new ValidationError(message, field);
+  };
+  const words = [...(settings.entrypoint ?? []), ...(settings.command ?? [])];
+  if (words.length > PROCESS_LIMITS.commandWords) {
+    fail(
+      fields.command,
+      `${fields.command} has too many words (${words.length}; at most ${PROCESS_LIMITS.commandWords})`,
+    );
+  }
+  const commandBytes = bytesOf(words);
+  if (commandBytes > PROCESS_LIMITS.commandBytes) {
+    fail(
+      fields.command,
+      `${fields.command} is too long (${commandBytes} bytes; at most ${PROCESS_LIMITS.commandBytes} for the command and entrypoint together)`,
+    );
+  }
+  if (words.some((word) => word.includes("\0"))) {
+    fail(fields.command, `${fields.command}: an argument contains a NUL character`);
+  }
+
+  const env = settings.env ?? [];
+  if (env.length > PROCESS_LIMITS.envCount) {
+    fail(
+      fields.env,
+      `${fields.env} has too many variables (${env.length}; at most ${PROCESS_LIMITS.envCount})`,
+    );
+  }
+  const envBytes = bytesOf(env);
+  if (envBytes > PROCESS_LIMITS.envBytes) {
+    fail(
+      fields.env,
+      `${fields.env} is too large (${envBytes} bytes; at most ${PROCESS_LIMITS.envBytes} in all)`,
+    );
+  }
+  const withNul = env.find((entry) => entry.includes("\0"));
+  if (withNul !== undefined) {
+    const key = withNul.slice(0, Math.max(0, withNul.indexOf("="))).replaceAll("\0", "");
+    fail(`${fields.env}.${key}`, `${fields.env}.${key}: the value contains a NUL character`);
+  }
+
+  const labels = Object.entries(settings.labels ?? {});
+  if (labels.length > PROCESS_LIMITS.labelCount) {
+    fail(
+      fields.labels,
+      `${fields.labels}: too many labels (${labels.length}; at most ${PROCESS_LIMITS.labelCount})`,
+    );
+  }
+  const labelBytes = bytesOf(labels.flat());
+  if (labelBytes > PROCESS_LIMITS.labelBytes) {
+    fail(
+      fields.labels,
+      `${fields.labels} are too large (${labelBytes} bytes; at most ${PROCESS_LIMITS.labelBytes} in all)`,
+    );
+  }
+  if (labels.some(([key, value]) => key.includes("\0") || value.includes("\0"))) {
+    fail(fields.labels, `${fields.labels}: a label contains a NUL character`);
+  }
+
+  const check = settings.healthcheck ?? [];
+  const checkBytes = bytesOf(check);
+  if (checkBytes > PROCESS_LIMITS.healthcheckBytes) {
+    fail(
+      fields.healthcheck,
+      `${fields.healthcheck} test is too long (${checkBytes} bytes; at most ${PROCESS_LIMITS.healthcheckBytes})`,
+    );
+  }
+  if (check.some((word) => word.includes("\0"))) {
+    fail(fields.healthcheck, `${fields.healthcheck} test contains a NUL character`);
+  }
+}

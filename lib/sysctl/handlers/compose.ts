@@ -5,7 +5,12 @@
  */
 import type { DockerClient } from "../../docker/client.ts";
 import { DockerError } from "../../docker/errors.ts";
-import { containerName, networkRef, volumeName } from "../../docker/validate.ts";
+import {
+  checkProcessSettings,
+  containerName,
+  networkRef,
+  volumeName,
+} from "../../docker/validate.ts";
 import { HttpError, ValidationError } from "../../errors.ts";
 import { parseCompose } from "../../compose/parse.ts";
 import { deployOrder } from "../../compose/order.ts";
@@ -121,6 +126,15 @@ export function composeHandlers(
         networks?: { name: string; aliases: string[] }[];
       };
       if (!body || typeof body !== "object") throw new ValidationError("body is required", "body");
+      // The parser checked these already; this is the last stop before the Engine.
+      const strings = (value: unknown) => Array.isArray(value) ? value.map(String) : undefined;
+      checkProcessSettings({
+        command: strings(body.Cmd),
+        entrypoint: strings(body.Entrypoint),
+        env: strings(body.Env),
+        labels: body.Labels as Record<string, string> | undefined,
+        healthcheck: strings((body.Healthcheck as { Test?: unknown } | undefined)?.Test),
+      }, { command: "Cmd", env: "Env", labels: "Labels", healthcheck: "Healthcheck" });
       let id: string;
       try {
         ({ Id: id } = await docker.json<{ Id: string }>("POST", "/containers/create", {
