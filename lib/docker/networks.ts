@@ -90,15 +90,27 @@ export async function listContainersWithNetworks(
   });
 }
 
+/**
+ * Whether a container's endpoint entry (keyed by network name) is on the network. A
+ * container that never started has the entry with an empty NetworkID.
+ */
+export function onNetwork(
+  network: { Id: string; Name: string },
+  key: string,
+  endpoint: { NetworkID?: string },
+): boolean {
+  return endpoint.NetworkID ? endpoint.NetworkID === network.Id : key === network.Name;
+}
+
 /** The containers (any state) with an endpoint on the network, and their addresses. */
 export function attachedTo(
-  networkId: string,
+  network: { Id: string; Name: string },
   containers: readonly ContainerWithNetworks[],
 ): AttachedContainer[] {
   const attached: AttachedContainer[] = [];
   for (const container of containers) {
-    for (const endpoint of Object.values(container.NetworkSettings?.Networks ?? {})) {
-      if (endpoint.NetworkID !== networkId) continue;
+    for (const [key, endpoint] of Object.entries(container.NetworkSettings?.Networks ?? {})) {
+      if (!onNetwork(network, key, endpoint)) continue;
       attached.push({
         id: container.Id,
         name: displayName(container),
@@ -135,8 +147,41 @@ export function networkView(
     options: network.Options ?? {},
     labels,
     compose_project: labels[COMPOSE_PROJECT] ?? null,
-    containers: attachedTo(network.Id, containers),
+    containers: attachedTo(network, containers),
   };
+}
+
+/**
+ * The network's view with each attached container's aliases, which only a container's
+ * inspect carries (the list does not): one inspect per attached container, at most 100.
+ */
+export async function networkDetail(docker: DockerClient, ref: string): Promise<NetworkView> {
+  const [network, containers] = await Promise.all([
+    inspectNetwork(docker, ref),
+    listContainersWithNetworks(docker),
+  ]);
+  const view = networkView(network, containers);
+  await Promise.all(
+    view.containers.slice(0, 100).map(async (attached) => {
+      try {
+        const info = await docker.json<
+          { NetworkSettings?: ContainerWithNetworks["NetworkSettings"] }
+        >(
+          "GET",
+          `/containers/${containerRef(attached.id)}/json`,
+        );
+        const endpoint = Object.values(info.NetworkSettings?.Networks ?? {})
+          .find((entry) => entry.NetworkID === network.Id);
+        // The Engine adds the container's short id as an alias of its own.
+        attached.aliases = (endpoint?.Aliases ?? []).filter((alias) =>
+          alias !== attached.id.slice(0, 12)
+        );
+      } catch {
+        // removed meanwhile: no aliases to show
+      }
+    }),
+  );
+  return view;
 }
 
 export async function networkViews(docker: DockerClient): Promise<NetworkView[]> {

@@ -6,12 +6,7 @@
 import { Hono } from "hono";
 import type { AppDeps } from "../deps.ts";
 import type { AppEnv } from "../env.ts";
-import {
-  inspectNetwork,
-  listContainersWithNetworks,
-  networkView,
-  networkViews,
-} from "../../lib/docker/networks.ts";
+import { networkDetail, networkViews } from "../../lib/docker/networks.ts";
 import { networkRef } from "../../lib/docker/validate.ts";
 import { readJsonObject } from "./body.ts";
 import { dispatchAs } from "./dispatch.ts";
@@ -36,12 +31,7 @@ export function networkApiRoutes(deps: AppDeps): Hono<AppEnv> {
   });
 
   app.get("/:id", async (c) => {
-    const id = networkRef(c.req.param("id"));
-    const [network, containers] = await Promise.all([
-      inspectNetwork(docker, id),
-      listContainersWithNetworks(docker),
-    ]);
-    return c.json({ network: networkView(network, containers) });
+    return c.json({ network: await networkDetail(docker, networkRef(c.req.param("id"))) });
   });
 
   app.delete("/:id", async (c) => {

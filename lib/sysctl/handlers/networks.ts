@@ -28,6 +28,7 @@ import {
   listContainersWithNetworks,
   listNetworks,
   networkView,
+  onNetwork,
   pruneNetworks,
   removeNetwork,
 } from "../../docker/networks.ts";
@@ -228,7 +229,7 @@ export function networkHandlers(docker: DockerClient): Handlers {
       if (BUILT_IN_NETWORKS.has(network.Name)) {
         throw new HttpError(403, `${network.Name} is a built-in network and cannot be removed`);
       }
-      const attached = attachedTo(network.Id, await listContainersWithNetworks(docker));
+      const attached = attachedTo(network, await listContainersWithNetworks(docker));
       if (attached.length) {
         throw new HttpError(
           409,
@@ -284,8 +285,8 @@ export function networkHandlers(docker: DockerClient): Handlers {
         }
       }
       if (
-        Object.values(container.NetworkSettings.Networks ?? {}).some((n) =>
-          n.NetworkID === network.Id
+        Object.entries(container.NetworkSettings.Networks ?? {}).some(([key, n]) =>
+          onNetwork(network, key, n)
         )
       ) {
         throw new HttpError(
@@ -306,8 +307,8 @@ export function networkHandlers(docker: DockerClient): Handlers {
       const container = await inspectContainer(docker, containerField(params.container));
       const containerName = container.Name.replace(/^\//, "");
       if (
-        !Object.values(container.NetworkSettings.Networks ?? {}).some((n) =>
-          n.NetworkID === network.Id
+        !Object.entries(container.NetworkSettings.Networks ?? {}).some(([key, n]) =>
+          onNetwork(network, key, n)
         )
       ) {
         throw new HttpError(
