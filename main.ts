@@ -181,6 +181,7 @@ async function serve(config: Config): Promise<number> {
       secretKey,
       log,
       dataDir: config.dataDir,
+      listen: config.listen,
     });
     setupToken = await firstRun(db, dispatcher, config, log);
   } catch (error) {

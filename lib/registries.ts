@@ -84,6 +84,123 @@ export function normaliseServerAddress(input: string): string {
   return DOCKER_HUB_ALIASES.has(host) ? DOCKER_HUB : host;
 }
 
+/** Where the panel itself listens (its --listen), so it is never taken for a registry. */
+export interface PanelAddress {
+  hostname: string;
+  port: number;
+}
+
+/** Docker daemon TCP ports: asking the Engine to "log in" there talks to a Docker API. */
+const DOCKER_DAEMON_PORTS = new Set([2375, 2376]);
+
+type AddressKind = "loopback" | "link-local" | "unspecified" | "multicast" | "broadcast" | "other";
+
+function ipv4Kind(host: string): AddressKind | undefined {
+  const match = host.match(/^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/);
+  if (!match) return undefined;
+  const [a, b, c, d] = match.slice(1).map(Number);
+  if (a === 0) return "unspecified";
+  if (a === 127) return "loopback";
+  if (a === 169 && b === 254) return "link-local";
+  if (a >= 224 && a <= 239) return "multicast";
+  if (a === 255 && b === 255 && c === 255 && d === 255) return "broadcast";
+  return "other";
+}
+
+/** The eight 16-bit groups of a canonical IPv6 address (as URL writes it), or undefined. */
+function ipv6Groups(host: string): number[] | undefined {
+  if (!host.includes(":")) return undefined;
+  let text = host;
+  // An embedded IPv4 tail (::ffff:1.2.3.4) becomes two groups.
+  const v4 = text.match(/^(.*:)(\d+\.\d+\.\d+\.\d+)$/);
+  if (v4) {
+    const [a, b, c, d] = v4[2].split(".").map(Number);
+    text = `${v4[1]}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const [head, tail, extra] = text.split("::");
+  if (extra !== undefined) return undefined;
+  const parse = (part: string | undefined) =>
+    (part ? part.split(":") : []).map((g) => parseInt(g, 16));
+  const first = parse(head);
+  const last = parse(tail);
+  const groups = tail === undefined
+    ? first
+    : [...first, ...Array(8 - first.length - last.length).fill(0), ...last];
+  return groups.length === 8 && groups.every((g) => g >= 0 && g <= 0xffff) ? groups : undefined;
+}
+
+function hostKind(host: string): AddressKind {
+  if (host === "localhost" || host.endsWith(".localhost")) return "loopback";
+  const v4 = ipv4Kind(host);
+  if (v4) return v4;
+  const groups = ipv6Groups(host.replace(/^\[|\]$/g, ""));
+  if (!groups) return "other";
+  // IPv4-mapped (::ffff:a.b.c.d): judged as the IPv4 address it is.
+  if (groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff) {
+    return ipv4Kind(
+      [groups[6] >> 8, groups[6] & 0xff, groups[7] >> 8, groups[7] & 0xff].join("."),
+    )!;
+  }
+  if (groups.every((g) => g === 0)) return "unspecified";
+  if (groups.slice(0, 7).every((g) => g === 0) && groups[7] === 1) return "loopback";
+  if ((groups[0] & 0xffc0) === 0xfe80) return "link-local";
+  if ((groups[0] & 0xff00) === 0xff00) return "multicast";
+  return "other";
+}
+
+/**
+ * Why a normalised registry address (`host[:port]`) must not be used, or undefined. The
+ * Engine would send a login request there: link-local addresses (cloud metadata services),
+ * unspecified, multicast and broadcast ones are never registries, a Docker daemon port on
+ * this host is a Docker API, and the panel's own address is the panel. A registry on the
+ * loopback interface on another port is allowed (a registry beside the Engine is common).
+ */
+export function registryAddressProblem(
+  address: string,
+  panel?: PanelAddress,
+): string | undefined {
+  const bracketed = address.match(/^\[([^\]]+)\](?::(\d+))?$/);
+  const [host, portText] = bracketed
+    ? [bracketed[1], bracketed[2]]
+    : [address.split(":")[0], address.split(":")[1]];
+  const port = portText === undefined ? undefined : Number(portText);
+  const kind = hostKind(host.toLowerCase());
+  switch (kind) {
+    case "link-local":
+      return `${address} is a link-local address (where cloud metadata services answer), not a registry`;
+    case "unspecified":
+      return `${address} is an unspecified address (0.0.0.0 or ::), not a registry`;
+    case "multicast":
+      return `${address} is a multicast address, not a registry`;
+    case "broadcast":
+      return `${address} is the broadcast address, not a registry`;
+  }
+  if (kind === "loopback" && port !== undefined && DOCKER_DAEMON_PORTS.has(port)) {
+    return `${address} is a Docker daemon port (2375/2376) on this host, not a registry`;
+  }
+  if (panel) {
+    // Without a port the Engine tries HTTPS (443) and, for local registries, HTTP (80).
+    const ports = port === undefined ? [443, 80] : [port];
+    const panelHost = panel.hostname.toLowerCase().replace(/^\[|\]$/g, "");
+    const panelKind = hostKind(panelHost);
+    const samePlace =
+      kind === "loopback" && (panelKind === "loopback" || panelKind === "unspecified") ||
+      host.toLowerCase() === panelHost ||
+      (panelKind === "unspecified" && (ipv4Kind(host) !== undefined || host.includes(":")));
+    if (samePlace && ports.includes(panel.port)) {
+      return `${address} is the panel's own address, not a registry`;
+    }
+  }
+  return undefined;
+}
+
+/** Throws a 400 when registryAddressProblem finds one. */
+export function checkRegistryAddress(address: string, panel?: PanelAddress): string {
+  const problem = registryAddressProblem(address, panel);
+  if (problem) throw new ValidationError(`Registry address ${problem}`, "server_address");
+  return address;
+}
+
 function validHost(host: string): boolean {
   if (/^[0-9.]+$/.test(host)) {
     const octets = host.split(".");
@@ -185,7 +302,7 @@ export async function upsertRegistry(
   key: CryptoKey,
   input: RegistryInput,
 ): Promise<RegistrySummary> {
-  const address = normaliseServerAddress(input.server_address);
+  const address = checkRegistryAddress(normaliseServerAddress(input.server_address));
   const username = validateUsername(input.username);
   const password = input.password === undefined ? undefined : validatePassword(input.password);
 

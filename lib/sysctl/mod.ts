@@ -2,6 +2,7 @@
 import type { Db } from "../db/db.ts";
 import type { DockerClient } from "../docker/client.ts";
 import type { SessionStreams } from "../auth/streams.ts";
+import type { PanelAddress } from "../registries.ts";
 import { createDispatcher, type Dispatcher } from "./dispatch.ts";
 import { authHandlers } from "./handlers/auth.ts";
 import { userHandlers } from "./handlers/users.ts";
@@ -21,6 +22,8 @@ export function createPanelDispatcher(
     secretKey: CryptoKey;
     log: (message: string) => void;
     dataDir: string;
+    /** The panel's --listen address (a registry address may not point back at it). */
+    listen: PanelAddress;
   },
 ): Dispatcher {
   // Compose deploys (and runs of an absent image) dispatch further verbs themselves.
@@ -28,7 +31,7 @@ export function createPanelDispatcher(
     ...authHandlers(deps.db, deps.streams),
     ...userHandlers(deps.db, deps.streams),
     ...containerHandlers(deps.docker, deps.managedLabel, () => dispatcher),
-    ...imageHandlers(deps.db, deps.docker, deps.secretKey),
+    ...imageHandlers(deps.db, deps.docker, deps.secretKey, deps.listen),
     ...execHandlers(deps.docker, deps.log),
     ...composeHandlers(deps.docker, deps.dataDir, () => dispatcher),
     ...volumeHandlers(deps.docker),

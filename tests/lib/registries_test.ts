@@ -8,6 +8,7 @@ import {
   listRegistries,
   markRegistryUsed,
   normaliseServerAddress,
+  registryAddressProblem,
   registryTarget,
   upsertRegistry,
 } from "../../lib/registries.ts";
@@ -347,3 +348,47 @@ function indexOf(haystack: Uint8Array, needle: Uint8Array): number {
   }
   return -1;
 }
+
+Deno.test("registry addresses that are not registries are refused; loopback ones on other ports are not", () => {
+  const panel = { hostname: "127.0.0.1", port: 8080 };
+  const refused: [string, RegExp, { hostname: string; port: number }?][] = [
+    ["169.254.169.254", /link-local/],
+    ["169.254.0.1:5000", /link-local/],
+    ["[fe80::1]", /link-local/],
+    ["[febf::1]:5000", /link-local/],
+    ["[::ffff:a9fe:a9fe]", /link-local/],
+    ["0.0.0.0", /unspecified/],
+    ["0.1.2.3:5000", /unspecified/],
+    ["[::]:5000", /unspecified/],
+    ["239.1.1.1", /multicast/],
+    ["[ff02::1]", /multicast/],
+    ["255.255.255.255", /broadcast/],
+    ["127.0.0.1:2375", /Docker daemon/],
+    ["127.0.0.2:2376", /Docker daemon/],
+    ["[::1]:2375", /Docker daemon/],
+    ["localhost:2375", /Docker daemon/],
+    ["127.0.0.1:8080", /panel's own/, panel],
+    ["localhost:8080", /panel's own/, panel],
+    ["[::1]:8080", /panel's own/, panel],
+    ["10.0.0.5:8080", /panel's own/, { hostname: "0.0.0.0", port: 8080 }],
+    ["panel.example:8080", /panel's own/, { hostname: "panel.example", port: 8080 }],
+    ["127.0.0.1", /panel's own/, { hostname: "127.0.0.1", port: 443 }],
+  ];
+  for (const [address, why, listen] of refused) {
+    assert.match(registryAddressProblem(address, listen) ?? "", why, address);
+  }
+  for (
+    const address of [
+      "127.0.0.1:5000",
+      "localhost:5000",
+      "[::1]:5000",
+      "docker.io",
+      "registry.example:8080",
+      "10.0.0.5:5000",
+      "[2001:db8::1]:5000",
+      "169.255.0.1",
+    ]
+  ) {
+    assert.equal(registryAddressProblem(address, panel), undefined, address);
+  }
+});

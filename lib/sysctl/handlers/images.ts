@@ -18,11 +18,13 @@ import {
 import { DEFAULT_DOMAIN, parseReference } from "../../docker/reference.ts";
 import { HttpError, ValidationError } from "../../errors.ts";
 import {
+  checkRegistryAddress,
   credentialsFor,
   deleteRegistry,
   findRegistry,
   markRegistryUsed,
   normaliseServerAddress,
+  type PanelAddress,
   upsertRegistry,
 } from "../../registries.ts";
 import { SecretOpenError } from "../../secrets.ts";
@@ -40,7 +42,13 @@ export interface PullResult {
   image_id: string;
 }
 
-export function imageHandlers(db: Db, docker: DockerClient, secretKey: CryptoKey): Handlers {
+export function imageHandlers(
+  db: Db,
+  docker: DockerClient,
+  secretKey: CryptoKey,
+  /** The panel's --listen address: never accepted as a registry. */
+  panel: PanelAddress,
+): Handlers {
   /** The stored credential for an update without a new password; undefined when none. */
   async function savedCredentials(address: string) {
     try {
@@ -123,7 +131,11 @@ export function imageHandlers(db: Db, docker: DockerClient, secretKey: CryptoKey
     },
 
     "registry.upsert": async ({ params }) => {
-      const address = normaliseServerAddress(params.server_address as string);
+      // Refused before the Engine is asked to log in anywhere.
+      const address = checkRegistryAddress(
+        normaliseServerAddress(params.server_address as string),
+        panel,
+      );
       const username = params.username;
       if (typeof username !== "string" || username === "") {
         throw new ValidationError("username is required", "username");
