@@ -416,7 +416,14 @@ function pruneInTransaction(db: Db, policy: RetentionPolicy, now: number): numbe
     ).get(cutoff) as { seq: number | null };
     upto = Math.max(upto, old.seq ?? 0);
   }
-  if (upto === 0) return 0;
+  // The started row of an operation still running is its only evidence if the panel dies
+  // before it ends: retention stops short of it (and catches up once it has its final row).
+  const open = db.prepare(
+    `SELECT MIN(s.seq) AS seq FROM sysctl_audit AS s WHERE s.phase = 'started'
+       AND NOT EXISTS (SELECT 1 FROM sysctl_audit AS f WHERE f.started_seq = s.seq)`,
+  ).get() as { seq: number | null };
+  if (open.seq !== null) upto = Math.min(upto, open.seq - 1);
+  if (upto <= 0) return 0;
   const last = db.prepare(
     "SELECT seq, hash FROM sysctl_audit WHERE seq <= ? ORDER BY seq DESC LIMIT 1",
   ).get(upto) as

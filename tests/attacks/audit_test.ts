@@ -132,6 +132,49 @@ Deno.test("retention with a cap of 5 keeps exactly 5 rows, and idle passes delet
   }
 });
 
+Deno.test("retention never deletes the started row of an operation still running", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "cm-attack-audit-" });
+  const db = openDatabase(`${dir}/container-manager.db`);
+  try {
+    const started = appendAudit(db, {
+      actor: "alice",
+      action: "docker.pull",
+      target: "big/image",
+      phase: "started",
+      exitCode: 0,
+      durationMs: 0,
+    });
+    for (let i = 0; i < 12; i++) {
+      appendAudit(db, {
+        actor: "bob",
+        action: "docker.start",
+        target: `c${i}`,
+        exitCode: 0,
+        durationMs: 1,
+      });
+    }
+    pruneAudit(db, { maxAgeMs: 0, maxRows: 5 });
+    const kept = db.prepare("SELECT seq FROM sysctl_audit WHERE seq = ?").get(started.seq);
+    assert.ok(kept, "the running pull's started row is still there");
+    // Once the pull has its final row, retention catches up to the cap.
+    appendAudit(db, {
+      actor: "alice",
+      action: "docker.pull",
+      target: "big/image",
+      startedSeq: started.seq,
+      exitCode: 0,
+      durationMs: 5,
+    });
+    pruneAudit(db, { maxAgeMs: 0, maxRows: 5 });
+    const count = db.prepare("SELECT COUNT(*) AS n FROM sysctl_audit").get() as { n: number };
+    assert.equal(count.n, 5);
+    assert.equal(verifyAudit(db).ok, true);
+  } finally {
+    db.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("the housekeeping pass survives an SQLite error and logs it", async () => {
   const { housekeep } = await import("../../lib/db/housekeeping.ts");
   const dir = await Deno.makeTempDir({ prefix: "cm-attack-audit-" });
