@@ -11,6 +11,7 @@ import { parseReference } from "../docker/reference.ts";
 import { ShellwordsError, splitShellwords } from "../shellwords.ts";
 import { DotenvError, parseDotenv } from "./dotenv.ts";
 import { ComposeError, shown } from "./errors.ts";
+import { bindRisk, risksOf } from "../risks.ts";
 import { interpolate, InterpolationError } from "./interpolate.ts";
 import type {
   ComposeProject,
@@ -91,6 +92,7 @@ const SERVICE_KEYS = new Set([
   "stdin_open",
   "privileged",
   "pid",
+  "ipc",
   "devices",
 ]);
 
@@ -316,27 +318,6 @@ export function cleanPath(path: string): string {
   return `/${parts.join("/")}`;
 }
 
-const DOCKER_SOCKETS = ["/var/run/docker.sock", "/run/docker.sock"];
-
-/** Why a bind of `source` is dangerous, or null. Relative and `~` paths are not judged. */
-export function dangerousBindSource(source: string): string | null {
-  // A relative source resolves under <data-dir>/stacks/<project>/; climbing out of that
-  // folder can reach anything on the host, so it is a risk in its own right.
-  if (source.startsWith(".") && source.split("/").includes("..")) {
-    return "a folder outside the stack's own folder";
-  }
-  if (!source.startsWith("/")) return null;
-  const path = cleanPath(source);
-  if (path === "/") return "the host's whole filesystem";
-  if (path === "/etc") return "the host's /etc";
-  if (path === "/proc" || path.startsWith("/proc/")) return "the host's /proc";
-  if (path === "/sys" || path.startsWith("/sys/")) return "the host's /sys";
-  if (DOCKER_SOCKETS.some((socket) => socket === path || socket.startsWith(`${path}/`))) {
-    return "the Docker socket (full control of the host)";
-  }
-  return null;
-}
-
 function isBindSource(source: string): boolean {
   return source.startsWith(".") || source.startsWith("/") || source.startsWith("~");
 }
@@ -530,7 +511,7 @@ function checkBindSource(ctx: Context, source: string, what: string, line: numbe
 }
 
 function flagBind(ctx: Context, source: string, service: string, what: string, line: number) {
-  const danger = dangerousBindSource(source);
+  const danger = bindRisk(source);
   if (danger) {
     ctx.warn(
       "risk",
@@ -1529,48 +1510,28 @@ function service(
       duration(ctx, node, `${what}stop_grace_period`) / 1000,
     );
   }
-  if ((node = get("cap_add"))) {
-    spec.cap_add = capabilities(ctx, node, `${what}cap_add`);
-    for (const cap of spec.cap_add) {
-      const upper = cap.toUpperCase().replace(/^CAP_/, "");
-      if (upper === "ALL" || upper === "SYS_ADMIN") {
-        ctx.warn(
-          "risk",
-          node.line,
-          name,
-          `${what}cap_add ${cap} gives the container ${
-            upper === "ALL" ? "every capability" : "near-root power over the host"
-          }`,
-        );
-      }
-    }
-  }
+  if ((node = get("cap_add"))) spec.cap_add = capabilities(ctx, node, `${what}cap_add`);
   if ((node = get("cap_drop"))) spec.cap_drop = capabilities(ctx, node, `${what}cap_drop`);
   if ((node = get("extra_hosts"))) spec.extra_hosts = extraHosts(ctx, node, name);
   if ((node = get("tty"))) spec.tty = asBool(ctx, node, `${what}tty`);
   if ((node = get("stdin_open"))) spec.stdin_open = asBool(ctx, node, `${what}stdin_open`);
-  if ((node = get("privileged"))) {
-    spec.privileged = asBool(ctx, node, `${what}privileged`);
-    if (spec.privileged) {
+  if ((node = get("privileged"))) spec.privileged = asBool(ctx, node, `${what}privileged`);
+  if ((node = get("ipc"))) {
+    const ipc = asString(ctx, node, `${what}ipc`);
+    if (ipc === "host") spec.ipc = "host";
+    else {
       ctx.warn(
-        "risk",
-        lineOf("privileged"),
+        "unsupported",
+        lineOf("ipc"),
         name,
-        `${what}privileged: true gives the container full access to the host`,
+        `${what}ipc: ${ipc} is not supported and was ignored`,
       );
     }
   }
   if ((node = get("pid"))) {
     const pid = asString(ctx, node, `${what}pid`);
-    if (pid === "host") {
-      spec.pid = "host";
-      ctx.warn(
-        "risk",
-        lineOf("pid"),
-        name,
-        `${what}pid: host lets the container see and signal every process on the host`,
-      );
-    } else {
+    if (pid === "host") spec.pid = "host";
+    else {
       ctx.warn(
         "unsupported",
         lineOf("pid"),
@@ -1581,15 +1542,7 @@ function service(
   }
   if ((node = get("devices"))) {
     const list = devices(ctx, node, name);
-    if (list.length > 0) {
-      spec.devices = list;
-      ctx.warn(
-        "risk",
-        lineOf("devices"),
-        name,
-        `${what}devices gives the container direct access to host devices (${list.join(", ")})`,
-      );
-    }
+    if (list.length > 0) spec.devices = list;
   }
 
   let networkModeLine: number | null = null;
@@ -1601,16 +1554,21 @@ function service(
     }
     spec.network_mode = mode;
     networkModeLine = node.line;
-    if (mode === "host") {
-      ctx.warn(
-        "risk",
-        node.line,
-        name,
-        `${what}network_mode: host puts the container on the host's network stack`,
-      );
-    }
   } else if ((node = get("networks"))) {
     spec.networks = serviceNetworks(ctx, node, name, networks).networks;
+  }
+  // Binds were judged entry by entry (with their own lines); the rest by lib/risks.ts here.
+  for (
+    const risk of risksOf({
+      capAdd: spec.cap_add,
+      privileged: spec.privileged,
+      pid: spec.pid,
+      ipc: spec.ipc,
+      networkMode: spec.network_mode,
+      devices: spec.devices,
+    })
+  ) {
+    ctx.warn("risk", lineOf(risk.setting), name, `${what}${risk.message}`);
   }
   if (!spec.network_mode && Object.keys(spec.networks).length === 0) {
     spec.networks = { default: { aliases: [] } };

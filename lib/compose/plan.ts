@@ -197,6 +197,7 @@ export function createBody(
       Sysctls: service.sysctls,
       Privileged: service.privileged,
       ...(service.pid ? { PidMode: service.pid } : {}),
+      ...(service.ipc ? { IpcMode: service.ipc } : {}),
       ...(devices.length ? { Devices: devices } : {}),
       NetworkMode: networkMode,
     },

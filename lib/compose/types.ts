@@ -98,6 +98,8 @@ export interface ServiceSpec {
   privileged: boolean;
   /** Only "host" is kept (flagged as a risk); other `pid:` values are dropped with a warning. */
   pid?: "host";
+  /** Only "host" is kept (flagged as a risk); other `ipc:` values are dropped with a warning. */
+  ipc?: "host";
   /** `devices:` as "HOST[:CONTAINER[:PERMISSIONS]]" (flagged as a risk). */
   devices?: string[];
 }

@@ -12,7 +12,8 @@ import { inspectImage } from "../../docker/images.ts";
 import { removeVolume, volumeExists } from "../../docker/volumes.ts";
 import { DockerError } from "../../docker/errors.ts";
 import { createBody, parseRunSpec } from "../../docker/run_spec.ts";
-import { HttpError } from "../../errors.ts";
+import { HttpError, ValidationError } from "../../errors.ts";
+import { describeRisks, risksOf } from "../../risks.ts";
 import type { Dispatcher, HandlerContext, Handlers } from "../dispatch.ts";
 
 async function stateOf(docker: DockerClient, ref: string) {
@@ -32,6 +33,14 @@ async function run(
   dispatcher: () => Dispatcher,
 ) {
   const spec = parseRunSpec(context.params);
+  // The same rules and the same acknowledgement as a compose deploy, before the Engine.
+  const risks = risksOf({ binds: spec.binds.map((bind) => bind.split(":")[0]) });
+  if (risks.length && context.params.acknowledge_risks !== true) {
+    throw new ValidationError(
+      `This container has risky settings; run it with acknowledge_risks: ${describeRisks(risks)}`,
+      "acknowledge_risks",
+    );
+  }
   try {
     await inspectImage(docker, spec.image);
   } catch (error) {
