@@ -20,6 +20,8 @@ const LOADERS: Record<IslandName, Loader> = {
   ContainersTable: () => import("./ContainersTable.tsx").then((m) => m.ContainersTable),
   RunContainerDialog: () => import("./RunContainerDialog.tsx").then((m) => m.RunContainerDialog),
   ComposePanel: () => import("./ComposePanel.tsx").then((m) => m.ComposePanel),
+  VolumesPanel: () => import("./VolumesPanel.tsx").then((m) => m.VolumesPanel),
+  NetworksPanel: () => import("./NetworksPanel.tsx").then((m) => m.NetworksPanel),
 };
 
 async function hydrateAll() {

@@ -14,6 +14,8 @@ import { ImagesPanel } from "./ImagesPanel.tsx";
 import { ContainersTable } from "./ContainersTable.tsx";
 import { RunContainerDialog } from "./RunContainerDialog.tsx";
 import { ComposePanel } from "./ComposePanel.tsx";
+import { VolumesPanel } from "./VolumesPanel.tsx";
+import { NetworksPanel } from "./NetworksPanel.tsx";
 
 export const ISLANDS = {
   EngineStatus,
@@ -26,6 +28,8 @@ export const ISLANDS = {
   ContainersTable,
   RunContainerDialog,
   ComposePanel,
+  VolumesPanel,
+  NetworksPanel,
 } as const;
 
 export type IslandName = keyof typeof ISLANDS;

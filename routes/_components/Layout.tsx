@@ -1,12 +1,21 @@
 import type { ComponentChildren } from "preact";
 import { Island } from "./Island.tsx";
 
-export type Tab = "containers" | "compose" | "images" | "audit" | "users";
+export type Tab =
+  | "containers"
+  | "compose"
+  | "images"
+  | "volumes"
+  | "networks"
+  | "audit"
+  | "users";
 
 const TABS: { id: Tab; label: string; href: string }[] = [
   { id: "containers", label: "Containers", href: "/containers" },
   { id: "compose", label: "Compose", href: "/compose" },
   { id: "images", label: "Images", href: "/images" },
+  { id: "volumes", label: "Volumes", href: "/volumes" },
+  { id: "networks", label: "Networks", href: "/networks" },
   { id: "audit", label: "Audit", href: "/audit" },
 ];
 

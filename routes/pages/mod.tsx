@@ -10,6 +10,8 @@ import { checkHealth } from "../api/health.ts";
 import { containersPage } from "./containers.tsx";
 import { imagesPage } from "./images.tsx";
 import { composePage } from "./compose.tsx";
+import { volumesPage } from "./volumes.tsx";
+import { networksPage } from "./networks.tsx";
 import { countUsers, listUsers } from "../../lib/auth/users.ts";
 import { safeNextPath } from "../../lib/auth/next.ts";
 import { listAudit } from "../../lib/sysctl/audit.ts";
@@ -66,6 +68,26 @@ export function pageRoutes(deps: AppDeps): Hono<AppEnv> {
         "Compose",
         "compose",
         (reachable) => composePage(deps, reachable, c.get("session").role),
+      ),
+  );
+  app.get(
+    "/volumes",
+    (c) =>
+      page(
+        c,
+        "Volumes",
+        "volumes",
+        (reachable) => volumesPage(deps, reachable, c.get("session").role),
+      ),
+  );
+  app.get(
+    "/networks",
+    (c) =>
+      page(
+        c,
+        "Networks",
+        "networks",
+        (reachable) => networksPage(deps, reachable, c.get("session").role),
       ),
   );
   app.get("/audit", (c) =>
