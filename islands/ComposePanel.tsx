@@ -163,7 +163,7 @@ export function ComposePanel({ role: initialRole, stacks: initialStacks }: Compo
   }, []);
 
   /** Resolves to the field the server's error names, if it failed. */
-  async function runPreview(from = latest.current): Promise<string | undefined> {
+  async function runPreview(from = latest.current, attempt = 0): Promise<string | undefined> {
     const id = ++previewSeq.current;
     setPreviewing(true);
     try {
@@ -173,6 +173,13 @@ export function ComposePanel({ role: initialRole, stacks: initialStacks }: Compo
       setPreviewError(null);
     } catch (error) {
       if (id !== previewSeq.current || !mounted.current) return;
+      // One preview at a time per user (and a few in all): an earlier one still running
+      // answers 429. Try again shortly, unless the text changed meanwhile.
+      if (error instanceof ApiError && error.status === 429 && attempt < 3) {
+        await new Promise((resolve) => setTimeout(resolve, 1000 * (attempt + 1)));
+        if (id === previewSeq.current && mounted.current) return runPreview(from, attempt + 1);
+        return;
+      }
       const message = (error as Error).message;
       const field = error instanceof ApiError ? error.field : undefined;
       setPreviewError({ key: from.key, message, field, line: lineOfMessage(message) });

@@ -16,6 +16,7 @@ import {
   emptyForm,
   type EnvRow,
   formField,
+  formRisks,
   parseEnvLines,
   type PortRow,
   type Proto,
@@ -28,6 +29,7 @@ import {
   type VolumeRow,
 } from "./containers/run_form.ts";
 import { CONTAINER_RUN, OPEN_RUN_DIALOG } from "./containers/types.ts";
+import type { Risk } from "../lib/risks.ts";
 
 // deno-lint-ignore ban-types
 export type RunContainerDialogProps = {};
@@ -153,6 +155,15 @@ function RunModal(
   const body = useRef<HTMLDivElement>(null);
 
   const { errors: problems, parts } = validate(form);
+  // Escape-shaped settings need the same explicit acknowledgement as a compose deploy.
+  const risks = formRisks(form);
+  const riskKey = risks.map((risk) => risk.message).join("|");
+  const [acknowledged, setAcknowledged] = useState(false);
+  const [riskRefused, setRiskRefused] = useState(false);
+  useEffect(() => {
+    setAcknowledged(false);
+    setRiskRefused(false);
+  }, [riskKey]);
   const errorOf = (key: string) =>
     serverErrors[key] ?? ((submitted || touched.has(key)) ? problems[key] : undefined);
   /** Whether one input of a row is the one at fault (the first one when the server said so). */
@@ -183,7 +194,15 @@ function RunModal(
       );
       return;
     }
+    if (risks.length && !acknowledged) {
+      setRiskRefused(true);
+      requestAnimationFrame(() =>
+        body.current?.querySelector<HTMLElement>('input[name="acknowledge_risks"]')?.focus()
+      );
+      return;
+    }
     const { body: request, rows } = toBody(form);
+    if (risks.length) request.acknowledge_risks = true;
     setBusy(true);
     setPull(null);
     let pulling: PullState | null = null;
@@ -209,6 +228,7 @@ function RunModal(
         if (error.status === 409 && request.name) key = "name";
         else if (error.status === 404 && /image/i.test(message)) key = "image";
       }
+      if (error instanceof ApiError && error.field === "acknowledge_risks") setRiskRefused(true);
       if (key) {
         setServerErrors({ [key]: message });
         requestAnimationFrame(() =>
@@ -481,6 +501,18 @@ function RunModal(
             ))}
           </Rows>
 
+          {risks.length > 0 && (
+            <RiskBox
+              risks={risks}
+              acknowledged={acknowledged}
+              refused={riskRefused}
+              onAcknowledge={(checked) => {
+                setAcknowledged(checked);
+                setRiskRefused(false);
+              }}
+            />
+          )}
+
           <div class="ct-run-grid">
             <Field label="Restart policy" group error={errorOf("restart_policy")}>
               <div class="ct-run-inline">
@@ -554,6 +586,47 @@ function RunModal(
         </footer>
       </form>
     </Modal>
+  );
+}
+
+/** The form's risky settings and the acknowledgement a run with them needs. */
+function RiskBox(
+  { risks, acknowledged, refused, onAcknowledge }: {
+    risks: Risk[];
+    acknowledged: boolean;
+    refused: boolean;
+    onAcknowledge: (checked: boolean) => void;
+  },
+) {
+  return (
+    <div class="notice error ct-run-risks" role="group" aria-labelledby="ct-run-risks-title">
+      <p id="ct-run-risks-title">
+        <strong>
+          This container asks for {risks.length === 1 ? "a risky setting" : "risky settings"}:
+        </strong>
+      </p>
+      <ul>
+        {risks.map((risk) => (
+          <li key={risk.message}>
+            {risk.index !== undefined && <span class="muted">Volume {risk.index + 1}:</span>}{" "}
+            {risk.message}
+          </li>
+        ))}
+      </ul>
+      <label class="ct-check">
+        <input
+          type="checkbox"
+          name="acknowledge_risks"
+          checked={acknowledged}
+          aria-invalid={refused && !acknowledged}
+          onChange={(e) => onAcknowledge((e.target as HTMLInputElement).checked)}
+        />
+        I understand these risks and want to run it anyway
+      </label>
+      {refused && !acknowledged && (
+        <p class="form-error" role="alert">Tick the box above to run with these settings.</p>
+      )}
+    </div>
   );
 }
 

@@ -3,6 +3,7 @@
  * with a map from the body's array indexes back to the form's rows (for the server's
  * `field` errors such as "ports[1]").
  */
+import { type Risk, risksOf } from "../../lib/risks.ts";
 import { splitCommand } from "./format.ts";
 
 export type Proto = "tcp" | "udp" | "sctp";
@@ -46,6 +47,8 @@ export interface RunBody {
   volumes: string[];
   restart_policy: string;
   cmd?: string[];
+  /** Sent when the form has risky settings and the user ticked the acknowledgement. */
+  acknowledge_risks?: true;
 }
 
 let nextUid = 1;
@@ -231,6 +234,14 @@ export function toBody(form: RunForm): {
   if (form.name.trim()) body.name = form.name.trim();
   if (form.cmd.trim()) body.cmd = splitCommand(form.cmd).args;
   return { body, rows };
+}
+
+/**
+ * The form's escape-shaped settings, by the rules the server applies (lib/risks.ts); a
+ * volume risk's `index` is its row in the form.
+ */
+export function formRisks(form: RunForm): Risk[] {
+  return risksOf({ binds: form.volumes.map((row) => row.source.trim()) });
 }
 
 /** Turns the server's field ("ports[1]") into the form's key ("ports[3]"). */
