@@ -12,6 +12,7 @@ import { TitledModal } from "./shared/TitledModal.tsx";
 import { CreateNetworkDialog } from "./networks/CreateNetworkDialog.tsx";
 import { ConnectDialog } from "./networks/ConnectDialog.tsx";
 import { keyValueEntries } from "./volumes/kv.ts";
+import { formatDate } from "./images/format.ts";
 import type { NetworkView } from "../lib/docker/networks.ts";
 
 export interface NetworksPanelProps {
@@ -98,7 +99,7 @@ export function NetworksPanel({ role, networks: initial }: NetworksPanelProps) {
         <input
           type="search"
           class="im-filter"
-          placeholder="Filter by name, subnet, project or container…"
+          placeholder="Filter networks…"
           aria-label="Filter networks"
           value={query}
           onInput={(e) => setQuery((e.target as HTMLInputElement).value)}
@@ -278,7 +279,7 @@ export function NetworksPanel({ role, networks: initial }: NetworksPanelProps) {
                           <dt>Id</dt>
                           <dd class="mono vn-break">{network.id}</dd>
                           <dt>Created</dt>
-                          <dd>{network.created}</dd>
+                          <dd>{formatDate(Date.parse(network.created))}</dd>
                           {network.subnets.map((s, i) => [
                             <dt key={`s${i}`}>Subnet</dt>,
                             <dd key={`d${i}`} class="mono">

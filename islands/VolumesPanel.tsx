@@ -101,7 +101,7 @@ export function VolumesPanel({ role, volumes: initial }: VolumesPanelProps) {
         <input
           type="search"
           class="im-filter"
-          placeholder="Filter by name, project, container or label…"
+          placeholder="Filter volumes…"
           aria-label="Filter volumes"
           value={query}
           onInput={(e) => setQuery((e.target as HTMLInputElement).value)}

@@ -166,7 +166,9 @@ export function BrowseDialog({ volume, onClose }: { volume: string; onClose: () 
       {listing && (
         <>
           <nav class="vn-crumbs mono" aria-label="Path">
-            <button type="button" class="vn-crumb" onClick={() => load("/")}>{volume}</button>
+            <button type="button" class="vn-crumb" title={volume} onClick={() => load("/")}>
+              {volume}
+            </button>
             {segments.map((segment, index) => (
               <span key={index}>
                 <span class="muted">/</span>
@@ -232,9 +234,9 @@ export function BrowseDialog({ volume, onClose }: { volume: string; onClose: () 
                         <td class="im-num">
                           {entry.type === "file" ? formatBytes(entry.size) : ""}
                         </td>
-                        <td class="muted">{formatDate(entry.mtime * 1000)}</td>
-                        <td class="mono muted">{modeText(entry)}</td>
-                        <td>
+                        <td class="muted vn-nowrap">{formatDate(entry.mtime * 1000)}</td>
+                        <td class="mono muted vn-nowrap">{modeText(entry)}</td>
+                        <td class="vn-nowrap">
                           {(entry.type === "file" || entry.type === "dir") && (
                             <a
                               class="btn small"
