@@ -110,6 +110,54 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX sysctl_audit_phase ON sysctl_audit (phase) WHERE phase IS NOT NULL;
     `,
   },
+  {
+    version: 4,
+    name: "audit_filter_indexes",
+    // What keeps every Audit tab filter fast at a million rows (lib/sysctl/audit.ts):
+    // - a trigram index over target, so "target contains x" looks up rows instead of
+    //   scanning them (external content: the text stays in sysctl_audit only);
+    // - rows whose ts is older than a row before them ("out of order": clock steps, imported
+    //   timestamps). Every other row's ts grows with seq, so a time range is a seq range of
+    //   those rows plus the (few) out-of-order ones;
+    // - a partial index of failed final rows.
+    // Triggers keep both in step with appends and with retention's deletes.
+    sql: `
+      CREATE VIRTUAL TABLE sysctl_audit_target USING fts5 (
+        target, content = 'sysctl_audit', content_rowid = 'seq', tokenize = 'trigram'
+      );
+      INSERT INTO sysctl_audit_target (sysctl_audit_target) VALUES ('rebuild');
+
+      CREATE TABLE audit_ts_mark (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        ts TEXT NOT NULL
+      ) STRICT;
+      INSERT INTO audit_ts_mark (id, ts) VALUES (1, COALESCE((SELECT MAX(ts) FROM sysctl_audit), ''));
+      CREATE TABLE audit_ts_disorder (seq INTEGER PRIMARY KEY) STRICT;
+      INSERT INTO audit_ts_disorder (seq)
+        SELECT seq FROM (
+          SELECT seq, ts, MAX(ts) OVER (ORDER BY seq ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
+            AS mark
+          FROM sysctl_audit
+        ) WHERE ts < mark;
+
+      CREATE TRIGGER sysctl_audit_index_insert AFTER INSERT ON sysctl_audit
+      BEGIN
+        INSERT INTO sysctl_audit_target (rowid, target) VALUES (NEW.seq, NEW.target);
+        INSERT INTO audit_ts_disorder (seq)
+          SELECT NEW.seq WHERE NEW.ts < (SELECT ts FROM audit_ts_mark WHERE id = 1);
+        UPDATE audit_ts_mark SET ts = NEW.ts WHERE id = 1 AND NEW.ts > ts;
+      END;
+      CREATE TRIGGER sysctl_audit_index_delete AFTER DELETE ON sysctl_audit
+      BEGIN
+        INSERT INTO sysctl_audit_target (sysctl_audit_target, rowid, target)
+          VALUES ('delete', OLD.seq, OLD.target);
+        DELETE FROM audit_ts_disorder WHERE seq = OLD.seq;
+      END;
+
+      CREATE INDEX sysctl_audit_failed ON sysctl_audit (exit_code)
+        WHERE exit_code != 0 AND phase IS NULL;
+    `,
+  },
 ];
 
 /** Applies every migration newer than the recorded version. Returns the versions applied. */

@@ -13,6 +13,7 @@
 import { createHash } from "node:crypto";
 import type { Db } from "../db/db.ts";
 import { redact } from "./redact.ts";
+import { sha256Hex } from "./sha256.ts";
 
 export const GENESIS_HASH = "0".repeat(64);
 export const OUTPUT_LIMIT = 4096;
@@ -131,6 +132,11 @@ function canonical(row: HashedFields): string {
 
 export function rowHash(prevHash: string, row: HashedFields): string {
   return createHash("sha256").update(prevHash).update(canonical(row)).digest("hex");
+}
+
+/** rowHash without node:crypto's per-call garbage, for walking the whole trail. */
+function rowHashLean(prevHash: string, row: HashedFields): string {
+  return sha256Hex(prevHash + canonical(row));
 }
 
 interface Checkpoint {
@@ -275,8 +281,7 @@ export function verifyAudit(db: Db): VerifyResult {
   let record: PruneRecord | undefined;
   /** Started rows seen with no final row yet: seq → action. */
   const open = new Map<number, string>();
-  for (const value of db.prepare("SELECT * FROM sysctl_audit ORDER BY seq").iterate()) {
-    const row = value as unknown as AuditRow;
+  for (const row of rowsInOrder(db)) {
     count++;
     let intact = true;
     if (row.seq > expectedSeq) {
@@ -297,7 +302,7 @@ export function verifyAudit(db: Db): VerifyResult {
       });
       intact = false;
     }
-    if (rowHash(row.prev_hash, row) !== row.hash) {
+    if (rowHashLean(row.prev_hash, row) !== row.hash) {
       problems.push({ seq: row.seq, reason: "its contents do not match its hash" });
       intact = false;
     }
@@ -511,34 +516,248 @@ export function listAudit(
   db: Db,
   filter: AuditFilter,
 ): { rows: AuditRow[]; next_cursor: number | null } {
-  const { where, values } = auditWhere({ fold: true, ...filter });
   const limit = Math.min(Math.max(filter.limit ?? 50, 1), MAX_PAGE);
-  const rows = db.prepare(
-    `SELECT * FROM sysctl_audit ${where} ORDER BY seq DESC LIMIT ${limit + 1}`,
-  ).all(...values) as unknown as AuditRow[];
+  const query = auditQuery(db, { fold: true, ...filter });
+  const rows = rowReader(db, `${query.sql} LIMIT ${limit + 1}`)(query.bind(filter.cursor));
   const more = rows.length > limit;
   const page = more ? rows.slice(0, limit) : rows;
   return { rows: page, next_cursor: more ? page[page.length - 1].seq : null };
 }
 
-/** Every matching row, newest first, for export. */
+/** Rows read per statement step when walking many: small batches keep memory flat. */
+const BATCH_ROWS = 100;
+
+/**
+ * Every matching row, newest first, for export: read BATCH_ROWS at a time (keyset on seq),
+ * each batch only when the caller asks for its first row, so a caller that stops pulling
+ * stops the reading and holds at most one batch.
+ */
 export function* iterateAudit(
   db: Db,
   filter: Omit<AuditFilter, "cursor" | "limit">,
 ): Generator<AuditRow> {
-  const { where, values } = auditWhere({ fold: false, ...filter });
-  for (
-    const row of db.prepare(`SELECT * FROM sysctl_audit ${where} ORDER BY seq DESC`).iterate(
-      ...values,
-    )
-  ) {
-    yield row as unknown as AuditRow;
+  const query = auditQuery(db, { fold: false, ...filter, cursor: Number.MAX_SAFE_INTEGER });
+  const read = rowReader(db, `${query.sql} LIMIT ${BATCH_ROWS}`);
+  let cursor = Number.MAX_SAFE_INTEGER;
+  for (;;) {
+    const rows = read(query.bind(cursor));
+    yield* rows;
+    if (rows.length < BATCH_ROWS) return;
+    cursor = rows[rows.length - 1].seq;
   }
 }
 
-function auditWhere(filter: AuditFilter) {
+const ROW_COLUMNS = [
+  "seq",
+  "ts",
+  "actor",
+  "client_ip",
+  "action",
+  "target",
+  "params",
+  "exit_code",
+  "duration_ms",
+  "stdout",
+  "stderr",
+  "request_id",
+  "prev_hash",
+  "hash",
+  "phase",
+  "started_seq",
+] as const satisfies readonly (keyof AuditRow)[];
+
+/**
+ * A statement's rows as plain objects. node:sqlite's own row objects (and its iterate())
+ * leave far more garbage behind than arrays do: over a million rows that was the difference
+ * between ~25 MB and ~120 MB of RSS growth.
+ */
+function rowReader(db: Db, sql: string): (values: readonly SqlValue[]) => AuditRow[] {
+  // One statement per walk: a statement per batch is native garbage the collector is slow
+  // to reclaim.
+  const statement = db.prepare(sql);
+  // In node:sqlite since Node 24; Deno's types do not declare it yet.
+  (statement as unknown as { setReturnArrays(enabled: boolean): void }).setReturnArrays(true);
+  return (values) => toRows(statement.all(...values) as unknown as unknown[][]);
+}
+
+function toRows(arrays: unknown[][]): AuditRow[] {
+  return arrays.map((a) => ({
+    seq: a[0] as number,
+    ts: a[1] as string,
+    actor: a[2] as string,
+    client_ip: a[3] as string,
+    action: a[4] as string,
+    target: a[5] as string,
+    params: a[6] as string,
+    exit_code: a[7] as number,
+    duration_ms: a[8] as number,
+    stdout: a[9] as string,
+    stderr: a[10] as string,
+    request_id: a[11] as string,
+    prev_hash: a[12] as string,
+    hash: a[13] as string,
+    phase: a[14] as string | null,
+    started_seq: a[15] as number | null,
+  }));
+}
+
+/** Every row in seq order, BATCH_ROWS at a time (for verify). */
+function* rowsInOrder(db: Db): Generator<AuditRow> {
+  const sql = `SELECT ${ROW_COLUMNS.join(", ")} FROM sysctl_audit WHERE seq > ? ORDER BY seq ` +
+    `LIMIT ${BATCH_ROWS}`;
+  const read = rowReader(db, sql);
+  let after = Number.MIN_SAFE_INTEGER;
+  for (;;) {
+    const rows = read([after]);
+    yield* rows;
+    if (rows.length < BATCH_ROWS) return;
+    after = rows[rows.length - 1].seq;
+  }
+}
+
+type SqlValue = string | number;
+
+/**
+ * A filter's rows as one statement ordered by seq, newest first. The WHERE clauses say
+ * exactly which rows match; what this adds only tells SQLite where to look, so a filter is
+ * answered from an index instead of a scan of the whole table:
+ * - a time range becomes a seq range (see audit_ts_disorder in migration 4), with the
+ *   out-of-order rows as a second arm of a UNION ALL that SQLite merges in seq order;
+ * - the narrowest of "target contains", "action prefix" and "failed", when it matches fewer
+ *   than DRIVER_ROWS rows, becomes the candidate set (`seq IN (…)`).
+ * Equality on user or action is left to SQLite: its indexes already come in seq order.
+ */
+export function auditQuery(
+  db: Db,
+  filter: AuditFilter,
+): { sql: string; bind: (cursor?: number) => SqlValue[] } {
+  const exact = auditWhere(filter);
+  const driver = narrowestDriver(db, filter);
+  const arms = timeArms(db, filter);
+  const values: (SqlValue | typeof CURSOR)[] = [];
+  const selects = arms.map((arm) => {
+    const clauses = [...arm.clauses, ...(driver ? [driver.clause] : []), ...exact.clauses];
+    values.push(...arm.values, ...(driver?.values ?? []), ...exact.values);
+    const where = clauses.length ? ` WHERE ${clauses.join(" AND ")}` : "";
+    return `SELECT ${ROW_COLUMNS.join(", ")} FROM sysctl_audit${where}`;
+  });
+  return {
+    sql: `${selects.join(" UNION ALL ")} ORDER BY seq DESC`,
+    bind: (cursor) => values.map((value) => value === CURSOR ? cursor ?? 0 : value),
+  };
+}
+
+/** Where the cursor goes among a query's values (bound per page or batch). */
+const CURSOR = Symbol("cursor");
+
+/** A candidate set this small is read whole and sorted; a larger one is left to scans. */
+export const DRIVER_ROWS = 5000;
+
+interface Clause {
+  clause: string;
+  values: SqlValue[];
+}
+
+function narrowestDriver(db: Db, filter: AuditFilter): Clause | undefined {
+  const candidates: Clause[] = [];
+  // The trigram index needs three characters in a row that are not wildcards. Without
+  // ESCAPE (which it cannot use) % and _ in the text are wildcards: a superset, which the
+  // exact clause then narrows.
+  if (filter.target && /[^%_]{3}/.test(filter.target)) {
+    candidates.push({
+      clause: "SELECT rowid FROM sysctl_audit_target WHERE target LIKE ?",
+      values: [`%${filter.target}%`],
+    });
+  }
+  if (filter.action?.endsWith(".*")) {
+    const actions = actionsLike(db, `${escapeLike(filter.action.slice(0, -1))}%`);
+    if (actions) {
+      candidates.push({
+        clause: "SELECT seq FROM sysctl_audit INDEXED BY sysctl_audit_action " +
+          "WHERE action IN (SELECT value FROM json_each(?))",
+        values: [JSON.stringify(actions)],
+      });
+    }
+  }
+  if (filter.outcome === "failure") {
+    candidates.push({
+      clause: "SELECT seq FROM sysctl_audit INDEXED BY sysctl_audit_failed " +
+        "WHERE exit_code != 0 AND phase IS NULL",
+      values: [],
+    });
+  }
+  let best: { clause: Clause; rows: number } | undefined;
+  for (const candidate of candidates) {
+    const { rows } = db.prepare(
+      `SELECT count(*) AS rows FROM (${candidate.clause} LIMIT ${DRIVER_ROWS})`,
+    ).get(...candidate.values) as { rows: number };
+    if (rows < DRIVER_ROWS && (!best || rows < best.rows)) best = { clause: candidate, rows };
+  }
+  if (!best) return undefined;
+  return { clause: `seq IN (${best.clause.clause})`, values: best.clause.values };
+}
+
+/** At most this many distinct actions are looked at for a prefix; more is not an audit trail. */
+const MAX_DISTINCT_ACTIONS = 1000;
+
+/** The distinct stored actions matching a LIKE pattern, one index seek each. */
+function actionsLike(db: Db, pattern: string): string[] | undefined {
+  const next = db.prepare(
+    "SELECT action FROM sysctl_audit INDEXED BY sysctl_audit_action WHERE action > ? " +
+      "ORDER BY action LIMIT 1",
+  );
+  const matches = db.prepare("SELECT ? LIKE ? ESCAPE '\\' AS hit");
+  const found: string[] = [];
+  let previous = "";
+  for (let i = 0; i < MAX_DISTINCT_ACTIONS; i++) {
+    const row = next.get(previous) as { action: string } | undefined;
+    if (!row) return found;
+    previous = row.action;
+    if ((matches.get(row.action, pattern) as { hit: number }).hit) found.push(row.action);
+  }
+  return undefined;
+}
+
+/**
+ * One arm without a time filter. With one: rows in time order (all but the out-of-order
+ * ones) whose ts is in range form one seq range, found by two seeks in the ts index; the
+ * out-of-order rows outside it are the second arm.
+ */
+function timeArms(db: Db, filter: AuditFilter): { clauses: string[]; values: SqlValue[] }[] {
+  if (!filter.from && !filter.to) return [{ clauses: [], values: [] }];
+  const inOrder = "NOT EXISTS (SELECT 1 FROM audit_ts_disorder AS d WHERE d.seq = a.seq)";
+  const seek = (bound: string, direction: "ASC" | "DESC", value: string) =>
+    (db.prepare(
+      `SELECT seq FROM sysctl_audit AS a INDEXED BY sysctl_audit_ts WHERE ts ${bound} ? ` +
+        `AND ${inOrder} ORDER BY ts ${direction}, seq ${direction} LIMIT 1`,
+    ).get(value) as { seq: number } | undefined)?.seq;
+  const low = filter.from ? seek(">=", "ASC", filter.from) : 0;
+  const high = filter.to ? seek("<=", "DESC", filter.to) : Number.MAX_SAFE_INTEGER;
+  const arms: { clauses: string[]; values: SqlValue[] }[] = [];
+  const ordered = low !== undefined && high !== undefined && low <= high;
+  if (ordered) arms.push({ clauses: ["seq BETWEEN ? AND ?"], values: [low, high] });
+  const disorder = db.prepare("SELECT 1 FROM audit_ts_disorder LIMIT 1").get();
+  if (disorder) {
+    arms.push(
+      ordered
+        ? {
+          clauses: [
+            "seq IN (SELECT seq FROM audit_ts_disorder WHERE seq NOT BETWEEN ? AND ?)",
+          ],
+          values: [low, high],
+        }
+        : { clauses: ["seq IN (SELECT seq FROM audit_ts_disorder)"], values: [] },
+    );
+  }
+  // Nothing can match: one arm that says so keeps the statement's shape.
+  return arms.length ? arms : [{ clauses: ["0"], values: [] }];
+}
+
+function auditWhere(
+  filter: AuditFilter,
+): { clauses: string[]; values: (SqlValue | typeof CURSOR)[] } {
   const clauses: string[] = [];
-  const values: (string | number)[] = [];
+  const values: (SqlValue | typeof CURSOR)[] = [];
   if (filter.user) {
     clauses.push("actor = ?");
     values.push(filter.user);
@@ -559,12 +778,6 @@ function auditWhere(filter: AuditFilter) {
   // A started row has no outcome yet.
   if (filter.outcome === "success") clauses.push("exit_code = 0 AND phase IS NULL");
   if (filter.outcome === "failure") clauses.push("exit_code != 0 AND phase IS NULL");
-  if (filter.fold) {
-    clauses.push(
-      `NOT (phase IS NOT NULL AND EXISTS
-         (SELECT 1 FROM sysctl_audit AS f WHERE f.started_seq = sysctl_audit.seq))`,
-    );
-  }
   if (filter.from) {
     clauses.push("ts >= ?");
     values.push(filter.from);
@@ -575,9 +788,16 @@ function auditWhere(filter: AuditFilter) {
   }
   if (filter.cursor !== undefined) {
     clauses.push("seq < ?");
-    values.push(filter.cursor);
+    values.push(CURSOR);
   }
-  return { where: clauses.length ? `WHERE ${clauses.join(" AND ")}` : "", values };
+  // Last: the subquery runs only for rows every other clause let through.
+  if (filter.fold) {
+    clauses.push(
+      `NOT (phase IS NOT NULL AND EXISTS
+         (SELECT 1 FROM sysctl_audit AS f WHERE f.started_seq = sysctl_audit.seq))`,
+    );
+  }
+  return { clauses, values };
 }
 
 function escapeLike(text: string): string {

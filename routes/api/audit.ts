@@ -136,6 +136,9 @@ function csvCell(value: unknown): string {
   return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
 }
 
+/** Rows per chunk of an export (one read batch of iterateAudit). */
+const EXPORT_CHUNK_ROWS = 100;
+
 export function auditApiRoutes(deps: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
@@ -150,33 +153,35 @@ export function auditApiRoutes(deps: AppDeps): Hono<AppEnv> {
     const rows = iterateAudit(deps.db, filter);
     const encoder = new TextEncoder();
     let first = true;
+    // Pull-based: the next rows are read only when the client has taken the previous chunk
+    // (highWaterMark 0), so a client that stops reading stops the reading.
     const body = new ReadableStream<Uint8Array>({
       pull(controller) {
-        // A batch per pull keeps memory flat for large exports.
-        for (let i = 0; i < 200; i++) {
+        let text = "";
+        for (let i = 0; i < EXPORT_CHUNK_ROWS; i++) {
           const next = rows.next();
           if (next.done) {
-            if (format === "json") controller.enqueue(encoder.encode(first ? "[]\n" : "\n]\n"));
-            else if (first) controller.enqueue(encoder.encode(AUDIT_COLUMNS.join(",") + "\r\n"));
+            if (format === "json") text += first ? "[]\n" : "\n]\n";
+            else if (first) text += AUDIT_COLUMNS.join(",") + "\r\n";
+            controller.enqueue(encoder.encode(text));
             controller.close();
             return;
           }
           const row = next.value;
-          let line: string;
           if (format === "csv") {
-            line = (first ? AUDIT_COLUMNS.join(",") + "\r\n" : "") +
+            text += (first ? AUDIT_COLUMNS.join(",") + "\r\n" : "") +
               AUDIT_COLUMNS.map((column) => csvCell(row[column])).join(",") + "\r\n";
           } else {
-            line = (first ? "[\n" : ",\n") + JSON.stringify(row);
+            text += (first ? "[\n" : ",\n") + JSON.stringify(row);
           }
           first = false;
-          controller.enqueue(encoder.encode(line));
         }
+        controller.enqueue(encoder.encode(text));
       },
       cancel() {
         rows.return(undefined);
       },
-    });
+    }, { highWaterMark: 0 });
     const stamp = new Date().toISOString().replace(/[:.]/g, "-");
     return c.body(body, 200, {
       "Content-Type": format === "csv"
