@@ -172,7 +172,9 @@ export function NetworksPanel({ role, networks: initial }: NetworksPanelProps) {
             <tbody>
               {shown.map((network) => {
                 const expanded = open === network.id;
-                const full = expanded && detail?.id === network.id ? detail : network;
+                // The list has no aliases; the details read them (one inspect per container).
+                const loaded = expanded && detail?.id === network.id;
+                const full = loaded ? detail : network;
                 return [
                   <tr
                     key={network.id}
@@ -326,7 +328,9 @@ export function NetworksPanel({ role, networks: initial }: NetworksPanelProps) {
                                         </td>
                                         <td class="mono">{c.ipv4 ?? "–"}</td>
                                         <td class="mono">{c.ipv6 ?? "–"}</td>
-                                        <td class="mono vn-break">{c.aliases.join(", ") || "–"}</td>
+                                        <td class="mono vn-break">
+                                          {loaded ? c.aliases.join(", ") || "–" : "…"}
+                                        </td>
                                         {isAdmin && (
                                           <td>
                                             <button

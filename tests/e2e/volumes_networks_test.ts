@@ -261,7 +261,7 @@ Deno.test({
       await row.locator("button.vn-name").click();
       const attached = page.locator(`tr.vn-details tr[data-attached="${prefix}api"]`);
       await attached.waitFor();
-      assert.match(await attached.innerText(), /api, api\.internal/);
+      await attached.locator("td", { hasText: "api, api.internal" }).waitFor();
       await page.screenshot({ path: await screenshotPath("networks-list") });
 
       await attached.getByRole("button", { name: "Disconnect" }).click();
