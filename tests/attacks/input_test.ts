@@ -141,7 +141,8 @@ async function previewStorm(panel: PanelProcess, cookies: string[]) {
     const text = await response.text();
     return { status: response.status, text, retryAfter: response.headers.get("retry-after") };
   }));
-  const busy = await healthTimes(panel.url, all);
+  // Polled for at least as long as the idle sample, so that both are judged on enough answers.
+  const busy = await healthTimes(panel.url, Promise.all([all, delay(1000)]));
   const answers = await all;
   sampling = false;
   await sampler;
@@ -149,16 +150,17 @@ async function previewStorm(panel: PanelProcess, cookies: string[]) {
 }
 
 /**
- * /api/health stays under 100 ms while the previews run (before the fix: 5-8 s). Other test
- * files run at the same time on two cores, so when even the idle panel has slow answers
- * (the process waits for a core), 90% of the answers must be under 100 ms and none over
- * 500 ms.
+ * /api/health stays under 100 ms while the previews run (before the fix: 3-8 s). Other test
+ * files run at the same time on two cores: when the machine is loaded (a load average above
+ * its cores, or slow answers even when the panel is idle) the panel's thread waits for a
+ * core now and then, so 90% of the answers must be under 100 ms and none over 500 ms.
  */
-function assertFastHealth({ idle, busy }: { idle: number[]; busy: number[] }) {
+async function assertFastHealth({ idle, busy }: { idle: number[]; busy: number[] }) {
+  const load = Number((await Deno.readTextFile("/proc/loadavg")).split(" ")[0]);
+  const quiet = load < navigator.hardwareConcurrency && idle.at(-1)! < 30;
   const shown = `during the previews: ${busy.map((ms) => ms.toFixed(0)).join(" ")} ms; idle: ${
     idle.map((ms) => ms.toFixed(0)).join(" ")
-  } ms`;
-  const quiet = idle.at(-1)! < 30;
+  } ms; load average ${load}`;
   if (quiet) assert.ok(busy.at(-1)! < 100, shown);
   else {
     assert.ok(busy[Math.floor(busy.length * 0.9)] < 100, shown);
@@ -187,7 +189,7 @@ async function viewers(panel: PanelProcess, count: number): Promise<string[]> {
 Deno.test("attack: 12 parallel worst-case previews by one viewer keep /api/health fast and memory bounded", async () => {
   await using panel = await startPanel();
   const { answers, health, growthMb } = await previewStorm(panel, await viewers(panel, 1));
-  assertFastHealth(health);
+  await assertFastHealth(health);
   assert.ok(growthMb < 100, `RSS grew by ${growthMb.toFixed(0)} MB`);
   for (const answer of answers) {
     assert.ok([200, 400, 413, 429].includes(answer.status), `${answer.status} ${answer.text}`);
@@ -202,7 +204,7 @@ Deno.test("attack: 12 parallel worst-case previews by one viewer keep /api/healt
 Deno.test("attack: 12 viewers previewing worst-case files at once keep /api/health fast and memory bounded", async () => {
   await using panel = await startPanel();
   const { answers, health, growthMb } = await previewStorm(panel, await viewers(panel, 12));
-  assertFastHealth(health);
+  await assertFastHealth(health);
   assert.ok(growthMb < 100, `RSS grew by ${growthMb.toFixed(0)} MB`);
   for (const answer of answers) {
     assert.ok([200, 400, 413, 429].includes(answer.status), `${answer.status} ${answer.text}`);
