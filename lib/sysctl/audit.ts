@@ -660,13 +660,12 @@ interface Clause {
 
 function narrowestDriver(db: Db, filter: AuditFilter): Clause | undefined {
   const candidates: Clause[] = [];
-  // The trigram index needs three characters in a row that are not wildcards. Without
-  // ESCAPE (which it cannot use) % and _ in the text are wildcards: a superset, which the
-  // exact clause then narrows.
-  if (filter.target && /[^%_]{3}/.test(filter.target)) {
+  // A phrase of the text's trigrams: rows whose target holds the text, ignoring case (a
+  // superset of the exact clause's ASCII-only case folding). Needs three characters.
+  if (filter.target && [...filter.target].length >= 3) {
     candidates.push({
-      clause: "SELECT rowid FROM sysctl_audit_target WHERE target LIKE ?",
-      values: [`%${filter.target}%`],
+      clause: "SELECT rowid FROM sysctl_audit_target WHERE sysctl_audit_target MATCH ?",
+      values: [`"${filter.target.replaceAll('"', '""')}"`],
     });
   }
   if (filter.action?.endsWith(".*")) {
