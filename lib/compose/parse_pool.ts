@@ -97,6 +97,13 @@ export function createParsePool(options: ParsePoolOptions = {}): ParsePool {
   };
 }
 
+/** Where the parse worker's code is; the single-file build points it at an embedded copy. */
+let parseWorkerUrl: string | URL = new URL("./parse_worker.ts", import.meta.url);
+
+export function setParseWorkerUrl(url: string | URL): void {
+  parseWorkerUrl = url;
+}
+
 /** The parse worker: started on demand, one request at a time. */
 function createWorkerSlot(signal?: AbortSignal) {
   let worker: Worker | undefined;
@@ -115,7 +122,7 @@ function createWorkerSlot(signal?: AbortSignal) {
   });
 
   const start = (): Worker => {
-    const created = new Worker(new URL("./parse_worker.ts", import.meta.url), { type: "module" });
+    const created = new Worker(parseWorkerUrl, { type: "module" });
     created.onmessage = ({ data }: MessageEvent<WorkerAnswer>) => {
       if (worker !== created) return;
       const pending = settle;

@@ -1,0 +1,105 @@
+/**
+ * `deno task bundle`: dist/container-manager.js, the whole panel in one file. It builds the
+ * islands (static/build/), bundles the compose parse worker, and generates an entry that
+ * embeds every file under static/ (base64) and the worker's code before it runs main.ts;
+ * then `deno bundle` makes one ES module of it all (npm packages included; node: and Deno
+ * APIs stay built in). Run the result with the same permissions as `deno task start`.
+ */
+const ROOT = new URL("../", import.meta.url);
+const WORK = new URL("dist/.bundle/", ROOT);
+const OUTPUT = "dist/container-manager.js";
+/** The extensions routes/static.ts serves. */
+const SERVED = /\.(js|css|svg|png|ico|map|woff2)$/;
+
+async function run(args: string[], what: string) {
+  const { code } = await new Deno.Command("deno", {
+    args,
+    cwd: ROOT,
+    stdout: "inherit",
+    stderr: "inherit",
+  }).output();
+  if (code !== 0) throw new Error(`${what} failed (exit ${code})`);
+}
+
+async function* walk(dir: URL, prefix = ""): AsyncGenerator<string> {
+  for await (const entry of Deno.readDir(dir)) {
+    if (entry.name.startsWith(".")) continue;
+    if (entry.isDirectory) {
+      yield* walk(new URL(`${entry.name}/`, dir), `${prefix}${entry.name}/`);
+    } else if (entry.isFile && SERVED.test(entry.name)) yield `${prefix}${entry.name}`;
+  }
+}
+
+function base64(bytes: Uint8Array): string {
+  let binary = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) {
+    binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  }
+  return btoa(binary);
+}
+
+await run(
+  [
+    "run",
+    "--allow-read",
+    "--allow-write=static/build",
+    "--allow-env",
+    "--allow-run=deno",
+    "scripts/build_islands.ts",
+  ],
+  "Building the islands",
+);
+await Deno.remove(WORK, { recursive: true }).catch(() => {});
+await Deno.mkdir(WORK, { recursive: true });
+try {
+  await run(
+    [
+      "bundle",
+      "--quiet",
+      "--platform",
+      "deno",
+      "-o",
+      "dist/.bundle/parse_worker.js",
+      "lib/compose/parse_worker.ts",
+    ],
+    "Bundling the compose parse worker",
+  );
+  const assets: Record<string, string> = {};
+  for await (const path of walk(new URL("static/", ROOT))) {
+    assets[path] = base64(await Deno.readFile(new URL(`static/${path}`, ROOT)));
+  }
+  // A worker started from a blob: URL has that as its import.meta.url, which the bundler's
+  // require shim refuses; it gets the bundle file's own URL instead.
+  const worker = (await Deno.readTextFile(new URL("parse_worker.js", WORK)))
+    .replaceAll("import.meta.url", "__CM_BUNDLE_URL__");
+  // The embedding runs first (its own module, imported first), then main.
+  await Deno.writeTextFile(
+    new URL("embed.ts", WORK),
+    `import { setEmbeddedAssets } from "../../routes/static.ts";
+import { setParseWorkerUrl } from "../../lib/compose/parse_pool.ts";
+setEmbeddedAssets(${JSON.stringify(assets)});
+const worker = ${JSON.stringify(worker)}
+  .replaceAll("__CM_BUNDLE_URL__", JSON.stringify(import.meta.url));
+setParseWorkerUrl(URL.createObjectURL(new Blob([worker], { type: "text/javascript" })));
+`,
+  );
+  await Deno.writeTextFile(
+    new URL("entry.ts", WORK),
+    `import "./embed.ts";
+import { main } from "../../main.ts";
+Deno.exit(await main(Deno.args));
+`,
+  );
+  await run(
+    ["bundle", "--quiet", "--platform", "deno", "-o", OUTPUT, "dist/.bundle/entry.ts"],
+    "Bundling the panel",
+  );
+  const size = (await Deno.stat(new URL(OUTPUT, ROOT))).size;
+  console.log(
+    `${OUTPUT}: ${(size / 1024 / 1024).toFixed(1)} MB, ${
+      Object.keys(assets).length
+    } static files embedded`,
+  );
+} finally {
+  await Deno.remove(WORK, { recursive: true }).catch(() => {});
+}
