@@ -1,4 +1,4 @@
-import { readNdjson } from "./ndjson.ts";
+import { readNdjson, StreamClosedError } from "./ndjson.ts";
 
 /** The islands' one way to call the panel's JSON API. Errors carry the server's message. */
 export class ApiError extends Error {
@@ -45,16 +45,24 @@ export async function apiWithProgress<T = unknown>(
     return await answerOf<T>(response, path);
   }
   let final: Record<string, unknown> | undefined;
-  await readNdjson<Record<string, unknown>>(
-    response.body,
-    (lines) => {
-      for (const line of lines) {
-        if (typeof line.done === "boolean") final = line;
-        else if ("progress" in line) onProgress(line.progress);
-      }
-    },
-    (text) => ({ progress: { status: text } }),
-  );
+  try {
+    await readNdjson<Record<string, unknown>>(
+      response.body,
+      (lines) => {
+        for (const line of lines) {
+          if (typeof line.done === "boolean") final = line;
+          else if ("progress" in line) onProgress(line.progress);
+        }
+      },
+      (text) => ({ progress: { status: text } }),
+    );
+  } catch (error) {
+    if (!(error instanceof StreamClosedError)) throw error;
+    throw new ApiError(
+      0,
+      `${error.message}. The server carries on by itself: check the list in a moment.`,
+    );
+  }
   if (!final) {
     throw new ApiError(
       0,

@@ -27,14 +27,18 @@ export interface PullTracker {
   running(): PullSummary[];
   /**
    * Replays what is known of a running pull to `onLine`, then follows it until its final
-   * line, after which `onEnd` runs. Returns the way to stop following, or undefined when no
-   * such pull is running.
+   * line, after which `onEnd` runs. The follower is released when `signal` aborts (its
+   * client went away) or the returned function is called. Returns undefined when no such
+   * pull is running.
    */
   follow(
     id: string,
     onLine: (line: PullStreamLine) => void,
     onEnd: () => void,
+    signal?: AbortSignal,
   ): (() => void) | undefined;
+  /** How many followers a running pull has (0 when it is not running). */
+  followers(id: string): number;
 }
 
 /** General (non-layer) lines kept for the replay; the newest win. */
@@ -88,14 +92,23 @@ export function createPullTracker(now: () => Date = () => new Date()): PullTrack
       return [...entries.values()].map((entry) => ({ ...entry.summary }));
     },
 
-    follow(id, onLine, onEnd) {
+    follow(id, onLine, onEnd, signal) {
       const entry = entries.get(id);
-      if (!entry) return undefined;
+      if (!entry || signal?.aborted) return undefined;
       for (const line of entry.general) onLine(line);
       for (const line of entry.layers.values()) onLine(line);
       const follower = { onLine, onEnd };
       entry.followers.add(follower);
-      return () => entry.followers.delete(follower);
+      const stop = () => {
+        entry.followers.delete(follower);
+        signal?.removeEventListener("abort", stop);
+      };
+      signal?.addEventListener("abort", stop, { once: true });
+      return stop;
+    },
+
+    followers(id) {
+      return entries.get(id)?.followers.size ?? 0;
     },
   };
 }

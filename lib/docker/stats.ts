@@ -123,6 +123,12 @@ export interface StatsHub {
 export interface StatsHubOptions {
   /** How long an upstream stays open after its last subscriber left. Default 5000. */
   lingerMs?: number;
+  /**
+   * The first wait before reopening a stream that ended or failed while its container
+   * still runs; it doubles after every attempt that brings no sample, up to 10 s.
+   * Default 500.
+   */
+  retryMs?: number;
   log?: (message: string) => void;
 }
 
@@ -134,7 +140,15 @@ interface Entry {
   listeners: Set<Listener>;
   upstream?: AbortController;
   linger?: ReturnType<typeof setTimeout>;
+  /** A pending reopen after the stream ended or failed while the container ran. */
+  retry?: ReturnType<typeof setTimeout>;
+  retryMs: number;
 }
+
+/** How an upstream stream ended. */
+type Outcome = "stopped" | "ended";
+
+const MAX_RETRY_MS = 10_000;
 
 const FULL_ID_RE = /^[a-f0-9]{64}$/;
 
@@ -144,6 +158,7 @@ export function createStatsHub(
   options: StatsHubOptions = {},
 ): StatsHub {
   const lingerMs = options.lingerMs ?? 5_000;
+  const firstRetryMs = options.retryMs ?? 500;
   const log = options.log ?? ((message: string) => console.error(message));
   const entries = new Map<string, Entry>();
   const allListeners = new Set<Listener>();
@@ -185,7 +200,7 @@ export function createStatsHub(
   function attach(id: string): Entry {
     let entry = entries.get(id);
     if (!entry) {
-      entry = { id, listeners: new Set() };
+      entry = { id, listeners: new Set(), retryMs: firstRetryMs };
       entries.set(id, entry);
     }
     clearTimeout(entry.linger);
@@ -214,44 +229,59 @@ export function createStatsHub(
   }
 
   function closeUpstream(entry: Entry) {
+    clearTimeout(entry.retry);
+    entry.retry = undefined;
     entry.upstream?.abort();
     entry.upstream = undefined;
   }
 
-  /** (Re)opens the entry's upstream; an older one is aborted first. */
+  /** (Re)opens the entry's upstream; an older one (or a pending reopen) is dropped first. */
   function open(entry: Entry) {
     closeUpstream(entry);
     const controller = new AbortController();
     entry.upstream = controller;
     pump(entry, controller.signal).then(
-      () => ended(entry, controller, true),
+      (outcome) => {
+        if (entry.upstream !== controller) return; // replaced or dropped meanwhile
+        if (outcome === "stopped") ended(entry, controller, true);
+        else {
+          log(`Stats stream for container ${entry.id} ended; reopening`);
+          endedWhileWanted(entry, controller);
+        }
+      },
       (error) => {
-        if (controller.signal.aborted) return;
-        const missing = error instanceof DockerError && error.daemonStatus === 404;
-        if (!missing) log(`Stats stream for container ${entry.id} failed: ${describe(error)}`);
-        // Not found: gone. Anything else (the Engine down): the reconnect re-opens it.
-        ended(entry, controller, missing);
+        if (controller.signal.aborted || entry.upstream !== controller) return;
+        if (error instanceof DockerError && error.daemonStatus === 404) {
+          return ended(entry, controller, true); // the container is gone
+        }
+        log(`Stats stream for container ${entry.id} failed: ${describe(error)}`);
+        endedWhileWanted(entry, controller);
       },
     );
   }
 
-  /** Emits samples until the container stops running (resolves) or the stream fails. */
-  async function pump(entry: Entry, signal: AbortSignal) {
+  /**
+   * Emits samples until the container stops running ("stopped"), the stream ends by itself
+   * ("ended"), or it fails (throws).
+   */
+  async function pump(entry: Entry, signal: AbortSignal): Promise<Outcome> {
     const response = await docker.request("GET", `/containers/${containerRef(entry.id)}/stats`, {
       query: { stream: 1 },
       stream: true,
       signal,
     });
-    if (!response.body) return;
+    if (!response.body) return "ended";
     // A stopped container's stream does not end on Engine 20.10: it sends empty frames until
     // the container starts again. Stop at the first one (leaving the loop cancels the body);
     // the `start` event re-opens it.
     for await (const raw of ndjson<EngineStats>(response.body)) {
-      if (signal.aborted) return;
+      if (signal.aborted) return "ended";
       const sample = computeSample(entry.id, raw);
-      if (!sample) return;
+      if (!sample) return "stopped";
+      entry.retryMs = firstRetryMs; // a working stream: the next failure starts over
       emit(entry, sample);
     }
+    return "ended";
   }
 
   function ended(entry: Entry, controller: AbortController, notRunning: boolean) {
@@ -261,6 +291,45 @@ export function createStatsHub(
     // No longer running: subscribeAll drops it until its next `start` event.
     if (notRunning) allIds.delete(entry.id);
     if (!wanted(entry)) drop(entry);
+  }
+
+  /**
+   * The stream ended or failed although nothing said the container stopped (/events may
+   * well be up): reopen it with back-off while it is wanted and the container still runs.
+   */
+  function endedWhileWanted(entry: Entry, controller: AbortController) {
+    ended(entry, controller, false);
+    scheduleReopen(entry);
+  }
+
+  function scheduleReopen(entry: Entry) {
+    if (closed || entries.get(entry.id) !== entry || !wanted(entry)) return;
+    if (entry.upstream || entry.retry !== undefined) return;
+    const wait = entry.retryMs;
+    entry.retryMs = Math.min(entry.retryMs * 2, MAX_RETRY_MS);
+    entry.retry = setTimeout(async () => {
+      entry.retry = undefined;
+      if (closed || entry.upstream || entries.get(entry.id) !== entry) return;
+      if (!wanted(entry)) return drop(entry);
+      let running: boolean;
+      try {
+        running = (await inspectContainer(docker, entry.id)).State.Running === true;
+      } catch (error) {
+        if (error instanceof DockerError && error.daemonStatus === 404) running = false;
+        else {
+          // The Engine itself is unwell: try again later (its reconnect may come first).
+          log(`Stats for container ${entry.id}: inspect failed: ${describe(error)}`);
+          return scheduleReopen(entry);
+        }
+      }
+      if (closed || entry.upstream || entry.retry !== undefined) return;
+      if (entries.get(entry.id) !== entry) return;
+      if (!running) {
+        allIds.delete(entry.id);
+        if (!wanted(entry)) drop(entry);
+      } else if (wanted(entry)) open(entry);
+      else drop(entry);
+    }, wait);
   }
 
   function onEvent(event: EngineEvent) {

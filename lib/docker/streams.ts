@@ -72,3 +72,37 @@ export function concatBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
   out.set(b, a.length);
   return out;
 }
+
+/**
+ * The same bytes as `body`, with a `cancel` that works while a read is pending: the pending
+ * read ends (the consumer sees the end of the stream) and the Engine connection is closed.
+ * A body that an async iterator holds cannot be cancelled by itself (it is locked), and
+ * aborting the request's signal does not reliably close a response that is already open.
+ */
+export function cancellableBody(
+  body: ReadableStream<Uint8Array>,
+): { stream: ReadableStream<Uint8Array>; cancel(): void } {
+  const reader = body.getReader();
+  let cancelled = false;
+  const cancel = () => {
+    if (cancelled) return;
+    cancelled = true;
+    reader.cancel().catch(() => {});
+  };
+  const stream = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      let chunk: ReadableStreamReadResult<Uint8Array>;
+      try {
+        chunk = await reader.read();
+      } catch (error) {
+        if (!cancelled) controller.error(error);
+        else controller.close();
+        return;
+      }
+      if (chunk.done) controller.close();
+      else controller.enqueue(chunk.value);
+    },
+    cancel,
+  }, { highWaterMark: 0 });
+  return { stream, cancel };
+}

@@ -20,7 +20,7 @@ import { HttpError } from "../../lib/errors.ts";
 import { readJsonObject } from "./body.ts";
 import { requireAdmin } from "../middleware/auth.ts";
 import { dispatchAs } from "./dispatch.ts";
-import { ndjsonResponse } from "../ndjson.ts";
+import { failureLine, ndjsonResponse } from "../ndjson.ts";
 
 /** `fn` over `items`, at most `limit` at a time, results in order. */
 async function mapLimited<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>) {
@@ -129,10 +129,8 @@ export function composeApiRoutes(deps: AppDeps): Hono<AppEnv> {
       push = write;
       return deploy
         .then((result) => write({ done: true, result }))
-        .catch((error) =>
-          write({ done: false, error: error instanceof Error ? error.message : String(error) })
-        );
-    });
+        .catch((error) => write(failureLine(c, error, deps.log)));
+    }, deps.log);
   });
 
   app.get(

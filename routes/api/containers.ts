@@ -8,7 +8,7 @@ import type { AppEnv } from "../env.ts";
 import { inspectContainer, listContainers } from "../../lib/docker/containers.ts";
 import { containerRef } from "../../lib/docker/validate.ts";
 import { containerView, inspectView } from "../../lib/docker/views.ts";
-import { demux } from "../../lib/docker/streams.ts";
+import { cancellableBody, demux } from "../../lib/docker/streams.ts";
 import { ValidationError } from "../../lib/errors.ts";
 import type { ContainerEvent } from "../../lib/docker/events.ts";
 import { sseResponse } from "../sse.ts";
@@ -35,14 +35,17 @@ export function containerApiRoutes(deps: AppDeps): Hono<AppEnv> {
     });
   });
 
+  // The hubs fan out to every client: their listeners queue events without waiting, and a
+  // client that does not keep up is dropped by the bounded stream (routes/sse.ts).
   app.get("/events", (c) =>
-    sseResponse(c, deps, (send) => {
+    sseResponse(c, deps, (send, signal) => {
       // Fetch views one at a time so a burst of events keeps its order.
       let queue = Promise.resolve();
       const onContainer = (event: ContainerEvent) => {
         // exec_create/exec_start/exec_die never change the table's view of a container.
         if (event.action.startsWith("exec_")) return;
         queue = queue.then(async () => {
+          if (signal.aborted) return;
           let container = event.action === "destroy"
             ? null
             : await viewOf(event.id).catch(() => null);
@@ -56,11 +59,11 @@ export function containerApiRoutes(deps: AppDeps): Hono<AppEnv> {
               status: `Exited (${code}) just now`,
             };
           }
-          send("container", { id: event.id, action: event.action, container });
+          void send("container", { id: event.id, action: event.action, container });
         });
       };
       return deps.events.subscribe((event) => {
-        if (event.kind === "engine") send("engine", { connected: event.connected });
+        if (event.kind === "engine") void send("engine", { connected: event.connected });
         else onContainer(event.event);
       });
     }));
@@ -68,7 +71,11 @@ export function containerApiRoutes(deps: AppDeps): Hono<AppEnv> {
   app.get(
     "/stats/stream",
     (c) =>
-      sseResponse(c, deps, (send) => deps.stats.subscribeAll((sample) => send("stats", sample))),
+      sseResponse(
+        c,
+        deps,
+        (send) => deps.stats.subscribeAll((sample) => void send("stats", sample)),
+      ),
   );
 
   app.post("/run", async (c) => {
@@ -129,25 +136,40 @@ export function containerApiRoutes(deps: AppDeps): Hono<AppEnv> {
       stream: true,
       signal: controller.signal,
     });
-    const lines = logLines(response.body!, info.Config.Tty, timestamps);
+    const upstream = cancellableBody(response.body!);
+    const release = () => {
+      upstream.cancel();
+      controller.abort();
+    };
+    const lines = logLines(upstream.stream, info.Config.Tty, timestamps);
     if (!follow) {
       const collected = [];
-      for await (const line of lines) collected.push(line);
+      try {
+        for await (const line of lines) collected.push(line);
+      } finally {
+        release();
+      }
       return c.json({ lines: collected });
     }
-    return sseResponse(c, deps, (send, signal) => {
+    return sseResponse(c, deps, (send, signal, end) => {
       (async () => {
         try {
+          // The next line is read only once the client has taken this one.
           for await (const line of lines) {
-            if (signal.aborted) break;
-            send("line", line);
+            if (!await send("line", line)) return;
           }
-          send("end", { reason: "the container stopped" });
-        } catch {
-          if (!signal.aborted) send("end", { reason: "the log stream broke off" });
+          if (!signal.aborted) void send("end", { reason: "the container stopped" });
+        } catch (error) {
+          if (signal.aborted) return;
+          deps.log(`Log stream of container ${id} broke off: ${describe(error)}`);
+          void send("end", { reason: "the log stream broke off" });
+        } finally {
+          release();
+          end();
         }
       })();
-      return () => controller.abort();
+      // The client went away while the loop waits for the Engine: end the wait now.
+      return release;
     });
   });
 
@@ -162,7 +184,7 @@ export function containerStatsRoutes(deps: AppDeps): Hono<AppEnv> {
     return sseResponse(
       c,
       deps,
-      (send) => deps.stats.subscribe(info.Id, (sample) => send("stats", sample)),
+      (send) => deps.stats.subscribe(info.Id, (sample) => void send("stats", sample)),
     );
   });
   return app;
@@ -224,4 +246,8 @@ export async function* logLines(
   for (const stream of ["stdout", "stderr"] as const) {
     if (pending[stream]) yield split(stream, pending[stream]);
   }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

@@ -12,11 +12,11 @@ import { imageRef } from "../../lib/docker/validate.ts";
 import { imageViews } from "../../lib/docker/views.ts";
 import { listRegistries, registryTarget } from "../../lib/registries.ts";
 import { HttpError, ValidationError } from "../../lib/errors.ts";
-import { createPullTracker, type PullStreamLine } from "../../lib/pulls.ts";
+import { createPullTracker, type PullStreamLine, type TrackedPull } from "../../lib/pulls.ts";
 import type { PullResult } from "../../lib/sysctl/handlers/images.ts";
 import { readJsonObject } from "./body.ts";
 import { dispatchAs } from "./dispatch.ts";
-import { ndjsonResponse } from "../ndjson.ts";
+import { ndjsonBody, ndjsonStream, streamFromFirstProgress } from "../ndjson.ts";
 import { endWithSession } from "../session_bound.ts";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -40,10 +40,11 @@ export function imageApiRoutes(deps: AppDeps): Hono<AppEnv> {
   );
 
   /**
-   * Streams the Engine's progress as NDJSON and ends with {done, …}. The pull itself runs
-   * detached from this response: a client that goes away does not stop it, and it is
-   * audited when it ends either way. While it runs, GET /pulls lists it and
-   * GET /pulls/{id} replays and follows it (a reloaded Images tab picks it up again).
+   * Streams the Engine's progress as NDJSON and ends with {done, …}. A refusal (a viewer's
+   * 403) or bad input is a plain JSON answer: the stream starts with the first progress.
+   * The pull itself runs detached from this response: a client that goes away does not
+   * stop it, and it is audited when it ends either way. While it runs, GET /pulls lists it
+   * and GET /pulls/{id} replays and follows it (a reloaded Images tab picks it up again).
    */
   app.post("/pull", async (c) => {
     const body = await readJsonObject(c);
@@ -52,28 +53,19 @@ export function imageApiRoutes(deps: AppDeps): Hono<AppEnv> {
     }
     const reference = body.reference;
     parseReference(reference);
-    const tracked = pulls.start(reference, c.get("actor").username);
-    return ndjsonResponse(c, (write) => {
-      const onProgress = (line: unknown) => {
-        tracked.record(line as PullStreamLine);
-        write(line);
-      };
-      const end = (final: PullStreamLine) => {
-        tracked.finish(final);
-        write(final);
-      };
-      return dispatchAs<PullResult>(
-        c,
-        dispatcher,
-        "docker.pull",
-        reference,
-        { reference },
-        onProgress,
-      )
-        .then((result) => end({ done: true, ...result }))
-        .catch((error) =>
-          end({ done: false, error: error instanceof Error ? error.message : String(error) })
-        );
+    const actor = c.get("actor").username;
+    let tracked: TrackedPull | undefined;
+    return await streamFromFirstProgress(c, {
+      run: (progress) =>
+        dispatchAs<PullResult>(c, dispatcher, "docker.pull", reference, { reference }, (line) => {
+          tracked ??= pulls.start(reference, actor);
+          tracked.record(line as PullStreamLine);
+          progress(line);
+        }),
+      line: (line) => line,
+      done: (result) => ({ done: true, ...result }),
+      onFinal: (line) => tracked?.finish(line),
+      log: deps.log,
     });
   });
 
@@ -82,24 +74,22 @@ export function imageApiRoutes(deps: AppDeps): Hono<AppEnv> {
   app.get("/pulls/:id", (c) => {
     const id = c.req.param("id");
     if (!UUID.test(id)) throw new ValidationError("Not a pull id", "id");
-    let stop: (() => void) | undefined;
-    let ended!: () => void;
-    const finished = new Promise<void>((resolve) => ended = resolve);
-    const response = ndjsonResponse(c, (write) => {
-      stop = pulls.follow(id, write, ended);
-      return finished;
-    });
-    if (!stop) {
-      void response.body?.cancel();
+    const stream = ndjsonStream(deps.log);
+    // Released when the pull ends, the client goes away (the stream's signal) or the
+    // session ends; the pull itself goes on.
+    const following = pulls.follow(
+      id,
+      (line) => void stream.write(line),
+      () => stream.close(),
+      stream.signal,
+    );
+    if (!following) {
+      stream.close();
       throw new HttpError(404, "No such pull is running; it may have finished");
     }
-    // Following belongs to the session: logout or shutdown ends it (not the pull).
-    const release = endWithSession(c, deps, () => {
-      stop?.();
-      ended();
-    });
-    finished.then(release);
-    return response;
+    const release = endWithSession(c, deps, () => stream.close());
+    stream.signal.addEventListener("abort", release, { once: true });
+    return ndjsonBody(c, stream);
   });
 
   app.delete("/:id{.+}", async (c) => {

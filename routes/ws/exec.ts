@@ -12,6 +12,9 @@ import { isShellPath } from "../../lib/docker/exec.ts";
 import { DEFAULT_SHELL } from "../../lib/sysctl/handlers/exec.ts";
 import { HttpError, ValidationError } from "../../lib/errors.ts";
 
+/** How long an upgraded socket may take to open before its registration is released. */
+const OPEN_TIMEOUT_MS = 10_000;
+
 export function execWsRoutes(deps: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
@@ -46,11 +49,29 @@ export function execWsRoutes(deps: AppDeps): Hono<AppEnv> {
       if (reason === "shutdown") socket.close(1001, "The panel is shutting down");
       else socket.close(1008, "Your session ended: sign in again");
     });
+    // A client that leaves during the handshake may leave a socket that never opens and
+    // never closes: its registration is released after OPEN_TIMEOUT_MS all the same.
+    let opened = false;
+    const neverOpened = () => {
+      if (opened) return;
+      clearTimeout(openTimer);
+      release();
+      try {
+        socket.close();
+      } catch {
+        // not open: nothing to close
+      }
+    };
+    const openTimer = setTimeout(neverOpened, OPEN_TIMEOUT_MS);
+    socket.addEventListener("close", neverOpened, { once: true });
+    socket.addEventListener("error", neverOpened, { once: true });
     socket.addEventListener("open", () => {
+      opened = true;
+      clearTimeout(openTimer);
       deps.dispatcher.dispatch({ ...request, attachment: socket })
         .catch(() => {}) // the handler closed the socket with the reason; the audit row has the rest
         .finally(release);
-    });
+    }, { once: true });
     return response;
   });
 

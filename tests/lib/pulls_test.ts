@@ -60,3 +60,25 @@ Deno.test("pull tracker: a follower that stops gets nothing more; general lines 
   pull.record({ status: "Status: Downloaded newer image for team/app:latest" });
   assert.equal(seen.length, 20);
 });
+
+Deno.test("pull tracker: a follower whose client went away (its signal) is released", () => {
+  const tracker = createPullTracker();
+  const pull = tracker.start("team/app", "admin");
+  pull.record({ status: "Pulling fs layer", id: "aaa" });
+  const seen: PullStreamLine[] = [];
+  const client = new AbortController();
+  assert.ok(tracker.follow(pull.id, (line) => seen.push(line), () => {}, client.signal));
+  const other = tracker.follow(pull.id, () => {}, () => {});
+  assert.ok(other);
+  assert.equal(tracker.followers(pull.id), 2);
+  client.abort();
+  assert.equal(tracker.followers(pull.id), 1, "released at once");
+  pull.record({ status: "Downloading", id: "aaa" });
+  assert.equal(seen.length, 1, "nothing after the client left");
+  other();
+  assert.equal(tracker.followers(pull.id), 0);
+  const gone = new AbortController();
+  gone.abort();
+  assert.equal(tracker.follow(pull.id, () => {}, () => {}, gone.signal), undefined);
+  assert.equal(tracker.followers(pull.id), 0, "a client already gone is never registered");
+});

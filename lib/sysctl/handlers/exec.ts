@@ -28,6 +28,11 @@ export const MAX_FRAME_BYTES = 64 * 1024;
 const SEND_HIGH_WATER = 1024 * 1024;
 /** Keystrokes that arrive before the exec is attached are held, up to this much. */
 const MAX_EARLY_INPUT_BYTES = 64 * 1024;
+/**
+ * Input written to the exec but not yet taken by it. A process that reads nothing (a busy
+ * foreground command) stops taking input; past this the session ends instead of growing.
+ */
+export const MAX_QUEUED_INPUT_BYTES = 1024 * 1024;
 const CLOSE_NORMAL = 1000;
 const CLOSE_POLICY = 1008;
 const CLOSE_TOO_BIG = 1009;
@@ -95,6 +100,22 @@ export function execHandlers(docker: DockerClient, log: (message: string) => voi
       let earlyInputBytes = 0;
       let earlyInputDropped = false;
       let socketClosed = false;
+      let queuedInput = 0;
+      /** Writes input to the exec, or ends the session when too much of it is waiting. */
+      const writeInput = (bytes: Uint8Array) => {
+        if (queuedInput + bytes.length > MAX_QUEUED_INPUT_BYTES) {
+          socketClosed = true;
+          log(`exec ${target}: closed, ${queuedInput} bytes of input were not being read`);
+          closeSocket(
+            socket,
+            CLOSE_POLICY,
+            "Too much input queued: the process in the container is not reading it",
+          );
+          return;
+        }
+        queuedInput += bytes.length;
+        stream!.write(bytes).catch(() => {}).finally(() => queuedInput -= bytes.length);
+      };
       const applyResize = (size: Resize) => {
         if (!exec) pendingResize = size;
         else resizeExec(docker, exec, size.rows, size.cols).catch(() => {});
@@ -114,7 +135,7 @@ export function execHandlers(docker: DockerClient, log: (message: string) => voi
           else log(`exec ${target}: ignored an invalid control message`);
         } else {
           const bytes = new Uint8Array(event.data as ArrayBuffer);
-          if (stream) stream.write(bytes).catch(() => {});
+          if (stream) writeInput(bytes);
           else if (earlyInputDropped) return;
           else if (earlyInputBytes + bytes.length <= MAX_EARLY_INPUT_BYTES) {
             earlyInput.push(bytes);
@@ -151,7 +172,7 @@ export function execHandlers(docker: DockerClient, log: (message: string) => voi
         stream = await startExec(docker, exec);
         if (pendingResize) applyResize(pendingResize);
         // Input of a browser that has already gone is not run.
-        if (!socketClosed) { for (const bytes of earlyInput) stream.write(bytes).catch(() => {}); }
+        if (!socketClosed) { for (const bytes of earlyInput) writeInput(bytes); }
         earlyInput = [];
         if (notice) socket.send(encoder.encode(`\x1b[33m${notice}\x1b[0m\r\n`));
 
