@@ -451,3 +451,107 @@ Deno.test("a missing container, a throwing listener and an Engine restart do not
     await engine.close();
   }
 });
+
+/** A fake Engine whose /events stays open and quiet, and whose stats and inspect a test scripts. */
+async function fakeStatsEngine(
+  stats: () => Response,
+  inspect: () => Response,
+) {
+  const events: ReadableStreamDefaultController<Uint8Array>[] = [];
+  let statsRequests = 0;
+  let inspects = 0;
+  const engine = await startFakeEngine(withVersion((request) => {
+    const path = new URL(request.url).pathname;
+    if (path.endsWith("/events")) {
+      return new Response(new ReadableStream({ start: (c) => void events.push(c) }));
+    }
+    if (path.endsWith("/stats")) {
+      statsRequests++;
+      return stats();
+    }
+    if (path.endsWith("/json")) {
+      inspects++;
+      return inspect();
+    }
+    return Response.json({ message: "not here" }, { status: 404 });
+  }));
+  const docker = createDockerClient(engine.host);
+  const hubEvents = createEventsHub(docker, { log: () => {} });
+  const logs: string[] = [];
+  const hub = createStatsHub(docker, hubEvents, {
+    lingerMs: 50,
+    retryMs: 50,
+    log: (message) => logs.push(message),
+  });
+  const releaseEvents = hubEvents.subscribe(() => {});
+  await waitUntil(() => hubEvents.connected(), 5000, "/events");
+  return {
+    hub,
+    logs,
+    statsRequests: () => statsRequests,
+    inspects: () => inspects,
+    async close() {
+      releaseEvents();
+      hub.close();
+      hubEvents.close();
+      for (const controller of events) {
+        try {
+          controller.close();
+        } catch {
+          // cancelled
+        }
+      }
+      docker.close();
+      await engine.close();
+    },
+  };
+}
+
+const RUNNING_ID = "d".repeat(64);
+const oneFrame = () =>
+  new Response(
+    JSON.stringify({
+      read: new Date().toISOString(),
+      memory_stats: { usage: 1000, limit: 10_000 },
+    }) + "\n",
+  );
+
+Deno.test("a stats stream that keeps failing is retried with back-off, not in a loop", async () => {
+  const fake = await fakeStatsEngine(
+    () => Response.json({ message: "boom" }, { status: 500 }),
+    () => Response.json({ Id: RUNNING_ID, State: { Running: true } }),
+  );
+  try {
+    const stop = fake.hub.subscribe(RUNNING_ID, () => {});
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    // 50, 100, 200, 400, 800 ms: about five attempts in 1.5 s, never hundreds.
+    assert.ok(fake.statsRequests() >= 3, `${fake.statsRequests()} attempts`);
+    assert.ok(fake.statsRequests() <= 7, `${fake.statsRequests()} attempts`);
+    stop();
+    await waitUntil(() => fake.hub.upstreams() === 0, 2000, "the upstream to close");
+    const after = fake.statsRequests();
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    assert.equal(fake.statsRequests(), after, "nobody listens: no more attempts");
+  } finally {
+    await fake.close();
+  }
+});
+
+Deno.test("a stats stream that ends for a container that is gone is not reopened", async () => {
+  const fake = await fakeStatsEngine(
+    oneFrame,
+    () => Response.json({ message: "No such container" }, { status: 404 }),
+  );
+  try {
+    const samples: StatsSample[] = [];
+    const stop = fake.hub.subscribe(RUNNING_ID, (sample) => samples.push(sample));
+    await waitUntil(() => fake.inspects() >= 1, 3000, "the check after the stream ended");
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    assert.equal(samples.length, 1);
+    assert.equal(fake.statsRequests(), 1, "not reopened");
+    assert.equal(fake.inspects(), 1, "and not checked again");
+    stop();
+  } finally {
+    await fake.close();
+  }
+});
