@@ -181,6 +181,7 @@ async function serve(config: Config): Promise<number> {
       secretKey,
       log,
       dataDir: config.dataDir,
+      stacksDir: config.stacksDir,
       listen: config.listen,
     });
     setupToken = await firstRun(db, dispatcher, config, log);

@@ -9,6 +9,7 @@ export const VERSION = "0.1.0";
 export const ENV_NAMES = [
   "CM_LISTEN",
   "CM_DATA_DIR",
+  "CM_STACKS_DIR",
   "DOCKER_HOST",
   "CM_KEY_FILE",
   "CM_MANAGED_LABEL",
@@ -30,6 +31,8 @@ export type DockerHost =
 export interface Config {
   readonly listen: { readonly hostname: string; readonly port: number };
   readonly dataDir: string;
+  /** One folder per compose project (its file, .env and the files added in the Compose tab). */
+  readonly stacksDir: string;
   readonly dockerHost: DockerHost;
   readonly keyFile: string;
   readonly managedLabel: string;
@@ -65,6 +68,7 @@ Usage: container-manager [flags]
 Flags (each has an environment equivalent):
   --listen HOST:PORT        address to listen on          CM_LISTEN     (default 127.0.0.1:8080)
   --data-dir DIR            where the database lives      CM_DATA_DIR   (default ./data)
+  --stacks-dir DIR          one folder per compose stack  CM_STACKS_DIR (default <data-dir>/stacks)
   --docker-host URL         unix:///path or tcp://h:p     DOCKER_HOST   (default unix:///var/run/docker.sock)
   --key-file FILE           0600 key for stored secrets   CM_KEY_FILE   (default <data-dir>/secret.key)
   --managed-label KEY       label marking managed ones    CM_MANAGED_LABEL (default io.quazzar.managed)
@@ -89,6 +93,7 @@ Subcommands:
 const FLAG_SPEC = {
   listen: { type: "string" },
   "data-dir": { type: "string" },
+  "stacks-dir": { type: "string" },
   "docker-host": { type: "string" },
   "key-file": { type: "string" },
   "managed-label": { type: "string" },
@@ -145,6 +150,7 @@ export function parseCommand(
   const dockerRaw = pick("docker-host", "DOCKER_HOST") ??
     { value: "unix:///var/run/docker.sock", source: "--docker-host" };
   const dataDir = nonEmpty(dataDirRaw.value, dataDirRaw.source);
+  const stacksRaw = pick("stacks-dir", "CM_STACKS_DIR");
   const keyRaw = pick("key-file", "CM_KEY_FILE");
   const labelRaw = pick("managed-label", "CM_MANAGED_LABEL") ??
     { value: "io.quazzar.managed", source: "--managed-label" };
@@ -168,6 +174,9 @@ export function parseCommand(
   const config: Config = {
     listen: parseListen(listenRaw.value, listenRaw.source),
     dataDir,
+    stacksDir: stacksRaw
+      ? nonEmpty(stacksRaw.value, stacksRaw.source)
+      : joinPath(dataDir, "stacks"),
     dockerHost: parseDockerHost(dockerRaw.value, dockerRaw.source),
     keyFile: keyRaw ? nonEmpty(keyRaw.value, keyRaw.source) : joinPath(dataDir, "secret.key"),
     managedLabel: parseLabelKey(labelRaw.value, labelRaw.source),

@@ -52,15 +52,18 @@ export async function listProjectContainers(docker: DockerClient, project: strin
   });
 }
 
-/** `<data-dir>/stacks/<project>`; the project name is validated, so it never leaves that folder. */
-export function stackDirOf(dataDir: string, project: string): string {
-  return `${absolutePath(dataDir)}/stacks/${checkProjectName(project)}`;
+/**
+ * `<stacks-dir>/<project>` (`--stacks-dir`, by default `<data-dir>/stacks`); the project
+ * name is validated, so it never leaves that folder.
+ */
+export function stackDirOf(stacksDir: string, project: string): string {
+  return `${absolutePath(stacksDir)}/${checkProjectName(project)}`;
 }
 
 /** Whether the panel holds a compose file for the project (a stat, not a read). */
-async function hasStackFile(dataDir: string, project: string): Promise<boolean> {
+async function hasStackFile(stacksDir: string, project: string): Promise<boolean> {
   try {
-    return (await Deno.stat(`${stackDirOf(dataDir, project)}/compose.yaml`)).isFile;
+    return (await Deno.stat(`${stackDirOf(stacksDir, project)}/compose.yaml`)).isFile;
   } catch {
     return false;
   }
@@ -79,10 +82,10 @@ export interface StackFiles {
 }
 
 export async function readStackFiles(
-  dataDir: string,
+  stacksDir: string,
   project: string,
 ): Promise<StackFiles | undefined> {
-  const dir = stackDirOf(dataDir, project);
+  const dir = stackDirOf(stacksDir, project);
   try {
     const yaml = await Deno.readTextFile(`${dir}/compose.yaml`);
     const env = await Deno.readTextFile(`${dir}/.env`).catch(() => "");
@@ -106,13 +109,13 @@ function envFilesOf(value: unknown): Record<string, string> {
 }
 
 export async function writeStackFiles(
-  dataDir: string,
+  stacksDir: string,
   project: string,
   yaml: string,
   env: string | undefined,
   envFiles?: Record<string, string>,
 ) {
-  const dir = stackDirOf(dataDir, project);
+  const dir = stackDirOf(stacksDir, project);
   await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
   await Deno.writeTextFile(`${dir}/compose.yaml`, yaml, { mode: 0o600 });
   if (env) await Deno.writeTextFile(`${dir}/.env`, env, { mode: 0o600 });
@@ -125,7 +128,7 @@ export async function writeStackFiles(
   return dir;
 }
 
-export async function listStacks(docker: DockerClient, dataDir: string): Promise<StackSummary[]> {
+export async function listStacks(docker: DockerClient, stacksDir: string): Promise<StackSummary[]> {
   const containers = await listContainers(docker, {
     all: true,
     filters: { label: [LABEL.project] },
@@ -151,7 +154,7 @@ export async function listStacks(docker: DockerClient, dataDir: string): Promise
   }
   // Stacks the panel holds a file for but that have no containers (brought down) still show.
   try {
-    for await (const entry of Deno.readDir(`${absolutePath(dataDir)}/stacks`)) {
+    for await (const entry of Deno.readDir(absolutePath(stacksDir))) {
       if (
         entry.isDirectory && !stacks.has(entry.name) && isProjectName(entry.name)
       ) {
@@ -170,15 +173,15 @@ export async function listStacks(docker: DockerClient, dataDir: string): Promise
   }
   for (const stack of stacks.values()) {
     stack.services.sort();
-    stack.ours = isProjectName(stack.name) && (await hasStackFile(dataDir, stack.name));
+    stack.ours = isProjectName(stack.name) && (await hasStackFile(stacksDir, stack.name));
   }
   return [...stacks.values()].sort((a, b) => a.name.localeCompare(b.name));
 }
 
 /** Deletes the stored files of a stack; true when there were any. */
-export async function removeStackFiles(dataDir: string, project: string): Promise<boolean> {
+export async function removeStackFiles(stacksDir: string, project: string): Promise<boolean> {
   try {
-    await Deno.remove(stackDirOf(dataDir, project), { recursive: true });
+    await Deno.remove(stackDirOf(stacksDir, project), { recursive: true });
     return true;
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return false;

@@ -22,6 +22,8 @@ export function createPanelDispatcher(
     secretKey: CryptoKey;
     log: (message: string) => void;
     dataDir: string;
+    /** `--stacks-dir`: one folder per compose project. */
+    stacksDir: string;
     /** The panel's --listen address (a registry address may not point back at it). */
     listen: PanelAddress;
   },
@@ -33,7 +35,7 @@ export function createPanelDispatcher(
     ...containerHandlers(deps.docker, deps.managedLabel, () => dispatcher),
     ...imageHandlers(deps.db, deps.docker, deps.secretKey, deps.listen),
     ...execHandlers(deps.docker, deps.log),
-    ...composeHandlers(deps.docker, deps.dataDir, () => dispatcher),
+    ...composeHandlers(deps.docker, deps.stacksDir, () => dispatcher),
     ...volumeHandlers(deps.docker),
     ...networkHandlers(deps.docker),
   }, { log: deps.log });

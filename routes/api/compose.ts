@@ -135,14 +135,14 @@ export function composeApiRoutes(deps: AppDeps): Hono<AppEnv> {
 
   app.get(
     "/stacks",
-    async (c) => c.json({ stacks: await listStacks(docker, deps.config.dataDir) }),
+    async (c) => c.json({ stacks: await listStacks(docker, deps.config.stacksDir) }),
   );
 
   // Admins only: the stored .env (and the file's environment values) may hold secrets.
   app.get("/stacks/:name", async (c) => {
     requireAdmin(c);
     const name = checkProjectName(c.req.param("name"));
-    const files = await readStackFiles(deps.config.dataDir, name);
+    const files = await readStackFiles(deps.config.stacksDir, name);
     if (!files) throw new HttpError(404, `The panel holds no compose file for "${name}"`);
     return c.json({ project: name, yaml: files.yaml, env: files.env, env_files: files.envFiles });
   });

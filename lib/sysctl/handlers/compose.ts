@@ -85,7 +85,7 @@ async function projectContainers(docker: DockerClient, project: string) {
 
 export function composeHandlers(
   docker: DockerClient,
-  dataDir: string,
+  stacksDir: string,
   dispatcher: () => Dispatcher,
 ): Handlers {
   const nested = (context: HandlerContext) =>
@@ -176,7 +176,7 @@ export function composeHandlers(
         );
       }
       const stackDir = await writeStackFiles(
-        dataDir,
+        stacksDir,
         project.name,
         input.yaml,
         input.env,
@@ -244,7 +244,7 @@ export function composeHandlers(
       if ((await listProjectContainers(docker, checkProjectName(target))).length > 0) {
         throw new HttpError(409, `Stack "${target}" still has containers; bring it down first`);
       }
-      if (!(await removeStackFiles(dataDir, target))) {
+      if (!(await removeStackFiles(stacksDir, target))) {
         throw new HttpError(404, `The panel holds no compose file for "${target}"`);
       }
       return { project: target, forgotten: true };
