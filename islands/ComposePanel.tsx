@@ -49,6 +49,7 @@ const SEVERITY: Record<WarningKind | "error", number> = {
   interpolation: 3,
   unsupported: 2,
   unknown: 2,
+  host: 2,
   obsolete: 1,
 };
 

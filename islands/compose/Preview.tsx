@@ -11,6 +11,7 @@ const KIND_ORDER: Record<ComposeWarning["kind"], number> = {
   unsupported: 2,
   unknown: 3,
   obsolete: 4,
+  host: 2,
 };
 
 const KIND_LABEL: Record<ComposeWarning["kind"], string> = {
@@ -19,6 +20,7 @@ const KIND_LABEL: Record<ComposeWarning["kind"], string> = {
   unsupported: "unsupported",
   unknown: "unknown",
   obsolete: "obsolete",
+  host: "host",
 };
 
 /** The message without the 'Service "web": ' the list already shows in its own column. */

@@ -4,7 +4,14 @@
  * Specification where one exists.
  */
 
-export type WarningKind = "unsupported" | "unknown" | "obsolete" | "risk" | "interpolation";
+export type WarningKind =
+  | "unsupported"
+  | "unknown"
+  | "obsolete"
+  | "risk"
+  | "interpolation"
+  /** About the host the file runs on (a bind source that does not exist). */
+  | "host";
 
 export interface ComposeWarning {
   /** 1-based line in the YAML, when known. */
@@ -102,6 +109,10 @@ export interface ServiceSpec {
   ipc?: "host";
   /** `devices:` as "HOST[:CONTAINER[:PERMISSIONS]]" (flagged as a risk). */
   devices?: string[];
+  /** Present when the service is built from the stack directory (image: is its tag). */
+  build?: BuildSpec;
+  secrets?: FileReference[];
+  configs?: FileReference[];
 }
 
 export interface NetworkSpec {
@@ -117,6 +128,39 @@ export interface VolumeSpec {
   driver?: string;
 }
 
+/** `build:` of a service; paths as written, relative to the stack directory (checked). */
+export interface BuildSpec {
+  /** "." for the stack directory itself; never absolute, never leaving the directory. */
+  context: string;
+  /** Relative to the context; the Engine's default (Dockerfile) when absent. */
+  dockerfile?: string;
+  /** Values included (they may be secret: audit rows keep only the keys). */
+  args: Record<string, string>;
+  target?: string;
+  labels?: Record<string, string>;
+}
+
+/** A service's use of a top-level secret or config (`secrets:` / `configs:` entries). */
+export interface FileReference {
+  /** The top-level key. */
+  source: string;
+  /** Absolute path in the container. */
+  target: string;
+  uid?: string;
+  gid?: string;
+  /** Permission bits, 0o444 when not given. */
+  mode?: number;
+}
+
+/**
+ * A top-level secret or config. `content` (from `content:` or `environment:`) is the value
+ * itself: it travels only in the deploy's unaudited attachment and never reaches a preview.
+ */
+export type FileObjectSpec =
+  | { kind: "file"; file: string }
+  | { kind: "content"; content: string }
+  | { kind: "external"; name: string };
+
 export interface ComposeProject {
   name: string;
   /** Alphabetical by service name. Services skipped (build without image) are not here. */
@@ -124,6 +168,9 @@ export interface ComposeProject {
   /** Keyed by the compose key; includes "default" when a service uses it. */
   networks: Record<string, NetworkSpec>;
   volumes: Record<string, VolumeSpec>;
+  /** Top-level `secrets:` and `configs:` that services use (only those). */
+  secrets?: Record<string, FileObjectSpec>;
+  configs?: Record<string, FileObjectSpec>;
   warnings: ComposeWarning[];
 }
 

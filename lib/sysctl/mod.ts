@@ -10,6 +10,8 @@ import { containerHandlers } from "./handlers/containers.ts";
 import { imageHandlers } from "./handlers/images.ts";
 import { execHandlers } from "./handlers/exec.ts";
 import { composeHandlers } from "./handlers/compose.ts";
+import { composeFileHandlers } from "./handlers/compose_files.ts";
+import { buildHandlers } from "../compose/build.ts";
 import { volumeHandlers } from "./handlers/volumes.ts";
 import { networkHandlers } from "./handlers/networks.ts";
 
@@ -36,6 +38,8 @@ export function createPanelDispatcher(
     ...imageHandlers(deps.db, deps.docker, deps.secretKey, deps.listen),
     ...execHandlers(deps.docker, deps.log),
     ...composeHandlers(deps.docker, deps.stacksDir, () => dispatcher),
+    ...composeFileHandlers(deps.stacksDir),
+    ...buildHandlers(deps.docker, deps.stacksDir),
     ...volumeHandlers(deps.docker),
     ...networkHandlers(deps.docker),
   }, { log: deps.log });

@@ -8,12 +8,15 @@ import type { AppEnv } from "../env.ts";
 import { createParsePool } from "../../lib/compose/parse_pool.ts";
 import { deployOrder } from "../../lib/compose/order.ts";
 import { engineWarnings, previewProject } from "../../lib/compose/plan.ts";
+import { hostWarnings } from "../../lib/compose/stack_dir.ts";
+import { composeFilesRoutes } from "./compose_files.ts";
 import { hasImage } from "../../lib/compose/deploy.ts";
 import {
   checkProjectName,
   listProjectContainers,
   listStacks,
   readStackFiles,
+  stackDirOf,
 } from "../../lib/compose/stacks.ts";
 import { composeInputOf, parseForDeploy } from "../../lib/sysctl/handlers/compose.ts";
 import { HttpError } from "../../lib/errors.ts";
@@ -73,7 +76,10 @@ export function composeApiRoutes(deps: AppDeps): Hono<AppEnv> {
     const present = new Map(local);
     const networkNames = new Set(networks.map((n) => n.Name));
     const volumeNames = new Set((volumes.Volumes ?? []).map((volume) => volume.Name));
-    const warnings = engineWarnings(project, apiVersion);
+    const warnings = [
+      ...engineWarnings(project, apiVersion),
+      ...await hostWarnings(project, stackDirOf(deps.config.stacksDir, project.name)),
+    ];
     const withEngine = { ...project, warnings: [...project.warnings, ...warnings] };
     return c.json(previewProject(withEngine, order, {
       containers,
@@ -132,6 +138,8 @@ export function composeApiRoutes(deps: AppDeps): Hono<AppEnv> {
         .catch((error) => write(failureLine(c, error, deps.log)));
     }, deps.log);
   });
+
+  app.route("/stacks/:name/files", composeFilesRoutes(deps));
 
   app.get(
     "/stacks",

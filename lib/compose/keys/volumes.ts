@@ -44,6 +44,22 @@ function checkBindSource(ctx: Context, source: string, what: string, line: numbe
   if (/[\0\n]/.test(source)) {
     ctx.fail(`${what}: the host path ${shown(source)} is not allowed`, line);
   }
+  refuseHome(ctx, source, what, line);
+}
+
+/**
+ * `~` is refused rather than expanded: the CLI expands it to the home of the user who runs
+ * it, but the panel runs as a service account whose home is not the user's.
+ */
+export function refuseHome(ctx: Context, source: string, what: string, line: number) {
+  if (source.startsWith("~")) {
+    ctx.fail(
+      `${what}: the host path ${
+        shown(source)
+      } starts with "~", which the panel does not expand (it does not run as your user); use a path relative to the stack folder (./…) or an absolute one`,
+      line,
+    );
+  }
 }
 
 function flagBind(ctx: Context, source: string, service: string, what: string, line: number) {
