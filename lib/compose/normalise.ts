@@ -13,6 +13,9 @@ import type { YMap } from "./yaml.ts";
 import { asMap, Context, isNull, type NormaliseOptions, prefix, setOwn } from "./readers.ts";
 import { type PendingService, service } from "./keys/service.ts";
 import { topLevel } from "./keys/top_level.ts";
+import { applyExtends } from "./keys/extends.ts";
+import { applyInclude } from "./keys/include.ts";
+import { serviceProfiles } from "./keys/profiles.ts";
 
 export type { NormaliseOptions } from "./readers.ts";
 export { MAX_PORT_MAPPINGS } from "./keys/ports.ts";
@@ -21,11 +24,10 @@ export { cleanPath } from "./keys/volumes.ts";
 export { type DeviceMapping, parseDevice } from "./keys/devices.ts";
 export { newServiceSpec } from "./keys/service.ts";
 
-const TOP_LEVEL_KEYS = new Set(["version", "name", "services", "networks", "volumes"]);
+const TOP_LEVEL_KEYS = new Set(["version", "name", "services", "networks", "volumes", "include"]);
 const UNSUPPORTED_TOP_LEVEL: Record<string, string> = {
   configs: "Top-level configs are not supported and were ignored",
   secrets: "Top-level secrets are not supported and were ignored",
-  include: "include is not supported and was ignored",
 };
 
 /** Builds the project from the parsed (not yet interpolated) root map. */
@@ -56,23 +58,34 @@ export function normaliseProject(root: YMap, options: NormaliseOptions): Compose
     );
   }
 
+  applyInclude(ctx, root);
   const networks = topLevel<NetworkSpec>(ctx, root.entries.get("networks")?.value, "networks");
   const volumes = topLevel<VolumeSpec>(ctx, root.entries.get("volumes")?.value, "volumes");
 
+  // A file without services (networks or volumes only) is a project, as for the CLI.
   const servicesEntry = root.entries.get("services");
-  if (!servicesEntry || isNull(servicesEntry.value)) {
-    return ctx.fail("The file has no services:", servicesEntry?.keyLine ?? null);
-  }
-  const servicesMap = asMap(ctx, servicesEntry.value, "services");
+  const servicesMap: YMap = !servicesEntry || isNull(servicesEntry.value)
+    ? { kind: "map", entries: new Map(), line: 1 }
+    : asMap(ctx, servicesEntry.value, "services");
+  applyExtends(ctx, servicesMap);
   const names = [...servicesMap.entries.keys()];
-  if (names.length === 0) ctx.fail("services: is empty", servicesEntry.keyLine);
   names.sort();
 
+  const profiles = serviceProfiles(ctx, servicesMap, options.profiles ?? []);
   const pending = new Map<string, PendingService>();
   const skipped = new Set<string>();
   for (const name of names) {
+    if (profiles.disabled.has(name)) continue;
     const result = service(ctx, name, servicesMap.entries.get(name)!, networks, volumes);
-    if (result) pending.set(name, result);
+    if (result && result.spec.replicas === 0) {
+      skipped.add(name);
+      ctx.warn(
+        "unsupported",
+        result.spec.line,
+        name,
+        `${prefix(name)}deploy.replicas is 0, so no container is created (as the CLI does)`,
+      );
+    } else if (result) pending.set(name, result);
     else skipped.add(name);
   }
 
@@ -85,6 +98,14 @@ export function normaliseProject(root: YMap, options: NormaliseOptions): Compose
         ? spec.network_mode.slice("service:".length)
         : null;
       if (target === null) continue;
+      if (profiles.disabled.has(target)) {
+        ctx.fail(
+          `${prefix(name)}network_mode: service:${target} needs ${
+            JSON.stringify(target)
+          }, which is in an inactive profile (${profiles.disabled.get(target)!.join(", ")})`,
+          networkModeLine,
+        );
+      }
       if (!names.includes(target)) {
         ctx.fail(
           `${prefix(name)}network_mode refers to the unknown service ${JSON.stringify(target)}`,
@@ -111,6 +132,34 @@ export function normaliseProject(root: YMap, options: NormaliseOptions): Compose
   for (const [name, { spec, dependsLines, networkModeLine }] of pending) {
     for (const dependency of Object.keys(spec.depends_on)) {
       const line = dependsLines.get(dependency) ?? spec.line;
+      const required = spec.depends_on[dependency].required;
+      if (profiles.disabled.has(dependency)) {
+        // As compose-go: an optional dependency on a disabled service is dropped quietly.
+        if (!required) {
+          delete spec.depends_on[dependency];
+          continue;
+        }
+        ctx.fail(
+          `${prefix(name)}depends on ${
+            JSON.stringify(dependency)
+          }, which is in an inactive profile (${
+            profiles.disabled.get(dependency)!.join(", ")
+          }): activate the profile, or mark the dependency required: false`,
+          line,
+        );
+      }
+      if (!required && !pending.has(dependency) && !skipped.has(dependency)) {
+        ctx.warn(
+          "unknown",
+          line,
+          name,
+          `${prefix(name)}depends_on names ${
+            JSON.stringify(dependency)
+          }, which is not in the file; the optional dependency (required: false) was dropped`,
+        );
+        delete spec.depends_on[dependency];
+        continue;
+      }
       if (skipped.has(dependency)) {
         ctx.warn(
           "unsupported",
@@ -167,6 +216,9 @@ export function normaliseProject(root: YMap, options: NormaliseOptions): Compose
   return {
     name: ctx.project,
     services,
+    profiles: profiles.all,
+    active_profiles: profiles.active,
+    disabled_services: [...profiles.disabled.keys()].sort(),
     networks: projectNetworks,
     volumes: projectVolumes,
     warnings: options.warnings,

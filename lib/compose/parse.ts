@@ -170,12 +170,48 @@ export function parseCompose(input: ComposeInput): ComposeProject {
     project,
     vars,
     envFiles: input.envFiles,
+    files: stackFiles(input.files),
+    profiles: activeProfiles(input.profiles),
     warnings,
   });
+  if (result.services.length > MAX_SERVICES) {
+    throw new ComposeError(`The project has more than ${MAX_SERVICES} services`, "yaml");
+  }
   for (const service of result.services) checkServiceProcess(service);
   deployOrder(result); // throws on a dependency cycle
   result.warnings = sortWarnings(warnings);
   return result;
+}
+
+/** Active profiles: a list of names (at most 100). */
+function activeProfiles(profiles: unknown): string[] {
+  if (profiles === undefined || profiles === null) return [];
+  if (
+    !Array.isArray(profiles) || profiles.length > 100 ||
+    !profiles.every((p) => typeof p === "string" && p.length <= 128)
+  ) {
+    throw new ComposeError("profiles must be a list of profile names", "profiles");
+  }
+  return profiles;
+}
+
+/** Other stack files for extends: and include:, each within the compose file's size cap. */
+function stackFiles(files: unknown): Record<string, string> | undefined {
+  if (files === undefined || files === null) return undefined;
+  if (typeof files !== "object" || Array.isArray(files)) {
+    throw new ComposeError("files must be a map of path to text", "files");
+  }
+  let total = 0;
+  for (const [path, text] of Object.entries(files)) {
+    if (typeof text !== "string") {
+      throw new ComposeError(`files: ${shown(path)} must be text`, "files");
+    }
+    total += byteLength(text);
+    if (total > MAX_COMPOSE_BYTES * 4) {
+      throw new HttpError(413, "The stack files are larger than 4 MiB together", "files");
+    }
+  }
+  return files as Record<string, string>;
 }
 
 /** The same size and NUL checks as the run API, before the Engine sees anything. */

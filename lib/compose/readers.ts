@@ -13,6 +13,10 @@ export interface NormaliseOptions {
   /** Interpolation variables: the .env file plus COMPOSE_PROJECT_NAME. */
   vars: Map<string, string>;
   envFiles?: Record<string, string>;
+  /** Other files of the stack directory (extends: file:, include:), by relative path. */
+  files?: Record<string, string>;
+  /** Active profiles; "*" activates every profile. */
+  profiles?: string[];
   warnings: ComposeWarning[];
 }
 
@@ -222,4 +226,27 @@ export function checkKeys(
       );
     }
   }
+}
+
+const BYTE_UNITS: Record<string, number> = {
+  "": 1,
+  k: 1024,
+  m: 1024 ** 2,
+  g: 1024 ** 3,
+  t: 1024 ** 4,
+  p: 1024 ** 5,
+};
+
+/** A size as docker's RAMInBytes reads it: 1048576, "64m", "1.5g", "512MiB" (1024-based). */
+export function byteSize(ctx: Context, node: YNode, what: string): number {
+  if (node.kind === "scalar" && typeof node.value === "number") {
+    if (Number.isSafeInteger(node.value) && node.value >= 0) return node.value;
+  } else if (node.kind === "scalar" && typeof node.value === "string") {
+    const match = node.value.trim().match(/^(\d+(?:\.\d+)?)\s*([kmgtp]?)(?:i?b)?$/i);
+    if (match) {
+      const bytes = Math.floor(Number(match[1]) * BYTE_UNITS[match[2].toLowerCase()]);
+      if (Number.isSafeInteger(bytes)) return bytes;
+    }
+  }
+  return ctx.fail(`${what} must be a size like 512m, 1g or a number of bytes`, node.line);
 }

@@ -44,7 +44,25 @@ export type VolumeMount =
   }
   /** An anonymous volume: a target only. */
   | { type: "anonymous"; target: string; read_only: boolean }
-  | { type: "tmpfs"; target: string };
+  /** `size_bytes`/`mode` (octal as a number) only when the file gives them. */
+  | { type: "tmpfs"; target: string; size_bytes?: number; mode?: number };
+
+/** One `networks:` entry of a service; the optional fields only when the file gives them. */
+export interface ServiceNetwork {
+  aliases: string[];
+  ipv4_address?: string;
+  ipv6_address?: string;
+  /** Higher first; the primary network is the first by priority, then by key. */
+  priority?: number;
+}
+
+/** `deploy.resources` as the CLI applies them outside swarm mode (each only when given). */
+export interface ServiceResources {
+  memory_bytes?: number;
+  nano_cpus?: number;
+  pids?: number;
+  memory_reservation_bytes?: number;
+}
 
 export interface HealthCheck {
   /**
@@ -80,8 +98,11 @@ export interface ServiceSpec {
   /** "80", "8080/udp" */
   expose: string[];
   volumes: VolumeMount[];
-  /** Network keys (top-level `networks:` keys, "default" when none is given) → aliases. */
-  networks: Record<string, { aliases: string[] }>;
+  /**
+   * Network keys (top-level `networks:` keys, "default" when none is given) → settings, in
+   * the CLI's order: priority (highest first), then key. The first one is the primary.
+   */
+  networks: Record<string, ServiceNetwork>;
   network_mode?: string;
   restart: { name: "no" | "always" | "unless-stopped" | "on-failure"; max_retries: number };
   /** `restart` (restart this service when the dependency is recreated) is present only when true. */
@@ -109,6 +130,11 @@ export interface ServiceSpec {
   ipc?: "host";
   /** `devices:` as "HOST[:CONTAINER[:PERMISSIONS]]" (flagged as a risk). */
   devices?: string[];
+  /** Service-level `tmpfs:` as "PATH[:OPTIONS]". */
+  tmpfs?: string[];
+  resources?: ServiceResources;
+  /** `deploy.replicas` when it is not 1. */
+  replicas?: number;
   /** Present when the service is built from the stack directory (image: is its tag). */
   build?: BuildSpec;
   secrets?: FileReference[];
@@ -120,6 +146,14 @@ export interface NetworkSpec {
   name: string;
   external: boolean;
   driver?: string;
+  ipam?: NetworkIpam;
+  enable_ipv6?: boolean;
+}
+
+/** A network's `ipam:` in the Engine's terms. */
+export interface NetworkIpam {
+  driver?: string;
+  config: { subnet?: string; ip_range?: string; gateway?: string }[];
 }
 
 export interface VolumeSpec {
@@ -163,8 +197,17 @@ export type FileObjectSpec =
 
 export interface ComposeProject {
   name: string;
-  /** Alphabetical by service name. Services skipped (build without image) are not here. */
+  /**
+   * Alphabetical by service name. Services skipped (build without image, inactive profile)
+   * are not here.
+   */
   services: ServiceSpec[];
+  /** Every profile named in the file, sorted. */
+  profiles?: string[];
+  /** The profiles this parse treated as active. */
+  active_profiles?: string[];
+  /** Services left out because none of their profiles is active. */
+  disabled_services?: string[];
   /** Keyed by the compose key; includes "default" when a service uses it. */
   networks: Record<string, NetworkSpec>;
   volumes: Record<string, VolumeSpec>;
@@ -182,4 +225,11 @@ export interface ComposeInput {
   project?: string;
   /** Files a service's `env_file:` may name, by the path as written. */
   envFiles?: Record<string, string>;
+  /** Active profiles (`--profile`); "*" activates all. */
+  profiles?: string[];
+  /**
+   * Other files of the stack directory that `extends: {file:}` and `include:` may name, by
+   * path relative to the stack directory.
+   */
+  files?: Record<string, string>;
 }

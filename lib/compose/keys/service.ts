@@ -18,12 +18,15 @@ import {
   record,
 } from "../readers.ts";
 import { dependsOn } from "./depends_on.ts";
+import { deploy } from "./deploy.ts";
 import { devices } from "./devices.ts";
 import { envFileValues, keyValues, plainKey } from "./environment.ts";
 import { serviceNetworks } from "./networks.ts";
 import { expose, ports } from "./ports.ts";
 import { capabilities, commandLine, extraHosts, healthcheck, restartPolicy } from "./process.ts";
-import { volumes } from "./volumes.ts";
+import { tmpfs, volumes } from "./volumes.ts";
+import { build } from "./build.ts";
+import { fileReferences } from "./secrets.ts";
 
 const CONTAINER_NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{1,127}$/;
 const SERVICE_NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
@@ -61,15 +64,19 @@ const SERVICE_KEYS = new Set([
   "pid",
   "ipc",
   "devices",
+  "secrets",
+  "configs",
+  "tmpfs",
+  "deploy",
+  // Read before the service itself (normalise.ts, keys/extends.ts), never interpolated here.
+  "profiles",
+  "extends",
 ]);
+
+const READ_BEFORE = new Set(["build", "profiles", "extends"]);
 
 /** Compose features this panel does not implement: dropped with an `unsupported` warning. */
 const UNSUPPORTED_SERVICE_KEYS: Record<string, string> = {
-  configs: "configs are not supported and were ignored",
-  secrets: "secrets are not supported and were ignored",
-  extends: "extends is not supported and was ignored",
-  profiles:
-    "profiles are not supported and were ignored: the service is deployed as if its profile were active",
 };
 
 export interface PendingService {
@@ -106,47 +113,16 @@ export function service(
   };
   const lineOf = (key: string) => map.entries.get(key)?.keyLine ?? entry.keyLine;
 
-  const build = map.entries.get("build");
+  const buildNode = get("build");
   const imageNode = get("image");
-  if (!imageNode) {
-    if (build) {
-      ctx.warn(
-        "unsupported",
-        build.keyLine,
-        name,
-        `${what}build: is not supported and the service has no image:, so it was skipped`,
-      );
-      return null;
-    }
-    ctx.fail(
-      `Service ${JSON.stringify(name)} needs an image (build: is not supported)`,
-      entry.keyLine,
-    );
-  }
-  if (build) {
-    ctx.warn(
-      "unsupported",
-      build.keyLine,
-      name,
-      `${what}build: is not supported and was ignored; the image is pulled instead`,
-    );
+  if (!imageNode && !buildNode) {
+    ctx.fail(`Service ${JSON.stringify(name)} needs an image: or a build:`, entry.keyLine);
   }
 
   // Unknown, unsupported and extension keys first: none of them is interpolated.
   for (const [key, found] of map.entries) {
     if (SERVICE_KEYS.has(key) || key.startsWith("x-")) continue;
-    if (key === "deploy") {
-      const restartPolicy = found.value.kind === "map" && found.value.entries.has("restart_policy");
-      ctx.warn(
-        "unsupported",
-        found.keyLine,
-        name,
-        `${what}deploy: is not supported and was ignored` +
-          (restartPolicy
-            ? "; note that its restart_policy would have overridden restart: in Docker Compose"
-            : ""),
-      );
-    } else if (key in UNSUPPORTED_SERVICE_KEYS) {
+    if (key in UNSUPPORTED_SERVICE_KEYS) {
       ctx.warn("unsupported", found.keyLine, name, `${what}${UNSUPPORTED_SERVICE_KEYS[key]}`);
     } else {
       ctx.warn(
@@ -158,14 +134,19 @@ export function service(
     }
   }
   for (const [key, found] of map.entries) {
-    if (SERVICE_KEYS.has(key) && key !== "build") ctx.interpolate(found.value, name, key);
+    if (SERVICE_KEYS.has(key) && !READ_BEFORE.has(key)) ctx.interpolate(found.value, name, key);
   }
 
-  const image = asString(ctx, imageNode, `${what}image`).trim();
+  // Built without image:, the image is named as compose v2 names it: <project>-<service>.
+  const image = imageNode
+    ? asString(ctx, imageNode, `${what}image`).trim()
+    : `${ctx.project}-${name}`.toLowerCase();
   try {
     parseReference(image);
   } catch (error) {
-    if (error instanceof InvalidReferenceError) ctx.fail(`${what}${error.message}`, imageNode.line);
+    if (error instanceof InvalidReferenceError) {
+      ctx.fail(`${what}${error.message}`, imageNode?.line ?? entry.keyLine);
+    }
     throw error;
   }
 
@@ -296,6 +277,18 @@ export function service(
   if ((node = get("devices"))) {
     const list = devices(ctx, node, name);
     if (list.length > 0) spec.devices = list;
+  }
+  if (buildNode) spec.build = build(ctx, buildNode, name);
+  if ((node = get("secrets"))) spec.secrets = fileReferences(ctx, node, name, "secrets");
+  if ((node = get("configs"))) spec.configs = fileReferences(ctx, node, name, "configs");
+  if ((node = get("tmpfs"))) {
+    const list = tmpfs(ctx, node, name);
+    if (list.length > 0) spec.tmpfs = list;
+  }
+  if ((node = get("deploy"))) {
+    const settings = deploy(ctx, node, name);
+    if (settings.resources) spec.resources = settings.resources;
+    if (settings.replicas !== undefined) spec.replicas = settings.replicas;
   }
 
   let networkModeLine: number | null = null;

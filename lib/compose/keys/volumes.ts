@@ -8,12 +8,14 @@ import {
   asMap,
   asSeq,
   asString,
+  byteSize,
   checkKeys,
   type Context,
   type Declared,
   isNull,
   KEY_RE,
   prefix,
+  stringList,
 } from "../readers.ts";
 
 /** POSIX path.Clean for absolute paths: `//etc/`, `/etc/../etc` and `/etc/.` are `/etc`. */
@@ -290,8 +292,8 @@ function longVolume(
     }
     case "tmpfs": {
       misplaced(["bind", "volume", "source"]);
-      options("tmpfs", [], ["size", "mode"]);
-      return { type: "tmpfs", target };
+      const tmpfs = options("tmpfs", ["size", "mode"], []);
+      return { type: "tmpfs", target, ...tmpfsOptions(ctx, tmpfs, `${what}.tmpfs`) };
     }
     default:
       ctx.warn(
@@ -302,4 +304,46 @@ function longVolume(
       );
       return null;
   }
+}
+
+/** tmpfs.size (bytes or 64m) and tmpfs.mode (octal, e.g. 0o1777 or "1777"). */
+function tmpfsOptions(
+  ctx: Context,
+  map: YMap | null,
+  what: string,
+): { size_bytes?: number; mode?: number } {
+  const out: { size_bytes?: number; mode?: number } = {};
+  const size = map?.entries.get("size")?.value;
+  if (!isNull(size)) out.size_bytes = byteSize(ctx, size!, `${what}.size`);
+  const mode = map?.entries.get("mode")?.value;
+  if (!isNull(mode)) {
+    let value = NaN;
+    if (mode!.kind === "scalar" && typeof mode!.value === "number") value = mode!.value;
+    else if (mode!.kind === "scalar" && typeof mode!.value === "string") {
+      const text = mode!.value.trim().replace(/^0o?/i, "");
+      if (/^[0-7]{1,4}$/.test(text)) value = parseInt(text, 8);
+    }
+    if (!Number.isInteger(value) || value < 0 || value > 0o7777) {
+      ctx.fail(`${what}.mode must be a file mode like 0o1777 or "1777"`, mode!.line);
+    }
+    out.mode = value;
+  }
+  return out;
+}
+
+/** Service-level `tmpfs:`: one path or a list of "PATH[:OPTIONS]" (size=, mode=, ...). */
+export function tmpfs(ctx: Context, node: YNode, service: string): string[] {
+  const what = `${prefix(service)}tmpfs`;
+  const items = node.kind === "seq"
+    ? stringList(ctx, node, what)
+    : [{ value: asString(ctx, node, what), line: node.line }];
+  return items.map(({ value, line }, i) => {
+    const colon = value.indexOf(":");
+    const path = colon < 0 ? value : value.slice(0, colon);
+    const options = colon < 0 ? "" : value.slice(colon + 1);
+    const at = node.kind === "seq" ? `${what}[${i}]` : what;
+    const target = volumeTarget(ctx, path, at, line);
+    if (/[\s\0]/.test(options)) ctx.fail(`${at}: ${shown(options)} are not tmpfs options`, line);
+    return options ? `${target}:${options}` : target;
+  });
 }

@@ -187,7 +187,7 @@ Deno.test("volumes: top-level names, external and driver", () => {
       "  c: {external: true}",
       "  d: {external: {name: legacy-d}}",
       "  e: {driver: local, external: false, name: ~}",
-      "  x-ignored: {}",
+      "  x-named: {}",
     ].join("\n"),
   ));
   assert.deepEqual(project.volumes, {
@@ -196,6 +196,8 @@ Deno.test("volumes: top-level names, external and driver", () => {
     c: { name: "c", external: true },
     d: { name: "legacy-d", external: true },
     e: { name: "demo_e", external: false, driver: "local" },
+    // As compose-go: under volumes: an x- key is a name, not an extension.
+    "x-named": { name: "demo_x-named", external: false },
   });
   findWarning(project.warnings, "obsolete", /volumes\.d\.external\.name is deprecated/);
 });

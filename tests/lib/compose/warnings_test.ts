@@ -5,7 +5,7 @@ Deno.test("warnings: every dropped or unknown key, with its line and service", (
   const project = parse([
     'version: "3.9"', // 1
     "x-anchors: {}", // 2
-    "include: [other.yml]", // 3
+    "x-more: {}", // 3
     "services:", // 4
     "  web:", // 5
     "    image: nginx", // 6
@@ -13,9 +13,9 @@ Deno.test("warnings: every dropped or unknown key, with its line and service", (
     "    configs: [site]", // 8
     "    secrets: [token]", // 9
     "    deploy:", // 10
-    "      replicas: 2", // 11
-    "    extends: {service: base}", // 12
-    "    profiles: [debug]", // 13
+    "      mode: global", // 11
+    "    isolation: default", // 12
+    "    mem_swappiness: 0", // 13
     "    logging: {driver: syslog}", // 14
     "    pid: service:other", // 15
     "  api:", // 16
@@ -38,15 +38,14 @@ Deno.test("warnings: every dropped or unknown key, with its line and service", (
     project.warnings.map((w) => [w.line, w.service, w.kind]),
     [
       [1, null, "obsolete"],
-      [3, null, "unsupported"],
       [8, "web", "unsupported"],
       [9, "web", "unsupported"],
-      [10, "web", "unsupported"],
-      [12, "web", "unsupported"],
-      [13, "web", "unsupported"],
+      [11, "web", "unsupported"],
+      [12, "web", "unknown"],
+      [13, "web", "unknown"],
       [14, "web", "unknown"],
       [15, "web", "unsupported"],
-      [18, "api", "unsupported"],
+      [19, "api", "unsupported"],
       [22, "api", "unknown"],
       [23, null, "unsupported"],
       [25, null, "unsupported"],
@@ -56,15 +55,15 @@ Deno.test("warnings: every dropped or unknown key, with its line and service", (
   );
   const messages = project.warnings.map((w) => w.message);
   assert.match(messages[0], /version: is obsolete and was ignored/);
-  assert.match(messages[4], /^Service "web": deploy: is not supported and was ignored$/);
+  assert.match(messages[3], /^Service "web": deploy\.mode is not supported and was ignored$/);
   assert.match(
-    messages[9],
-    /^Service "api": deploy: is not supported.*restart_policy would have overridden restart:/,
+    messages[8],
+    /^Service "api": deploy\.restart_policy is not supported.*would have overridden restart:/,
   );
-  assert.match(messages[6], /profiles are not supported/);
-  assert.match(messages[7], /"logging" is not supported here and was ignored/);
-  assert.match(messages[13], /networks\.back\.internal is not supported/);
-  assert.match(messages[14], /Unknown top-level key "frobnicate"/);
+  assert.match(messages[4], /"isolation" is not supported here and was ignored/);
+  assert.match(messages[6], /"logging" is not supported here and was ignored/);
+  assert.match(messages[12], /networks\.back\.internal is not supported/);
+  assert.match(messages[13], /Unknown top-level key "frobnicate"/);
 });
 
 Deno.test("warnings: risky settings are flagged with their lines", () => {
@@ -125,7 +124,7 @@ Deno.test("warnings: unknown keys in nested maps name their path", () => {
     "        source: x", // 13
     "        target: /pipe", // 14
     "    networks:", // 15
-    "      default: {ipv4_address: 10.0.0.2}", // 16
+    "      default: {link_local_ips: [169.254.1.1]}", // 16
   ].join("\n"));
   assert.deepEqual(
     project.warnings.map((w) => [w.line, w.kind, w.message]),
@@ -144,7 +143,7 @@ Deno.test("warnings: unknown keys in nested maps name their path", () => {
       [
         16,
         "unsupported",
-        'Service "web": networks.default.ipv4_address is not supported and was ignored',
+        'Service "web": networks.default.link_local_ips is not supported and was ignored',
       ],
     ],
   );
