@@ -13,6 +13,7 @@ import type { YMap } from "./yaml.ts";
 import { asMap, Context, isNull, type NormaliseOptions, prefix, setOwn } from "./readers.ts";
 import { type PendingService, service } from "./keys/service.ts";
 import { topLevel } from "./keys/top_level.ts";
+import { fileObjects } from "./keys/secrets.ts";
 import { applyExtends } from "./keys/extends.ts";
 import { applyInclude } from "./keys/include.ts";
 import { serviceProfiles } from "./keys/profiles.ts";
@@ -24,11 +25,17 @@ export { cleanPath } from "./keys/volumes.ts";
 export { type DeviceMapping, parseDevice } from "./keys/devices.ts";
 export { newServiceSpec } from "./keys/service.ts";
 
-const TOP_LEVEL_KEYS = new Set(["version", "name", "services", "networks", "volumes", "include"]);
-const UNSUPPORTED_TOP_LEVEL: Record<string, string> = {
-  configs: "Top-level configs are not supported and were ignored",
-  secrets: "Top-level secrets are not supported and were ignored",
-};
+const TOP_LEVEL_KEYS = new Set([
+  "version",
+  "name",
+  "services",
+  "networks",
+  "volumes",
+  "include",
+  "secrets",
+  "configs",
+]);
+const UNSUPPORTED_TOP_LEVEL: Record<string, string> = {};
 
 /** Builds the project from the parsed (not yet interpolated) root map. */
 export function normaliseProject(root: YMap, options: NormaliseOptions): ComposeProject {
@@ -212,6 +219,8 @@ export function normaliseProject(root: YMap, options: NormaliseOptions): Compose
   }
   const projectVolumes: Record<string, VolumeSpec> = {};
   for (const [key, { spec }] of volumes) setOwn(projectVolumes, key, spec);
+  // Secrets and configs the services use (after every service is read).
+  const files = fileObjects(ctx, root, services);
 
   return {
     name: ctx.project,
@@ -221,6 +230,7 @@ export function normaliseProject(root: YMap, options: NormaliseOptions): Compose
     disabled_services: [...profiles.disabled.keys()].sort(),
     networks: projectNetworks,
     volumes: projectVolumes,
+    ...files,
     warnings: options.warnings,
   };
 }

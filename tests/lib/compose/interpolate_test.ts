@@ -139,8 +139,8 @@ Deno.test("interpolation: dropped sections are not interpolated", () => {
     "  web:",
     "    image: nginx",
     "    x-note: ${ALSO:?never}",
-    "    build:",
-    '      args: ["${NOPE:?no}"]',
+    "    logging:",
+    '      options: ["${NOPE:?no}"]',
   ].join("\n"));
   assert.equal(project.services[0].image, "nginx");
 });

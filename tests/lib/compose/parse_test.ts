@@ -398,7 +398,7 @@ Deno.test("bad inputs are a 400 with a message", () => {
     ["services:\n  web:\n", /Service "web" needs an image/],
     [
       "services:\n  web:\n    restart: always\n",
-      /Service "web" needs an image \(build: is not supported\)/,
+      /Service "web" needs an image: or a build:/,
     ],
     ["services:\n  web: {image: nginx}\n---\nservices: {}\n", /exactly one YAML document/],
     ["services:\n  web: {image: nginx}\n  web: {image: nginx}\n", /Duplicate key "web"/],
@@ -419,7 +419,7 @@ Deno.test("bad inputs are a 400 with a message", () => {
   assert.equal(second.field, "yaml");
 });
 
-Deno.test("build: without image: skips the service with a warning; with image: it is dropped", () => {
+Deno.test("build: a build-only service is kept (image <project>-<service>) and dependents keep depends_on", () => {
   const project = parse([
     "services:",
     "  app:",
@@ -433,20 +433,13 @@ Deno.test("build: without image: skips the service with a warning; with image: i
     "    image: busybox",
     "    network_mode: service:app",
   ].join("\n"));
-  assert.deepEqual(project.services.map((s) => s.name), ["web"]);
-  assert.deepEqual(project.services[0].depends_on, {});
-  assert.deepEqual(
-    project.warnings.map((w) => [w.line, w.service, w.kind]),
-    [
-      [3, "app", "unsupported"],
-      [6, "web", "unsupported"],
-      [8, "web", "unsupported"],
-      [11, "sidecar", "unsupported"],
-    ],
-  );
-  findWarning(
-    project.warnings,
-    "unsupported",
-    /"app": build: is not supported and the service has no image:, so it was skipped/,
-  );
+  assert.deepEqual(project.services.map((s) => s.name), ["app", "sidecar", "web"]);
+  const [app, sidecar, web] = project.services;
+  assert.equal(app.image, "demo-app");
+  assert.deepEqual(app.build, { context: ".", args: {} });
+  assert.equal(web.image, "nginx");
+  assert.deepEqual(web.build, { context: ".", args: {} });
+  assert.deepEqual(Object.keys(web.depends_on), ["app"]);
+  assert.equal(sidecar.network_mode, "service:app");
+  assert.deepEqual(project.warnings, []);
 });

@@ -15,7 +15,7 @@ Deno.test("volumes: short syntax (named, bind, anonymous, modes)", () => {
       "./site:/usr/share/nginx/html",
       "../shared:/shared:rw",
       "/srv/app:/app:ro,z",
-      "~/conf:/conf:Z",
+      "/conf:/conf:Z",
       "/tmp/x:/x:z,ro",
       "/scratch",
       "data:/nocopy:nocopy",
@@ -47,7 +47,7 @@ Deno.test("volumes: short syntax (named, bind, anonymous, modes)", () => {
       },
       {
         type: "bind",
-        source: "~/conf",
+        source: "/conf",
         target: "/conf",
         read_only: false,
         selinux: "Z",

@@ -28,7 +28,7 @@ Deno.test("warnings: every dropped or unknown key, with its line and service", (
     "configs:", // 23
     "  site: {file: ./site.conf}", // 24
     "secrets:", // 25
-    "  token: {file: ./token}", // 26
+    "  token: {external: true}", // 26
     "networks:", // 27
     "  back:", // 28
     "    internal: true", // 29
@@ -38,7 +38,6 @@ Deno.test("warnings: every dropped or unknown key, with its line and service", (
     project.warnings.map((w) => [w.line, w.service, w.kind]),
     [
       [1, null, "obsolete"],
-      [8, "web", "unsupported"],
       [9, "web", "unsupported"],
       [11, "web", "unsupported"],
       [12, "web", "unknown"],
@@ -47,23 +46,22 @@ Deno.test("warnings: every dropped or unknown key, with its line and service", (
       [15, "web", "unsupported"],
       [19, "api", "unsupported"],
       [22, "api", "unknown"],
-      [23, null, "unsupported"],
-      [25, null, "unsupported"],
       [29, null, "unsupported"],
       [30, null, "unknown"],
     ],
   );
   const messages = project.warnings.map((w) => w.message);
   assert.match(messages[0], /version: is obsolete and was ignored/);
-  assert.match(messages[3], /^Service "web": deploy\.mode is not supported and was ignored$/);
+  assert.match(messages[1], /"token" is external: external secrets need swarm mode/);
+  assert.match(messages[2], /^Service "web": deploy\.mode is not supported and was ignored$/);
   assert.match(
-    messages[8],
+    messages[7],
     /^Service "api": deploy\.restart_policy is not supported.*would have overridden restart:/,
   );
-  assert.match(messages[4], /"isolation" is not supported here and was ignored/);
-  assert.match(messages[6], /"logging" is not supported here and was ignored/);
-  assert.match(messages[12], /networks\.back\.internal is not supported/);
-  assert.match(messages[13], /Unknown top-level key "frobnicate"/);
+  assert.match(messages[3], /"isolation" is not supported here and was ignored/);
+  assert.match(messages[5], /"logging" is not supported here and was ignored/);
+  assert.match(messages[9], /networks\.back\.internal is not supported/);
+  assert.match(messages[10], /Unknown top-level key "frobnicate"/);
 });
 
 Deno.test("warnings: risky settings are flagged with their lines", () => {
