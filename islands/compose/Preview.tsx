@@ -94,12 +94,17 @@ const ACTION_TEXT: Record<ServicePreview["action"], string> = {
   create: "create",
   recreate: "recreate",
   unchanged: "unchanged",
+  start: "start",
+  restart: "restart",
 };
 
 const ACTION_TITLE: Record<ServicePreview["action"], string> = {
   create: "No container yet: one is created and started",
-  recreate: "The service changed: its container is removed and created again",
+  recreate:
+    "A replacement is created first; then the old container is stopped and removed, and the new one takes its name",
   unchanged: "Same configuration as the running container: left as it is",
+  start: "Same configuration, but the container is not running: it is started",
+  restart: "Same configuration; restarted because a dependency with restart: true is renewed",
 };
 
 const CONDITION_TEXT: Record<string, string> = {
@@ -142,6 +147,9 @@ function ServiceCard({ service, index }: { service: ServicePreview; index: numbe
             </span>
           )}
       </div>
+      <p class={`cp-reason action-${service.action}`} data-reason>
+        {service.reason}
+      </p>
       <dl class="cp-facts">
         <dt>Container</dt>
         <dd class="mono truncate" title={service.container_name}>{service.container_name}</dd>
@@ -281,7 +289,7 @@ export interface PreviewViewProps {
 export function PreviewView(
   { preview, stale, isAdmin, removeOrphans, onRemoveOrphans, onJump }: PreviewViewProps,
 ) {
-  const counts = { create: 0, recreate: 0, unchanged: 0 };
+  const counts = { create: 0, recreate: 0, unchanged: 0, start: 0, restart: 0 };
   for (const service of preview.services) counts[service.action]++;
   return (
     <div class={`cp-preview-body${stale ? " is-stale" : ""}`} aria-busy={stale ? "true" : "false"}>
@@ -293,6 +301,10 @@ export function PreviewView(
         {counts.create > 0 && <span class="cp-action action-create">{counts.create} create</span>}
         {counts.recreate > 0 && (
           <span class="cp-action action-recreate">{counts.recreate} recreate</span>
+        )}
+        {counts.start > 0 && <span class="cp-action action-start">{counts.start} start</span>}
+        {counts.restart > 0 && (
+          <span class="cp-action action-restart">{counts.restart} restart</span>
         )}
         {counts.unchanged > 0 && (
           <span class="cp-action action-unchanged">{counts.unchanged} unchanged</span>

@@ -33,8 +33,10 @@ export interface DeployState {
 
 const ACTIVE: ReadonlySet<string> = new Set([
   "pulling",
+  "building",
   "creating",
   "recreating",
+  "replacing",
   "restarting",
   "starting",
   "waiting",
@@ -176,8 +178,10 @@ const STATUS_TEXT: Record<ServiceRow["status"], string> = {
   network: "Creating network",
   volume: "Creating volume",
   pulling: "Pulling image",
+  building: "Building image",
   creating: "Creating container",
   recreating: "Recreating container",
+  replacing: "Replacing the old container",
   restarting: "Restarting",
   starting: "Starting",
   waiting: "Waiting for dependencies",
@@ -202,10 +206,13 @@ export function rowText(row: ServiceRow, result: DeployResult | null): string {
   }
   // The server says why it waits, restarts or recreates (a dependency, a shared network).
   if (
-    (row.status === "waiting" || row.status === "restarting" || row.status === "recreating") &&
+    (row.status === "waiting" || row.status === "restarting" || row.status === "recreating" ||
+      row.status === "replacing") &&
     row.message
   ) return row.message;
   if (row.status === "failed") return row.message ? `Failed: ${row.message}` : "Failed";
   if (row.status === "pulling") return row.message || "Pulling image";
+  // The latest line of the build output ("Step 2/3 : RUN …").
+  if (row.status === "building") return row.message || "Building image";
   return STATUS_TEXT[row.status];
 }

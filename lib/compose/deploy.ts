@@ -1,34 +1,49 @@
 /**
- * Executes a parsed project against the Engine: networks and volumes first, then each
- * service in dependency order (pull if absent, create or recreate, start, wait for the
- * conditions its dependents need). Container operations go through `dispatch`, so each
- * is audited on its own; a failure stops the deploy and names the service.
+ * Executes a deploy's plan (planProject, the same function the preview shows) against the
+ * Engine: networks and volumes first, then each service in dependency order (pull if absent,
+ * wait for the conditions it depends on, then create, recreate, start or restart as
+ * planned). A recreate works as the CLI's: the replacement is created under a temporary
+ * name first, then the old container is stopped and removed and the new one renamed, so an
+ * Engine that refuses the new container leaves the old one running. Container operations go
+ * through `dispatch`, so each is audited on its own; a failure stops the deploy, names the
+ * service and says what exists now.
  */
 import type { DockerClient } from "../docker/client.ts";
 import { inspectContainer } from "../docker/containers.ts";
 import { listProjectContainers } from "./stacks.ts";
-import { DockerError } from "../docker/errors.ts";
 import { HttpError } from "../errors.ts";
-import { inspectImage, type PullProgress } from "../docker/images.ts";
+import type { PullProgress } from "../docker/images.ts";
 import {
-  aliasesOf,
   COMPOSE_VERSION,
-  configHash,
   containerNameOf,
   createBody,
   engineWarnings,
   LABEL,
+  networkAttachments,
+  type PlanContainer,
+  planProject,
+  type ProjectPlan,
+  type ServiceAction,
+  type ServiceStep,
 } from "./plan.ts";
+import { hasImage, readPlanFacts } from "./facts.ts";
 import type { ComposeProject, ServiceSpec } from "./types.ts";
 import { displayName } from "../docker/views.ts";
-import type { ContainerSummary } from "../docker/types.ts";
+import { buildService } from "./build.ts";
+import { fileObjectFiles } from "./secrets.ts";
+
+export { hasImage };
 
 export type DeployStatus =
   | "network"
   | "volume"
   | "pulling"
+  /** A `build:` service's image is built (message: a line of the build output). */
+  | "building"
   | "creating"
   | "recreating"
+  /** A recreate's old container is stopped and removed (the replacement exists). */
+  | "replacing"
   | "restarting"
   | "starting"
   | "waiting"
@@ -62,19 +77,32 @@ export interface DeployContext {
   healthTimeoutMs?: number;
 }
 
+export type ServiceOutcome = "created" | "recreated" | "unchanged" | "started" | "restarted";
+
 export interface ServiceResult {
   service: string;
   container: string;
   /** "restarted": unchanged, but restarted because a dependency with `restart: true` changed. */
-  action: "created" | "recreated" | "unchanged" | "started" | "restarted";
+  action: ServiceOutcome;
 }
 
 export interface DeployResult {
   project: string;
+  /** The plan this deploy executed (what its preview showed for the same Engine state). */
+  plan: ProjectPlan;
   services: ServiceResult[];
   orphans: string[];
   removed_orphans: string[];
 }
+
+/** The outcome of each planned action once done. */
+export const DONE: Record<ServiceAction, ServiceOutcome> = {
+  create: "created",
+  recreate: "recreated",
+  unchanged: "unchanged",
+  start: "started",
+  restart: "restarted",
+};
 
 /** A deploy step failed: the message names the service and carries the daemon's words. */
 export class DeployError extends Error {
@@ -83,14 +111,23 @@ export class DeployError extends Error {
   results: ServiceResult[] = [];
   /** Services in deploy order that were not reached. */
   notReached: string[] = [];
-  constructor(readonly service: string | null, message: string, readonly status = 502) {
+  /** Per service in deploy order, what exists after the failure ("demo-web-1 running"). */
+  now: { service: string; containers: string }[] = [];
+  constructor(
+    readonly service: string | null,
+    message: string,
+    readonly status = 502,
+    /** What the failure left of the failing service: "not replaced: …". */
+    readonly outcome?: string,
+  ) {
     super(service ? `Service "${service}": ${message}` : message);
   }
 }
 
 /**
  * The per-service outcome of a failed deploy in words, for the error the audit row keeps:
- * "done before the failure: web created, db unchanged; not reached: worker".
+ * "done before the failure: db unchanged; web not replaced (its old container still runs
+ * unchanged); not reached: worker; now: db: demo-db-1 running, web: demo-web-1 running, …".
  */
 export function failureSummary(error: DeployError): string {
   const parts: string[] = [];
@@ -101,64 +138,71 @@ export function failureSummary(error: DeployError): string {
   } else {
     parts.push("no service was changed");
   }
+  if (error.service && error.outcome) parts.push(`${error.service} ${error.outcome}`);
   if (error.notReached.length) parts.push(`not reached: ${error.notReached.join(", ")}`);
+  if (error.now.length) {
+    parts.push(
+      `now: ${error.now.map((entry) => `${entry.service}: ${entry.containers}`).join(", ")}`,
+    );
+  }
   return parts.join("; ");
 }
 
 const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function exists(docker: DockerClient, path: string): Promise<boolean> {
-  try {
-    await docker.json("GET", path);
-    return true;
-  } catch (error) {
-    if (error instanceof DockerError && error.daemonStatus === 404) return false;
-    throw error;
-  }
-}
-
-async function ensureNetworksAndVolumes(ctx: DeployContext, project: ComposeProject) {
+async function createNetworksAndVolumes(
+  ctx: DeployContext,
+  project: ComposeProject,
+  plan: ProjectPlan,
+) {
   const { docker } = ctx;
-  for (const [key, network] of Object.entries(project.networks)) {
-    const present = await exists(docker, `/networks/${encodeName(network.name)}`);
-    if (network.external) {
-      if (!present) {
-        throw new DeployError(null, `External network "${network.name}" does not exist`, 400);
-      }
-      continue;
+  for (const step of [...plan.networks, ...plan.volumes]) {
+    if (step.action === "missing") {
+      const what = plan.networks.includes(step) ? "network" : "volume";
+      throw new DeployError(null, `External ${what} "${step.name}" does not exist`, 400);
     }
-    if (present) continue;
+  }
+  for (const step of plan.networks) {
+    if (step.action !== "create") continue;
+    const network = project.networks[step.key];
     ctx.progress({ status: "network", message: `Creating network ${network.name}` });
     await docker.json("POST", "/networks/create", {
       json: {
-        Name: network.name,
+        Name: encodeName(network.name),
         CheckDuplicate: true,
         Driver: network.driver ?? "bridge",
+        ...(network.ipam
+          ? {
+            IPAM: {
+              Driver: network.ipam.driver ?? "default",
+              Config: network.ipam.config.map((entry) => ({
+                ...(entry.subnet ? { Subnet: entry.subnet } : {}),
+                ...(entry.ip_range ? { IPRange: entry.ip_range } : {}),
+                ...(entry.gateway ? { Gateway: entry.gateway } : {}),
+              })),
+            },
+          }
+          : {}),
+        ...(network.enable_ipv6 ? { EnableIPv6: true } : {}),
         Labels: {
           [LABEL.project]: project.name,
-          [LABEL.network]: key,
+          [LABEL.network]: step.key,
           [LABEL.version]: COMPOSE_VERSION,
         },
       },
     });
   }
-  for (const [key, volume] of Object.entries(project.volumes)) {
-    const present = await exists(docker, `/volumes/${encodeName(volume.name)}`);
-    if (volume.external) {
-      if (!present) {
-        throw new DeployError(null, `External volume "${volume.name}" does not exist`, 400);
-      }
-      continue;
-    }
-    if (present) continue;
+  for (const step of plan.volumes) {
+    if (step.action !== "create") continue;
+    const volume = project.volumes[step.key];
     ctx.progress({ status: "volume", message: `Creating volume ${volume.name}` });
     await docker.json("POST", "/volumes/create", {
       json: {
-        Name: volume.name,
+        Name: encodeName(volume.name),
         Driver: volume.driver ?? "local",
         Labels: {
           [LABEL.project]: project.name,
-          [LABEL.volume]: key,
+          [LABEL.volume]: step.key,
           [LABEL.version]: COMPOSE_VERSION,
         },
       },
@@ -172,17 +216,6 @@ function encodeName(name: string): string {
     throw new DeployError(null, `Invalid name "${name}"`, 400);
   }
   return name;
-}
-
-/** Whether the image is present (an inspect, so tags and digests alike resolve). */
-export async function hasImage(docker: DockerClient, image: string) {
-  try {
-    await inspectImage(docker, image);
-    return true;
-  } catch (error) {
-    if (error instanceof DockerError && error.daemonStatus === 404) return false;
-    throw error;
-  }
 }
 
 /** Waits until a dependency meets its condition (healthy, or exited 0). */
@@ -239,6 +272,10 @@ async function waitFor(
   }
 }
 
+/**
+ * Plans the deploy from the Engine's state now (the caller holds the project's lock) and
+ * executes the plan.
+ */
 export async function deployProject(
   ctx: DeployContext,
   project: ComposeProject,
@@ -253,35 +290,25 @@ export async function deployProject(
     for (const warning of engineWarnings(project, apiVersion)) {
       ctx.progress({ status: "warning", message: warning.message });
     }
-    await ensureNetworksAndVolumes(ctx, project);
-    const existing = await listProjectContainers(docker, project.name);
-    const byService = new Map(existing.map((c) => [c.Labels?.[LABEL.service] ?? "", c]));
-    /** Services whose container this deploy created, recreated, started or restarted. */
-    const renewed = new Set<string>();
-    /** Services whose container this deploy replaced (a new container id). */
-    const replaced = new Set<string>();
+    const facts = await readPlanFacts(docker, project);
+    const plan = planProject(project, order, facts, options);
+    await createNetworksAndVolumes(ctx, project, plan);
+    const containers = new Map(facts.containers.map((container) => [container.Id, container]));
+    const specs = new Map(order.map((service) => [service.name, service]));
 
-    for (const service of order) {
+    for (const step of plan.services) {
       reached++;
-      const name = containerNameOf(project.name, service);
+      const service = specs.get(step.service)!;
       try {
-        // The Engine pins network_mode container:<name> to the container's id at create, so
-        // sharing the stack of a replaced container means being recreated too.
-        const shared = service.network_mode?.startsWith("service:")
-          ? service.network_mode.slice("service:".length)
-          : null;
-        const action = await deployService(ctx, project, service, name, {
-          current: byService.get(service.name),
+        await executeStep(ctx, project, service, step, {
           apiVersion,
-          recreateFor: shared && replaced.has(shared) ? shared : null,
-          // A dependency with `restart: true` was renewed.
-          restartFor: Object.entries(service.depends_on)
-            .filter(([dependency, dep]) => dep.restart && renewed.has(dependency))
-            .map(([dependency]) => dependency),
+          current: step.current ? containers.get(step.current) : undefined,
         });
-        if (action !== "unchanged") renewed.add(service.name);
-        if (action === "created" || action === "recreated") replaced.add(service.name);
-        results.push({ service: service.name, container: name, action });
+        results.push({
+          service: step.service,
+          container: step.container,
+          action: DONE[step.action],
+        });
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
         ctx.progress({ service: service.name, status: "failed", message });
@@ -293,7 +320,7 @@ export async function deployProject(
         );
       }
     }
-    return await finish(ctx, project, existing, results, options);
+    return await removeOrphans(ctx, plan, results);
   } catch (error) {
     const failure = error instanceof DeployError ? error : new DeployError(
       null,
@@ -302,125 +329,209 @@ export async function deployProject(
     );
     failure.results = results;
     failure.notReached = order.slice(reached).map((service) => service.name);
+    failure.now = await whatExists(docker, project, order).catch(() => []);
     throw failure;
   }
 }
 
-async function deployService(
+/** Per service, the containers of it that exist now and their state. */
+async function whatExists(docker: DockerClient, project: ComposeProject, order: ServiceSpec[]) {
+  const containers = await listProjectContainers(docker, project.name);
+  return order.map((service) => {
+    const found = containers.filter((c) => c.Labels?.[LABEL.service] === service.name);
+    return {
+      service: service.name,
+      containers: found.length
+        ? found.map((c) => `${displayName(c)} ${c.State}`).join(" and ")
+        : "no container",
+    };
+  });
+}
+
+async function executeStep(
+  ctx: DeployContext,
+  project: ComposeProject,
+  service: ServiceSpec,
+  step: ServiceStep,
+  facts: { apiVersion: string; current: PlanContainer | undefined },
+): Promise<void> {
+  for (const [dependency, dep] of Object.entries(service.depends_on)) {
+    await waitFor(ctx, project, service, dependency, dep.condition);
+  }
+  if (step.action === "create" || step.action === "recreate") {
+    await (service.build
+      ? buildService(ctx.dispatch, project, service, ctx.progress)
+      : ensureImage(ctx, service));
+  }
+  const current = step.current;
+  switch (step.action) {
+    case "unchanged":
+      ctx.progress({ service: service.name, status: "unchanged" });
+      return;
+    case "start":
+      ctx.progress({ service: service.name, status: "starting" });
+      await ctx.dispatch("docker.start", current!, {});
+      break;
+    case "restart":
+      ctx.progress({ service: service.name, status: "restarting", message: step.reason });
+      await ctx.dispatch("docker.restart", current!, {});
+      break;
+    case "create":
+      ctx.progress({ service: service.name, status: "creating" });
+      await createContainer(ctx, project, service, step.container, facts.apiVersion);
+      ctx.progress({ service: service.name, status: "starting" });
+      await ctx.dispatch("docker.start", step.container, {});
+      break;
+    case "recreate":
+      await recreate(ctx, project, service, step, facts.apiVersion, facts.current);
+      break;
+  }
+  ctx.progress({ service: service.name, status: "done" });
+}
+
+async function ensureImage(ctx: DeployContext, service: ServiceSpec) {
+  if (await hasImage(ctx.docker, service.image)) return;
+  ctx.progress({ service: service.name, status: "pulling", message: `Pulling ${service.image}` });
+  await ctx.dispatch("docker.pull", service.image, { reference: service.image }, (line) => {
+    const progress = line as PullProgress;
+    ctx.progress({
+      service: service.name,
+      status: "pulling",
+      message: [progress.id, progress.status].filter(Boolean).join(" "),
+      current: progress.progressDetail?.current,
+      total: progress.progressDetail?.total,
+    });
+  });
+}
+
+/** Creates the service's container as `name` (docker.create removes it again if a connect fails). */
+async function createContainer(
   ctx: DeployContext,
   project: ComposeProject,
   service: ServiceSpec,
   name: string,
-  facts: {
-    current: ContainerSummary | undefined;
-    apiVersion: string;
-    /** The service whose network stack this one shares, when that was replaced. */
-    recreateFor: string | null;
-    restartFor: string[];
-  },
-): Promise<ServiceResult["action"]> {
-  const { docker } = ctx;
-  for (const [dependency, dep] of Object.entries(service.depends_on)) {
-    await waitFor(ctx, project, service, dependency, dep.condition);
-  }
-  if (!(await hasImage(docker, service.image))) {
-    ctx.progress({
-      service: service.name,
-      status: "pulling",
-      message: `Pulling ${service.image}`,
-    });
-    await ctx.dispatch("docker.pull", service.image, { reference: service.image }, (line) => {
-      const progress = line as PullProgress;
-      ctx.progress({
-        service: service.name,
-        status: "pulling",
-        message: [progress.id, progress.status].filter(Boolean).join(" "),
-        current: progress.progressDetail?.current,
-        total: progress.progressDetail?.total,
-      });
-    });
-  }
-  const { current } = facts;
-  if (current && !facts.recreateFor && current.Labels?.[LABEL.hash] === configHash(service)) {
-    let action: ServiceResult["action"] = "unchanged";
-    if (current.State !== "running") {
-      ctx.progress({ service: service.name, status: "starting" });
-      await ctx.dispatch("docker.start", current.Id, {});
-      action = "started";
-    } else if (facts.restartFor.length) {
-      ctx.progress({
-        service: service.name,
-        status: "restarting",
-        message: `Restarting: ${facts.restartFor.join(", ")} changed`,
-      });
-      await ctx.dispatch("docker.restart", current.Id, {});
-      action = "restarted";
-    }
-    ctx.progress({ service: service.name, status: action === "unchanged" ? "unchanged" : "done" });
-    return action;
-  }
-  if (current) {
-    ctx.progress({
-      service: service.name,
-      status: "recreating",
-      ...(facts.recreateFor
-        ? {
-          message: `Recreating: it shares the network of ${facts.recreateFor}, which was replaced`,
-        }
-        : {}),
-    });
-    await ctx.dispatch("docker.rm", current.Id, { volumes: false });
-  } else {
-    ctx.progress({ service: service.name, status: "creating" });
-  }
-  const extraNetworks = service.network_mode
-    ? []
-    : Object.keys(service.networks).slice(1).map((key) => ({
-      name: project.networks[key].name,
-      aliases: aliasesOf(service, key),
-    }));
-  await ctx.dispatch(
+  apiVersion: string,
+  inherit?: Record<string, string>,
+): Promise<string> {
+  const { later } = networkAttachments(project, service, apiVersion);
+  const created = await ctx.dispatch(
     "docker.create",
     name,
-    { name, image: service.image, networks: extraNetworks.map((network) => network.name) },
+    { name, image: service.image, networks: later.map((network) => network.name) },
     undefined,
     {
-      body: createBody(project, service, ctx.stackDir, { apiVersion: facts.apiVersion }),
-      networks: extraNetworks,
+      body: createBody(project, service, ctx.stackDir, { apiVersion, inherit }),
+      networks: later,
+      files: fileObjectFiles(project, service),
     },
-  );
-  ctx.progress({ service: service.name, status: "starting" });
-  await ctx.dispatch("docker.start", name, {});
-  ctx.progress({ service: service.name, status: "done" });
-  return current ? "recreated" : "created";
+  ) as { id: string };
+  return created.id;
 }
 
-async function finish(
+/** The replaced container's anonymous volumes by target, which the new one keeps (as the CLI). */
+function anonymousVolumes(current: PlanContainer | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const mount of current?.Mounts ?? []) {
+    // Named volumes carry the project's label key; an anonymous one is a 64-hex name.
+    if (mount.Type === "volume" && mount.Name && /^[0-9a-f]{64}$/.test(mount.Name)) {
+      out[mount.Destination] = mount.Name;
+    }
+  }
+  return out;
+}
+
+/**
+ * The CLI's recreate: create the replacement as `<old id[:12]>_<name>`, stop and remove the
+ * old container, rename the new one, start it. Each failure says what it left.
+ */
+async function recreate(
   ctx: DeployContext,
   project: ComposeProject,
-  existing: ContainerSummary[],
+  service: ServiceSpec,
+  step: ServiceStep,
+  apiVersion: string,
+  current: PlanContainer | undefined,
+) {
+  const old = step.current!;
+  const name = step.container;
+  const temporary = `${old.slice(0, 12)}_${name}`;
+  const fail = (error: unknown, outcome: string) =>
+    new DeployError(
+      service.name,
+      error instanceof Error ? error.message : String(error),
+      error instanceof HttpError ? error.status : 502,
+      outcome,
+    );
+  ctx.progress({ service: service.name, status: "recreating", message: step.reason });
+  let id: string;
+  try {
+    id = await createContainer(
+      ctx,
+      project,
+      service,
+      temporary,
+      apiVersion,
+      anonymousVolumes(current),
+    );
+  } catch (error) {
+    throw fail(
+      error,
+      "not replaced: the new container could not be created, so the old one still runs unchanged",
+    );
+  }
+  ctx.progress({
+    service: service.name,
+    status: "replacing",
+    message: "Stopping the old container",
+  });
+  try {
+    await ctx.dispatch("docker.stop", old, {});
+    await ctx.dispatch("docker.rm", old, { volumes: false });
+  } catch (error) {
+    // The old container stays (perhaps stopped); the unused replacement goes.
+    await ctx.dispatch("docker.rm", id, { volumes: false }).catch(() => {});
+    throw fail(
+      error,
+      "not replaced: the old container could not be stopped and removed (start it again if it stopped); the new one was removed",
+    );
+  }
+  try {
+    await ctx.docker.json("POST", `/containers/${id}/rename`, { query: { name } });
+  } catch (error) {
+    throw fail(
+      error,
+      `replaced but not renamed: the old container was removed; the new one is "${temporary}", not started`,
+    );
+  }
+  ctx.progress({ service: service.name, status: "starting" });
+  try {
+    await ctx.dispatch("docker.start", id, {});
+  } catch (error) {
+    throw fail(
+      error,
+      "replaced but not started: the old container was removed; the new one exists, not running",
+    );
+  }
+}
+
+async function removeOrphans(
+  ctx: DeployContext,
+  plan: ProjectPlan,
   results: ServiceResult[],
-  options: { removeOrphans?: boolean },
 ): Promise<DeployResult> {
-  const inFile = new Set(project.services.map((service) => service.name));
-  const orphans = existing.filter((c) => !inFile.has(c.Labels?.[LABEL.service] ?? ""));
   const removed: string[] = [];
-  for (const orphan of orphans) {
-    const orphanName = displayName(orphan);
-    ctx.progress({
-      service: orphan.Labels?.[LABEL.service],
-      status: "orphan",
-      message: orphanName,
-    });
-    if (options.removeOrphans) {
-      await ctx.dispatch("docker.rm", orphan.Id, { volumes: false });
-      removed.push(orphanName);
+  for (const orphan of plan.orphans) {
+    ctx.progress({ service: orphan.service, status: "orphan", message: orphan.container });
+    if (orphan.action === "remove") {
+      await ctx.dispatch("docker.rm", orphan.id, { volumes: false });
+      removed.push(orphan.container);
     }
   }
   return {
-    project: project.name,
+    project: plan.project,
+    plan,
     services: results,
-    orphans: orphans.map(displayName),
+    orphans: plan.orphans.map((orphan) => orphan.container),
     removed_orphans: removed,
   };
 }

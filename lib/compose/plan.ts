@@ -7,7 +7,9 @@ import { createHash } from "node:crypto";
 import type { ContainerSummary } from "../docker/types.ts";
 import type { ComposeProject, ComposeWarning, ServiceSpec, VolumeMount } from "./types.ts";
 import { cleanPath, parseDevice } from "./normalise.ts";
+import { resourceConfig, serviceTmpfs, tmpfsMount } from "./host_config.ts";
 import { displayName } from "../docker/views.ts";
+import { fileObjectMounts } from "./secrets.ts";
 import { compareVersions } from "../docker/client.ts";
 
 /** The compose CLI version whose names and labels the panel reproduces. */
@@ -129,7 +131,11 @@ export function createBody(
   project: ComposeProject,
   service: ServiceSpec,
   stackDir: string,
-  options: { apiVersion?: string } = {},
+  options: {
+    apiVersion?: string;
+    /** Target → volume name: the replaced container's anonymous volumes, kept as the CLI does. */
+    inherit?: Record<string, string>;
+  } = {},
 ) {
   const exposed: Record<string, Record<string, never>> = {};
   const bindings: Record<string, { HostIp: string; HostPort: string }[]> = {};
@@ -142,13 +148,22 @@ export function createBody(
 
   const binds: string[] = [];
   const mounts: Record<string, unknown>[] = [];
-  const tmpfs: Record<string, string> = {};
-  for (const volume of service.volumes) addMount(volume, project, stackDir, binds, mounts, tmpfs);
+  for (const volume of service.volumes) {
+    const inherited = volume.type === "anonymous" ? options.inherit?.[volume.target] : undefined;
+    if (inherited) {
+      mounts.push({
+        Type: "volume",
+        Source: inherited,
+        Target: volume.target,
+        ReadOnly: volume.type === "anonymous" && volume.read_only,
+      });
+    } else addMount(volume, project, stackDir, binds, mounts);
+  }
 
-  const networkKeys = Object.keys(service.networks);
-  const first = networkKeys[0];
+  const first = Object.keys(service.networks)[0];
   const networkMode = networkModeOf(project, service) ??
     (first ? project.networks[first].name : "default");
+  const { atCreate } = networkAttachments(project, service, options.apiVersion);
   const health = service.healthcheck;
   const devices = (service.devices ?? []).map((spec) => {
     const device = parseDevice(spec);
@@ -188,8 +203,9 @@ export function createBody(
     HostConfig: {
       PortBindings: bindings,
       Binds: binds,
-      Mounts: mounts,
-      Tmpfs: tmpfs,
+      Mounts: [...mounts, ...fileObjectMounts(project, service, stackDir)],
+      Tmpfs: serviceTmpfs(service),
+      ...resourceConfig(service),
       RestartPolicy: { Name: service.restart.name, MaximumRetryCount: service.restart.max_retries },
       CapAdd: service.cap_add,
       CapDrop: service.cap_drop,
@@ -201,12 +217,57 @@ export function createBody(
       ...(devices.length ? { Devices: devices } : {}),
       NetworkMode: networkMode,
     },
-    NetworkingConfig: first && !service.network_mode
-      ? {
-        EndpointsConfig: { [project.networks[first].name]: { Aliases: aliasesOf(service, first) } },
-      }
-      : undefined,
+    NetworkingConfig: Object.keys(atCreate).length ? { EndpointsConfig: atCreate } : undefined,
   };
+}
+
+/** The first Engine API version that takes more than one endpoint at container create. */
+export const MULTI_NETWORK_CREATE_API = "1.44";
+
+export interface EndpointConfig {
+  Aliases: string[];
+  IPAMConfig?: { IPv4Address?: string; IPv6Address?: string };
+}
+
+/** A service's endpoint on one of its networks: its aliases and fixed addresses. */
+export function endpointConfig(service: ServiceSpec, networkKey: string): EndpointConfig {
+  const network = service.networks[networkKey];
+  const ipam = {
+    ...(network?.ipv4_address ? { IPv4Address: network.ipv4_address } : {}),
+    ...(network?.ipv6_address ? { IPv6Address: network.ipv6_address } : {}),
+  };
+  return {
+    Aliases: aliasesOf(service, networkKey),
+    ...(Object.keys(ipam).length ? { IPAMConfig: ipam } : {}),
+  };
+}
+
+/**
+ * Which networks the container gets at create and which are connected afterwards, in the
+ * primary-first order of `service.networks`. From API 1.44 the Engine takes every endpoint
+ * at create, so a container never exists half-attached; below it only the primary one, and
+ * a failed connect must remove the container again (docker.create does).
+ */
+export function networkAttachments(
+  project: ComposeProject,
+  service: ServiceSpec,
+  apiVersion: string | undefined,
+): {
+  atCreate: Record<string, EndpointConfig>;
+  later: { name: string; endpoint: EndpointConfig }[];
+} {
+  const atCreate: Record<string, EndpointConfig> = {};
+  const later: { name: string; endpoint: EndpointConfig }[] = [];
+  if (service.network_mode) return { atCreate, later };
+  const all = apiVersion === undefined ||
+    compareVersions(apiVersion, MULTI_NETWORK_CREATE_API) >= 0;
+  Object.keys(service.networks).forEach((key, i) => {
+    const name = project.networks[key].name;
+    const endpoint = endpointConfig(service, key);
+    if (i === 0 || all) atCreate[name] = endpoint;
+    else later.push({ name, endpoint });
+  });
+  return { atCreate, later };
 }
 
 export function aliasesOf(service: ServiceSpec, networkKey: string): string[] {
@@ -219,7 +280,6 @@ function addMount(
   stackDir: string,
   binds: string[],
   mounts: Record<string, unknown>[],
-  tmpfs: Record<string, string>,
 ) {
   switch (volume.type) {
     case "bind": {
@@ -249,12 +309,205 @@ function addMount(
       mounts.push({ Type: "volume", Target: volume.target, ReadOnly: volume.read_only });
       break;
     case "tmpfs":
-      tmpfs[volume.target] = "";
+      mounts.push(tmpfsMount(volume));
       break;
   }
 }
 
-export type ServiceAction = "create" | "recreate" | "unchanged";
+/** What a deploy does to a service's container. */
+export type ServiceAction = "create" | "recreate" | "unchanged" | "start" | "restart";
+
+/** One service's step of a plan, with the reason in words. */
+export interface ServiceStep {
+  service: string;
+  /** The container's name once the step is done. */
+  container: string;
+  action: ServiceAction;
+  reason: string;
+  /** The existing container this step recreates, starts or restarts (its id). */
+  current?: string;
+  /** The image is not present and is pulled first. */
+  pull: boolean;
+}
+
+/** A network or volume of the file: created, already there, or (external) missing. */
+export interface ObjectStep {
+  key: string;
+  name: string;
+  external: boolean;
+  action: "create" | "unchanged" | "missing";
+  reason: string;
+}
+
+/** A container of the project whose service is no longer in the file. */
+export interface OrphanStep {
+  service: string;
+  container: string;
+  id: string;
+  action: "remove" | "keep";
+  reason: string;
+}
+
+/**
+ * What a deploy does, computed by planProject from the file and the Engine's state. The
+ * preview shows it and the deploy executes it: one function decides for both.
+ */
+export interface ProjectPlan {
+  project: string;
+  networks: ObjectStep[];
+  volumes: ObjectStep[];
+  /** In deploy order. */
+  services: ServiceStep[];
+  orphans: OrphanStep[];
+}
+
+/** A container as the Engine's list answers it (fields the shared summary type leaves out). */
+export type PlanContainer = ContainerSummary & {
+  NetworkSettings?: { Networks?: Record<string, unknown> | null };
+  Mounts?: { Type: string; Name?: string; Destination: string }[] | null;
+};
+
+/** What the plan is computed from: one read of the Engine's state. */
+export interface PlanFacts {
+  containers: PlanContainer[];
+  hasImage: (image: string) => boolean;
+  networkExists: (name: string) => boolean;
+  volumeExists: (name: string) => boolean;
+}
+
+function objectStep(
+  key: string,
+  spec: { name: string; external: boolean },
+  exists: boolean,
+  what: "network" | "volume",
+): ObjectStep {
+  const base = { key, name: spec.name, external: spec.external };
+  if (exists) return { ...base, action: "unchanged", reason: `the ${what} exists` };
+  if (spec.external) {
+    return {
+      ...base,
+      action: "missing",
+      reason: `the external ${what} "${spec.name}" does not exist; the deploy will fail`,
+    };
+  }
+  return { ...base, action: "create", reason: `no ${what} "${spec.name}" yet` };
+}
+
+/** Networks (by their Engine names) the service's container must be attached to. */
+export function expectedNetworks(project: ComposeProject, service: ServiceSpec): string[] {
+  if (service.network_mode) return [];
+  return Object.keys(service.networks).map((key) => project.networks[key].name);
+}
+
+/** Why an existing container cannot stay, or null when its configuration is current. */
+function staleReason(
+  project: ComposeProject,
+  service: ServiceSpec,
+  current: PlanContainer,
+): string | null {
+  if (current.Labels?.[LABEL.hash] !== configHash(service)) {
+    const image = current.Labels?.[LABEL.hash] ? current.Image : undefined;
+    return image && image !== service.image && !image.startsWith("sha256:")
+      ? `its image changed from ${image} to ${service.image}`
+      : "its configuration changed";
+  }
+  const attached = current.NetworkSettings?.Networks;
+  if (attached) {
+    const missing = expectedNetworks(project, service).filter((name) => !(name in attached));
+    if (missing.length) {
+      return `its container is not attached to ${
+        missing.map((name) => `"${name}"`).join(", ")
+      } (left half-configured)`;
+    }
+  }
+  return null;
+}
+
+/**
+ * The plan of a deploy: per network, volume, service and orphan what is done and why.
+ * Services come in `order` (dependency order). A service sharing the network stack of a
+ * replaced one is recreated (the Engine pinned it to the old container's id); a running
+ * one whose dependency with `restart: true` is renewed is restarted.
+ */
+export function planProject(
+  project: ComposeProject,
+  order: ServiceSpec[],
+  facts: PlanFacts,
+  options: { removeOrphans?: boolean } = {},
+): ProjectPlan {
+  const byService = new Map<string, PlanContainer>();
+  for (const container of facts.containers) {
+    const service = container.Labels?.[LABEL.service];
+    if (service) byService.set(service, container);
+  }
+  const actions = new Map<string, ServiceAction>();
+  const services = order.map((service): ServiceStep => {
+    const container = containerNameOf(project.name, service);
+    const current = byService.get(service.name);
+    const pull = !facts.hasImage(service.image);
+    const step = (action: ServiceAction, reason: string): ServiceStep => {
+      actions.set(service.name, action);
+      return {
+        service: service.name,
+        container,
+        action,
+        reason,
+        ...(current ? { current: current.Id } : {}),
+        pull,
+      };
+    };
+    if (!current) return step("create", "no container yet");
+    const shared = service.network_mode?.startsWith("service:")
+      ? service.network_mode.slice("service:".length)
+      : null;
+    const sharedAction = shared ? actions.get(shared) : undefined;
+    if (sharedAction === "create" || sharedAction === "recreate") {
+      return step("recreate", `it shares the network stack of ${shared}, which is replaced`);
+    }
+    const stale = staleReason(project, service, current);
+    if (stale) return step("recreate", stale);
+    if (current.State !== "running") {
+      return step("start", `unchanged; its container is ${current.State || "not running"}`);
+    }
+    const renewed = Object.entries(service.depends_on)
+      .filter(([dependency, dep]) => {
+        const action = actions.get(dependency);
+        return dep.restart && action !== undefined && action !== "unchanged";
+      })
+      .map(([dependency]) => dependency);
+    if (renewed.length) {
+      return step(
+        "restart",
+        `it depends on ${renewed.join(", ")} with restart: true, which ${
+          renewed.length > 1 ? "are" : "is"
+        } renewed`,
+      );
+    }
+    return step("unchanged", "unchanged and running");
+  });
+  const inFile = new Set(project.services.map((service) => service.name));
+  const orphans = [...byService.entries()].filter(([service]) => !inFile.has(service))
+    .map(([service, container]): OrphanStep => ({
+      service,
+      container: displayName(container),
+      id: container.Id,
+      action: options.removeOrphans ? "remove" : "keep",
+      reason: options.removeOrphans
+        ? `service "${service}" is no longer in the file`
+        : `service "${service}" is no longer in the file; kept (deploy with remove orphans to remove it)`,
+    }));
+  return {
+    project: project.name,
+    networks: Object.entries(project.networks).map(([key, network]) =>
+      objectStep(key, network, facts.networkExists(network.name), "network")
+    ),
+    volumes: Object.entries(project.volumes).map(([key, volume]) =>
+      objectStep(key, volume, facts.volumeExists(volume.name), "volume")
+    ),
+    services,
+    orphans,
+  };
+}
 
 export interface ServicePreview {
   name: string;
@@ -269,6 +522,8 @@ export interface ServicePreview {
   networks: string[];
   depends_on: { service: string; condition: string }[];
   action: ServiceAction;
+  /** Why (the plan's reason). */
+  reason: string;
   warnings: ComposeWarning[];
 }
 
@@ -281,6 +536,8 @@ export interface ProjectPreview {
   risks: ComposeWarning[];
   /** Containers of this project whose service is no longer in the file. */
   orphans: string[];
+  /** What a deploy of this file does now: exactly what deployProject executes. */
+  plan: ProjectPlan;
 }
 
 export function formatPort(
@@ -295,30 +552,18 @@ export function formatPort(
 export function previewProject(
   project: ComposeProject,
   order: ServiceSpec[],
-  facts: {
-    containers: ContainerSummary[];
-    hasImage: (image: string) => boolean;
-    networkExists: (name: string) => boolean;
-    volumeExists: (name: string) => boolean;
-  },
+  facts: PlanFacts,
+  options: { removeOrphans?: boolean } = {},
 ): ProjectPreview {
-  const byService = new Map<string, ContainerSummary>();
-  for (const container of facts.containers) {
-    const service = container.Labels?.[LABEL.service];
-    if (service) byService.set(service, container);
-  }
+  const plan = planProject(project, order, facts, options);
+  const steps = new Map(plan.services.map((step) => [step.service, step]));
   const services = order.map((service): ServicePreview => {
-    const existing = byService.get(service.name);
-    const action: ServiceAction = !existing
-      ? "create"
-      : existing.Labels?.[LABEL.hash] === configHash(service)
-      ? "unchanged"
-      : "recreate";
+    const step = steps.get(service.name)!;
     return {
       name: service.name,
-      container_name: containerNameOf(project.name, service),
+      container_name: step.container,
       image: service.image,
-      image_local: facts.hasImage(service.image),
+      image_local: !step.pull,
       ports: service.ports.map(formatPort),
       volumes: service.volumes.map((volume) => ({
         type: volume.type,
@@ -338,29 +583,26 @@ export function previewProject(
         service: name,
         condition: dep.condition,
       })),
-      action,
+      action: step.action,
+      reason: step.reason,
       warnings: project.warnings.filter((warning) => warning.service === service.name),
     };
   });
-  const inFile = new Set(project.services.map((service) => service.name));
+  const objects = (steps: ObjectStep[]) =>
+    steps.map(({ key, name, external, action }) => ({
+      key,
+      name,
+      external,
+      exists: action === "unchanged",
+    }));
   return {
     project: project.name,
     services,
-    networks: Object.entries(project.networks).map(([key, network]) => ({
-      key,
-      name: network.name,
-      external: network.external,
-      exists: facts.networkExists(network.name),
-    })),
-    volumes: Object.entries(project.volumes).map(([key, volume]) => ({
-      key,
-      name: volume.name,
-      external: volume.external,
-      exists: facts.volumeExists(volume.name),
-    })),
+    networks: objects(plan.networks),
+    volumes: objects(plan.volumes),
     warnings: project.warnings,
     risks: project.warnings.filter((warning) => warning.kind === "risk"),
-    orphans: [...byService.entries()].filter(([service]) => !inFile.has(service))
-      .map(([, container]) => displayName(container)),
+    orphans: plan.orphans.map((orphan) => orphan.container),
+    plan,
   };
 }

@@ -8,36 +8,22 @@ import type { AppEnv } from "../env.ts";
 import { createParsePool } from "../../lib/compose/parse_pool.ts";
 import { deployOrder } from "../../lib/compose/order.ts";
 import { engineWarnings, previewProject } from "../../lib/compose/plan.ts";
+import { readPlanFacts } from "../../lib/compose/facts.ts";
 import { hostWarnings } from "../../lib/compose/stack_dir.ts";
 import { composeFilesRoutes } from "./compose_files.ts";
-import { hasImage } from "../../lib/compose/deploy.ts";
 import {
   checkProjectName,
-  listProjectContainers,
   listStacks,
   readStackFiles,
   stackDirOf,
 } from "../../lib/compose/stacks.ts";
-import { composeInputOf, parseForDeploy } from "../../lib/sysctl/handlers/compose.ts";
+import { composeInputOf, type DeployAttachment } from "../../lib/sysctl/handlers/compose.ts";
+import type { ComposeInput } from "../../lib/compose/types.ts";
 import { HttpError } from "../../lib/errors.ts";
 import { readJsonObject } from "./body.ts";
 import { requireAdmin } from "../middleware/auth.ts";
 import { dispatchAs } from "./dispatch.ts";
 import { failureLine, ndjsonResponse } from "../ndjson.ts";
-
-/** `fn` over `items`, at most `limit` at a time, results in order. */
-async function mapLimited<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>) {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await fn(items[index]);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
-}
 
 export const COMPOSE_BODY_LIMIT = 4 * 1024 * 1024;
 const STACK_ACTIONS = ["start", "stop", "restart", "down"] as const;
@@ -54,39 +40,28 @@ export function composeApiRoutes(deps: AppDeps): Hono<AppEnv> {
     const actor = c.get("actor");
     const turn = parsePool.reserve(String(actor.userId ?? actor.username));
     let project;
+    let removeOrphans = false;
     try {
-      project = await turn.parse(async () => composeInputOf(await readJsonObject(c)));
+      project = await turn.parse(async () => {
+        const body = await readJsonObject(c);
+        removeOrphans = body.remove_orphans === true;
+        return composeInputOf(body);
+      });
     } finally {
       turn.release();
     }
     const order = deployOrder(project);
-    const images = [...new Set(project.services.map((service) => service.image))];
-    const [containers, apiVersion, networks, local, volumes] = await Promise.all([
-      listProjectContainers(docker, project.name),
+    // The facts and the plan deploy computes (for the same file and Engine state, the same).
+    const [facts, apiVersion] = await Promise.all([
+      readPlanFacts(docker, project),
       docker.apiVersion(),
-      docker.json<{ Name: string }[]>("GET", "/networks"),
-      // The check deploy makes (an inspect), so images pinned by digest count as local too;
-      // a few at a time, however many services the file has.
-      mapLimited(images, 4, async (image) => [image, await hasImage(docker, image)] as const),
-      // By name, whatever their labels: external volumes and unlabelled `<project>_x` ones.
-      Object.keys(project.volumes).length
-        ? docker.json<{ Volumes: { Name: string }[] | null }>("GET", "/volumes")
-        : { Volumes: [] },
     ]);
-    const present = new Map(local);
-    const networkNames = new Set(networks.map((n) => n.Name));
-    const volumeNames = new Set((volumes.Volumes ?? []).map((volume) => volume.Name));
     const warnings = [
       ...engineWarnings(project, apiVersion),
       ...await hostWarnings(project, stackDirOf(deps.config.stacksDir, project.name)),
     ];
     const withEngine = { ...project, warnings: [...project.warnings, ...warnings] };
-    return c.json(previewProject(withEngine, order, {
-      containers,
-      hasImage: (image) => present.get(image) === true,
-      networkExists: (name) => networkNames.has(name),
-      volumeExists: (name) => volumeNames.has(name),
-    }));
+    return c.json(previewProject(withEngine, order, facts, { removeOrphans }));
   });
 
   /**
@@ -95,17 +70,42 @@ export function composeApiRoutes(deps: AppDeps): Hono<AppEnv> {
    * error}. The deploy continues if the client goes away, and is audited either way.
    */
   app.post("/deploy", async (c) => {
-    const body = await readJsonObject(c);
-    const input = composeInputOf(body);
+    const actor = c.get("actor");
+    // Only admins deploy: anyone else is refused (and audited) by the dispatcher before
+    // the body is even read, so a viewer cannot make the panel parse files here.
+    if (actor.role !== "admin") {
+      return c.json(await dispatchAs(c, deps.dispatcher, "compose.deploy", ""));
+    }
+    // Parsed once, in the preview worker (never on the panel's event loop), with a turn of
+    // its own so two deploys of one project reach the project lock (409) rather than the
+    // per-user preview limit. The audit row's target is the project's name, also when it
+    // comes from `name:` in the file. A file that does not parse is refused by the handler
+    // (audited).
+    const turn = parsePool.reserve(`deploy:${c.get("requestId")}`);
+    let body: Record<string, unknown> = {};
+    let input: ComposeInput | undefined;
+    let attachment: DeployAttachment;
+    try {
+      const project = await turn.parse(async () => {
+        body = await readJsonObject(c);
+        input = composeInputOf(body);
+        return input;
+      });
+      attachment = { input: input!, project };
+    } catch (error) {
+      if (!input) throw error; // an unreadable body or a bad field: a plain 400 as before
+      attachment = { input, error };
+    } finally {
+      turn.release();
+    }
     const params = {
-      project: input.project ?? null,
+      project: attachment.input.project ?? null,
       acknowledge_risks: body.acknowledge_risks === true,
       remove_orphans: body.remove_orphans === true,
     };
-    // Parsed once: the audit row's target is the project's name, also when it comes from
-    // `name:` in the file. A file that does not parse is refused by the handler (audited).
-    const attachment = parseForDeploy(input);
-    const target = "project" in attachment ? attachment.project.name : input.project ?? "";
+    const target = "project" in attachment
+      ? attachment.project.name
+      : attachment.input.project ?? "";
     const events: unknown[] = [];
     let push: ((event: unknown) => void) | undefined;
     let started!: () => void;

@@ -4,6 +4,7 @@
  * dispatch (and audit row); the compose.deploy row carries the per-service results.
  */
 import type { DockerClient } from "../../docker/client.ts";
+import { type InjectedFile, injectFiles } from "../../compose/secrets.ts";
 import { DockerError } from "../../docker/errors.ts";
 import {
   checkProcessSettings,
@@ -12,36 +13,28 @@ import {
   volumeName,
 } from "../../docker/validate.ts";
 import { HttpError, ValidationError } from "../../errors.ts";
-import { parseCompose } from "../../compose/parse.ts";
 import { deployOrder } from "../../compose/order.ts";
 import { DeployError, deployProject, failureSummary } from "../../compose/deploy.ts";
-import { LABEL } from "../../compose/plan.ts";
+import { type EndpointConfig, LABEL } from "../../compose/plan.ts";
 import {
   checkProjectName,
   listProjectContainers,
   removeStackFiles,
   writeStackFiles,
 } from "../../compose/stacks.ts";
+import { createProjectLocks } from "../../compose/lock.ts";
 import type { ComposeInput, ComposeProject } from "../../compose/types.ts";
 import type { Dispatcher, HandlerContext, Handlers } from "../dispatch.ts";
 import { displayName } from "../../docker/views.ts";
 
 /**
  * What compose.deploy is handed (unaudited): the input and its parse, made once by the
- * caller, which also needs the project's name for the audit row's target. A file that
+ * caller (in the parse worker), which also needs the project's name for the audit row's target. A file that
  * does not parse carries its error, which the handler throws so the refusal is audited.
  */
 export type DeployAttachment =
   & { input: ComposeInput }
   & ({ project: ComposeProject } | { error: unknown });
-
-export function parseForDeploy(input: ComposeInput): DeployAttachment {
-  try {
-    return { input, project: parseCompose(input) };
-  } catch (error) {
-    return { input, error };
-  }
-}
 
 /** The compose input of a preview or deploy request body, type-checked. */
 export function composeInputOf(params: Record<string, unknown>): ComposeInput {
@@ -72,7 +65,16 @@ export function composeInputOf(params: Record<string, unknown>): ComposeInput {
     env: text(params.env, "env"),
     project: text(params.project, "project"),
     envFiles: envFiles as Record<string, string> | undefined,
+    // Checked by parseCompose (a 400 naming the field): active profiles, other stack files.
+    ...(params.profiles !== undefined ? { profiles: params.profiles as string[] } : {}),
+    ...(params.files !== undefined ? { files: params.files as Record<string, string> } : {}),
   };
+}
+
+/** A 404 from a removal: someone else removed it meanwhile, which is what was wanted. */
+function goneIsFine(error: unknown) {
+  if (error instanceof DockerError && error.daemonStatus === 404) return;
+  throw error;
 }
 
 async function projectContainers(docker: DockerClient, project: string) {
@@ -106,6 +108,22 @@ export function composeHandlers(
       attachment,
     });
 
+  // One mutation of a project at a time: a second one is a 409 (audited as this verb's row).
+  const locks = createProjectLocks();
+  const locked =
+    (operation: string, handler: (context: HandlerContext) => Promise<unknown>) =>
+    async (context: HandlerContext) => {
+      const release = locks.acquire(checkProjectName(context.target), {
+        operation,
+        actor: context.actor.username,
+      });
+      try {
+        return await handler(context);
+      } finally {
+        release();
+      }
+    };
+
   const eachContainer = (verb: string) => async (context: HandlerContext) => {
     const containers = await projectContainers(docker, context.target);
     const done: string[] = [];
@@ -121,9 +139,12 @@ export function composeHandlers(
     // and labels may hold secrets, which must not reach the audit row. Params name the image.
     "docker.create": async ({ params, attachment }) => {
       const name = containerName(params.name);
-      const { body, networks } = (attachment ?? {}) as {
+      const { body, networks, files } = (attachment ?? {}) as {
         body?: Record<string, unknown>;
-        networks?: { name: string; aliases: string[] }[];
+        /** Secrets and configs with environment:/content: sources (lib/compose/secrets.ts). */
+        files?: InjectedFile[];
+        /** Connected after create (below API 1.44, which takes one endpoint at create). */
+        networks?: { name: string; endpoint: EndpointConfig }[];
       };
       if (!body || typeof body !== "object") throw new ValidationError("body is required", "body");
       // The parser checked these already; this is the last stop before the Engine.
@@ -147,13 +168,32 @@ export function composeHandlers(
         }
         throw error;
       }
+      await injectFiles(docker, id, name, files ?? []);
+      // Never left half-configured: a connect that fails removes the container again.
       for (const network of networks ?? []) {
-        if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(network.name)) {
-          throw new ValidationError("Invalid network name", "networks");
+        try {
+          if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(network.name)) {
+            throw new ValidationError("Invalid network name", "networks");
+          }
+          await docker.json("POST", `/networks/${network.name}/connect`, {
+            json: { Container: id, EndpointConfig: network.endpoint },
+          });
+        } catch (error) {
+          const removed = await docker.json("DELETE", `/containers/${id}`, {
+            query: { force: 1, v: 1 },
+          }).then(() => true, () => false);
+          const reason = error instanceof Error ? error.message : String(error);
+          throw new HttpError(
+            error instanceof HttpError ? error.status : 502,
+            `Connecting container "${name}" to network "${
+              network.name.slice(0, 100)
+            }" failed: ${reason}; ${
+              removed
+                ? "the container was removed again"
+                : "removing the container again failed too"
+            }`,
+          );
         }
-        await docker.json("POST", `/networks/${network.name}/connect`, {
-          json: { Container: id, EndpointConfig: { Aliases: network.aliases } },
-        });
       }
       return { id, name };
     },
@@ -175,19 +215,24 @@ export function composeHandlers(
           "acknowledge_risks",
         );
       }
-      const stackDir = await writeStackFiles(
-        stacksDir,
-        project.name,
-        input.yaml,
-        input.env,
-        input.envFiles,
-      );
-      context.progress({
-        status: "started",
-        project: project.name,
-        services: order.map((s) => s.name),
+      // Taken before the file is stored, so the stored file is always the one that runs.
+      const release = locks.acquire(project.name, {
+        operation: "deploy",
+        actor: context.actor.username,
       });
       try {
+        const stackDir = await writeStackFiles(
+          stacksDir,
+          project.name,
+          input.yaml,
+          input.env,
+          input.envFiles,
+        );
+        context.progress({
+          status: "started",
+          project: project.name,
+          services: order.map((s) => s.name),
+        });
         return await deployProject(
           { docker, dispatch: nested(context), stackDir, progress: context.progress },
           project,
@@ -203,44 +248,52 @@ export function composeHandlers(
           );
         }
         throw error;
+      } finally {
+        release();
       }
     },
 
-    "compose.stack.start": eachContainer("docker.start"),
-    "compose.stack.stop": eachContainer("docker.stop"),
-    "compose.stack.restart": eachContainer("docker.restart"),
+    "compose.stack.start": locked("start", eachContainer("docker.start")),
+    "compose.stack.stop": locked("stop", eachContainer("docker.stop")),
+    "compose.stack.restart": locked("restart", eachContainer("docker.restart")),
 
-    "compose.stack.down": async (context) => {
-      const project = context.target;
-      const containers = await projectContainers(docker, project);
+    // As `docker compose down [-v]`: whatever the project left, containers or not (a failed
+    // deploy may leave only a network); with volumes, anonymous ones go with their containers.
+    "compose.stack.down": locked("teardown", async (context) => {
+      const project = checkProjectName(context.target);
+      const withVolumes = context.params.volumes === true;
+      const containers = await listProjectContainers(docker, project);
+      const filters = JSON.stringify({ label: [`${LABEL.project}=${project}`] });
+      const [networks, volumeList] = await Promise.all([
+        docker.json<{ Id: string; Name: string }[]>("GET", "/networks", { query: { filters } }),
+        withVolumes
+          ? docker.json<{ Volumes: { Name: string }[] | null }>("GET", "/volumes", {
+            query: { filters },
+          })
+          : { Volumes: [] },
+      ]);
+      if (containers.length === 0 && networks.length === 0 && !volumeList.Volumes?.length) {
+        throw new HttpError(404, `Nothing of the compose project "${project}" exists`);
+      }
       const removed: string[] = [];
       for (const container of containers) {
-        await nested(context)("docker.rm", container.Id, { volumes: false });
+        await nested(context)("docker.rm", container.Id, { volumes: withVolumes });
         removed.push(displayName(container));
       }
-      const filters = JSON.stringify({ label: [`${LABEL.project}=${project}`] });
-      const networks = await docker.json<{ Id: string; Name: string }[]>("GET", "/networks", {
-        query: { filters },
-      });
       // Ids and names from the daemon go through the same checks as any other before a URL.
-      const networkIds = networks.map((network) => networkRef(network.Id));
-      for (const id of networkIds) await docker.json("DELETE", `/networks/${id}`);
+      for (const network of networks) {
+        await docker.json("DELETE", `/networks/${networkRef(network.Id)}`).catch(goneIsFine);
+      }
       const volumes: string[] = [];
-      if (context.params.volumes === true) {
-        const list = await docker.json<{ Volumes: { Name: string }[] | null }>("GET", "/volumes", {
-          query: { filters },
-        });
-        const names = (list.Volumes ?? []).map((volume) => volumeName(volume.Name));
-        for (const name of names) {
-          await docker.json("DELETE", `/volumes/${name}`);
-          volumes.push(name);
-        }
+      for (const volume of volumeList.Volumes ?? []) {
+        await docker.json("DELETE", `/volumes/${volumeName(volume.Name)}`).catch(goneIsFine);
+        volumes.push(volume.Name);
       }
       return { project, containers: removed, networks: networks.map((n) => n.Name), volumes };
-    },
+    }),
 
     // A stack brought down keeps its file (to redeploy from the list); forgetting deletes it.
-    "compose.stack.forget": async ({ target }) => {
+    "compose.stack.forget": locked("forget", async ({ target }) => {
       if ((await listProjectContainers(docker, checkProjectName(target))).length > 0) {
         throw new HttpError(409, `Stack "${target}" still has containers; bring it down first`);
       }
@@ -248,6 +301,6 @@ export function composeHandlers(
         throw new HttpError(404, `The panel holds no compose file for "${target}"`);
       }
       return { project: target, forgotten: true };
-    },
+    }),
   };
 }
