@@ -1,3 +1,4 @@
+// deno-lint-ignore-file no-explicit-any -- Engine inspect JSON is compared field by field, read loosely.
 /**
  * The newer compose keys, deployed through the panel and by Debian's docker-compose (1.29)
  * for the same file: what each creates is compared field by field in the Engine's inspect.
