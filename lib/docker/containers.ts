@@ -2,7 +2,8 @@
 import type { DockerClient } from "./client.ts";
 import type { ContainerCreateBody, ContainerInspect, ContainerSummary } from "./types.ts";
 import { DockerError } from "./errors.ts";
-import { containerName, containerRef } from "./validate.ts";
+import { type ContainerView, containerView } from "./views.ts";
+import { containerName, containerRef, networkRef } from "./validate.ts";
 
 export async function listContainers(
   docker: DockerClient,
@@ -69,4 +70,78 @@ export async function removeContainer(
   await docker.json("DELETE", `/containers/${containerRef(ref)}`, {
     query: { force: options.force ? 1 : undefined, v: options.volumes ? 1 : undefined },
   });
+}
+
+export async function pauseContainer(docker: DockerClient, ref: string) {
+  await docker.json("POST", `/containers/${containerRef(ref)}/pause`);
+}
+
+export async function unpauseContainer(docker: DockerClient, ref: string) {
+  await docker.json("POST", `/containers/${containerRef(ref)}/unpause`);
+}
+
+/** `signal` is already validated (lib/docker/limits.ts signalName). */
+export async function killContainer(docker: DockerClient, ref: string, signal: string) {
+  await docker.json("POST", `/containers/${containerRef(ref)}/kill`, { query: { signal } });
+}
+
+export async function renameContainer(docker: DockerClient, ref: string, name: string) {
+  await docker.json("POST", `/containers/${containerRef(ref)}/rename`, {
+    query: { name: containerName(name) },
+  });
+}
+
+/** `docker update`: restart policy and resource limits of an existing container. */
+export async function updateContainer(
+  docker: DockerClient,
+  ref: string,
+  body: Record<string, unknown>,
+) {
+  return await docker.json<{ Warnings: string[] | null }>(
+    "POST",
+    `/containers/${containerRef(ref)}/update`,
+    { json: body },
+  );
+}
+
+/** The process list (`docker top`), as the Engine's titles and rows. */
+export async function topContainer(docker: DockerClient, ref: string) {
+  return await docker.json<{ Titles: string[]; Processes: string[][] | null }>(
+    "GET",
+    `/containers/${containerRef(ref)}/top`,
+  );
+}
+
+export async function connectContainer(
+  docker: DockerClient,
+  network: string,
+  container: string,
+  endpoint: Record<string, unknown>,
+) {
+  await docker.json("POST", `/networks/${networkRef(network)}/connect`, {
+    json: { Container: containerRef(container), EndpointConfig: endpoint },
+  });
+}
+
+/**
+ * The table's rows: the list, each with its inspect (the Engine's own state and restart
+ * count), read a few at a time. A container gone between the two keeps its list view.
+ */
+export async function listContainerViews(
+  docker: DockerClient,
+  managedLabel: string,
+  filters?: Record<string, string[]>,
+): Promise<ContainerView[]> {
+  const summaries = await listContainers(docker, { all: true, filters });
+  const views: ContainerView[] = new Array(summaries.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < summaries.length) {
+      const index = next++;
+      const info = await inspectContainer(docker, summaries[index].Id).catch(() => undefined);
+      views[index] = containerView(summaries[index], managedLabel, info);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(8, summaries.length) }, worker));
+  return views;
 }

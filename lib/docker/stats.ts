@@ -115,6 +115,11 @@ export interface StatsHub {
   subscribe(containerId: string, listener: (sample: StatsSample) => void): () => void;
   /** Every running container, multiplexed: follows start/die events to add/remove containers. */
   subscribeAll(listener: (sample: StatsSample) => void): () => void;
+  /**
+   * The samples of the last HISTORY_MS of a container someone watches (directly or through
+   * subscribeAll), oldest first; empty for one nobody watches.
+   */
+  history(containerId: string): StatsSample[];
   /** Number of open upstream Engine stats streams right now (tests, benchmarks). */
   upstreams(): number;
   close(): void;
@@ -143,7 +148,14 @@ interface Entry {
   /** A pending reopen after the stream ended or failed while the container ran. */
   retry?: ReturnType<typeof setTimeout>;
   retryMs: number;
+  /** The last HISTORY_MS of samples, oldest first, while the entry exists. */
+  history: StatsSample[];
 }
+
+/** How much history the stats view charts. */
+export const HISTORY_MS = 15 * 60_000;
+/** At most this many samples per container (one a second over HISTORY_MS, with margin). */
+const HISTORY_MAX = 1_000;
 
 /** How an upstream stream ended. */
 type Outcome = "stopped" | "ended";
@@ -171,6 +183,12 @@ export function createStatsHub(
   const wanted = (entry: Entry) => entry.listeners.size > 0 || allIds.has(entry.id);
 
   function emit(entry: Entry, sample: StatsSample) {
+    entry.history.push(sample);
+    const since = sample.time - HISTORY_MS;
+    let old = 0;
+    while (old < entry.history.length && entry.history[old].time < since) old++;
+    old = Math.max(old, entry.history.length - HISTORY_MAX);
+    if (old > 0) entry.history.splice(0, old);
     const targets = [...entry.listeners];
     if (allIds.has(entry.id)) targets.push(...allListeners);
     for (const listener of targets) {
@@ -200,7 +218,7 @@ export function createStatsHub(
   function attach(id: string): Entry {
     let entry = entries.get(id);
     if (!entry) {
-      entry = { id, listeners: new Set(), retryMs: firstRetryMs };
+      entry = { id, listeners: new Set(), retryMs: firstRetryMs, history: [] };
       entries.set(id, entry);
     }
     clearTimeout(entry.linger);
@@ -432,6 +450,10 @@ export function createStatsHub(
         }
         syncEvents();
       };
+    },
+
+    history(containerId) {
+      return [...(entries.get(containerId)?.history ?? [])];
     },
 
     upstreams() {

@@ -35,6 +35,7 @@ export interface ContainerInspect {
     FinishedAt: string;
     Health?: { Status: string; FailingStreak: number; Log?: unknown[] };
   };
+  RestartCount?: number;
   Config: {
     Image: string;
     Env: string[] | null;
@@ -44,12 +45,34 @@ export interface ContainerInspect {
     Tty: boolean;
     WorkingDir?: string;
     User?: string;
+    Hostname?: string;
+    Healthcheck?: {
+      Test?: string[];
+      Interval?: number;
+      Timeout?: number;
+      Retries?: number;
+      StartPeriod?: number;
+    };
+    [key: string]: unknown;
   };
   HostConfig: {
     RestartPolicy?: { Name: string; MaximumRetryCount: number };
     PortBindings?: Record<string, { HostIp: string; HostPort: string }[] | null> | null;
     Binds?: string[] | null;
     Memory?: number;
+    MemorySwap?: number;
+    MemoryReservation?: number;
+    NanoCpus?: number;
+    PidsLimit?: number | null;
+    Privileged?: boolean;
+    CapAdd?: string[] | null;
+    CapDrop?: string[] | null;
+    Devices?: { PathOnHost: string; PathInContainer: string; CgroupPermissions: string }[] | null;
+    LogConfig?: { Type: string; Config: Record<string, string> | null };
+    NetworkMode?: string;
+    Mounts?: unknown[] | null;
+    AutoRemove?: boolean;
+    [key: string]: unknown;
   };
   Mounts: {
     Type: string;
@@ -60,7 +83,14 @@ export interface ContainerInspect {
     Mode?: string;
   }[];
   NetworkSettings: {
-    Networks: Record<string, { IPAddress: string; Aliases?: string[] | null; NetworkID: string }>;
+    Networks: Record<string, {
+      IPAddress: string;
+      Aliases?: string[] | null;
+      NetworkID: string;
+      IPAMConfig?: { IPv4Address?: string; IPv6Address?: string; LinkLocalIPs?: string[] } | null;
+      Links?: string[] | null;
+      DriverOpts?: Record<string, string> | null;
+    }>;
     Ports?: Record<string, { HostIp: string; HostPort: string }[] | null>;
   };
 }
@@ -75,12 +105,14 @@ export interface ContainerCreateBody {
   ExposedPorts?: Record<string, Record<string, never>>;
   Tty?: boolean;
   OpenStdin?: boolean;
+  NetworkingConfig?: { EndpointsConfig: Record<string, unknown> };
   HostConfig?: {
     PortBindings?: Record<string, { HostIp?: string; HostPort?: string }[]>;
     Binds?: string[];
     Mounts?: unknown[];
     RestartPolicy?: { Name: string; MaximumRetryCount?: number };
     AutoRemove?: boolean;
+    [key: string]: unknown;
   };
   [key: string]: unknown;
 }

@@ -30,6 +30,10 @@ export interface ContainerView {
   started_at: string | null;
   finished_at: string | null;
   exit_code: number | null;
+  /** How often the Engine restarted it under its restart policy (null: not read). */
+  restart_count: number | null;
+  /** "healthy", "unhealthy", "starting", or null without a healthcheck. */
+  health: string | null;
   ports: PortView[];
   labels: Record<string, string>;
   compose: { project: string; service: string } | null;
@@ -49,6 +53,7 @@ export interface InspectView {
     started_at: string;
     finished_at: string;
     health: string | null;
+    restart_count: number;
   };
   cmd: string[] | null;
   entrypoint: string[] | null;
@@ -64,6 +69,28 @@ export interface InspectView {
   ports: PortView[];
   restart_policy: { name: string; max_retries: number };
   labels: Record<string, string>;
+  limits: {
+    memory: number | null;
+    memory_reservation: number | null;
+    cpus: number | null;
+    pids: number | null;
+  };
+  user: string;
+  working_dir: string;
+  hostname: string;
+  privileged: boolean;
+  cap_add: string[];
+  cap_drop: string[];
+  devices: string[];
+  log: { driver: string; options: Record<string, string> };
+  healthcheck: {
+    test: string[];
+    interval_s: number | null;
+    timeout_s: number | null;
+    retries: number | null;
+    start_period_s: number | null;
+  } | null;
+  network_mode: string;
 }
 
 /** A container's name without the Engine's leading slash (its short id if it has none). */
@@ -100,20 +127,50 @@ function composeOf(labels: Record<string, string>) {
   return project ? { project, service: labels[COMPOSE_SERVICE] ?? "" } : null;
 }
 
-export function containerView(summary: ContainerSummary, managedLabel: string): ContainerView {
+function healthFromStatus(status: string): string | null {
+  const match = /\((healthy|unhealthy|health: starting)\)/.exec(status);
+  return match ? (match[1] === "health: starting" ? "starting" : match[1]) : null;
+}
+
+/**
+ * A row of the table. With the container's inspect, its state is the Engine's own (the
+ * list can lag behind it: a crash-looping container is `restarting` there first), and the
+ * restart count is known.
+ */
+export function containerView(
+  summary: ContainerSummary,
+  managedLabel: string,
+  info?: ContainerInspect,
+): ContainerView {
   const labels = summary.Labels ?? {};
   const exited = summary.Status.match(/^Exited \((-?\d+)\)/);
+  let state = summary.State as ContainerState;
+  let status = summary.Status;
+  let exitCode = exited ? Number(exited[1]) : null;
+  if (info && info.State.Status !== summary.State) {
+    state = info.State.Status as ContainerState;
+    exitCode = state === "exited" || state === "restarting" ? info.State.ExitCode : null;
+    status = state === "exited"
+      ? `Exited (${exitCode}) just now`
+      : state === "restarting"
+      ? `Restarting (${exitCode}) just now`
+      : state === "running"
+      ? "Up less than a second"
+      : state[0].toUpperCase() + state.slice(1);
+  }
   return {
     id: summary.Id,
     name: displayName(summary),
     image: summary.Image,
     image_id: summary.ImageID,
-    state: summary.State as ContainerState,
-    status: summary.Status,
+    state,
+    status,
     created: summary.Created,
-    started_at: null,
-    finished_at: null,
-    exit_code: exited ? Number(exited[1]) : null,
+    started_at: info?.State.StartedAt ?? null,
+    finished_at: info?.State.FinishedAt ?? null,
+    exit_code: exitCode,
+    restart_count: info ? info.RestartCount ?? 0 : null,
+    health: info ? info.State.Health?.Status ?? null : healthFromStatus(status),
     ports: portsFromSummary(summary.Ports ?? []),
     labels,
     compose: composeOf(labels),
@@ -158,6 +215,7 @@ export function inspectView(
       started_at: info.State.StartedAt,
       finished_at: info.State.FinishedAt,
       health: info.State.Health?.Status ?? null,
+      restart_count: info.RestartCount ?? 0,
     },
     cmd: info.Config.Cmd,
     entrypoint: info.Config.Entrypoint,
@@ -184,7 +242,62 @@ export function inspectView(
       max_retries: info.HostConfig.RestartPolicy?.MaximumRetryCount ?? 0,
     },
     labels: info.Config.Labels ?? {},
+    limits: {
+      memory: info.HostConfig.Memory || null,
+      memory_reservation: info.HostConfig.MemoryReservation || null,
+      cpus: info.HostConfig.NanoCpus ? info.HostConfig.NanoCpus / 1e9 : null,
+      pids: info.HostConfig.PidsLimit && info.HostConfig.PidsLimit > 0
+        ? info.HostConfig.PidsLimit
+        : null,
+    },
+    user: info.Config.User ?? "",
+    working_dir: info.Config.WorkingDir ?? "",
+    hostname: info.Config.Hostname ?? "",
+    privileged: info.HostConfig.Privileged === true,
+    cap_add: info.HostConfig.CapAdd ?? [],
+    cap_drop: info.HostConfig.CapDrop ?? [],
+    devices: (info.HostConfig.Devices ?? []).map((device) =>
+      `${device.PathOnHost}:${device.PathInContainer}${
+        device.CgroupPermissions && device.CgroupPermissions !== "rwm"
+          ? `:${device.CgroupPermissions}`
+          : ""
+      }`
+    ),
+    log: {
+      driver: info.HostConfig.LogConfig?.Type ?? "",
+      options: info.HostConfig.LogConfig?.Config ?? {},
+    },
+    healthcheck: healthcheckView(info.Config.Healthcheck),
+    network_mode: info.HostConfig.NetworkMode ?? "default",
   };
+}
+
+function healthcheckView(check: ContainerInspect["Config"]["Healthcheck"]) {
+  if (!check?.Test?.length || check.Test[0] === "NONE") return null;
+  const seconds = (ns?: number) => (ns ? ns / 1e9 : null);
+  return {
+    test: check.Test,
+    interval_s: seconds(check.Interval),
+    timeout_s: seconds(check.Timeout),
+    retries: check.Retries || null,
+    start_period_s: seconds(check.StartPeriod),
+  };
+}
+
+/**
+ * The Engine's inspect answer as it is, for the raw JSON view; environment values are
+ * replaced for anyone not allowed to see them.
+ */
+export function rawInspectView(
+  info: ContainerInspect,
+  options: { showEnvValues: boolean },
+): ContainerInspect {
+  if (options.showEnvValues) return info;
+  const mask = (entry: string) => {
+    const eq = entry.indexOf("=");
+    return eq < 0 ? entry : `${entry.slice(0, eq)}=••••••`;
+  };
+  return { ...info, Config: { ...info.Config, Env: (info.Config.Env ?? []).map(mask) } };
 }
 
 export interface ImageView {

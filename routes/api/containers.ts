@@ -5,11 +5,17 @@
 import { type Context, Hono } from "hono";
 import type { AppDeps } from "../deps.ts";
 import type { AppEnv } from "../env.ts";
-import { inspectContainer, listContainers } from "../../lib/docker/containers.ts";
-import { containerRef } from "../../lib/docker/validate.ts";
-import { containerView, inspectView } from "../../lib/docker/views.ts";
+import {
+  inspectContainer,
+  listContainers,
+  listContainerViews,
+  topContainer,
+} from "../../lib/docker/containers.ts";
+import { containerRef, onlyFields } from "../../lib/docker/validate.ts";
+import { containerView, inspectView, rawInspectView } from "../../lib/docker/views.ts";
+import type { ContainerInspect } from "../../lib/docker/types.ts";
 import { cancellableBody, demux } from "../../lib/docker/streams.ts";
-import { ValidationError } from "../../lib/errors.ts";
+import { HttpError, ValidationError } from "../../lib/errors.ts";
 import type { ContainerEvent } from "../../lib/docker/events.ts";
 import { sseResponse } from "../sse.ts";
 import { acceptsNdjson, jsonUntilProgress } from "../ndjson.ts";
@@ -17,22 +23,34 @@ import { readJsonObject } from "./body.ts";
 import { dispatchAs } from "./dispatch.ts";
 
 const MAX_TAIL = 10_000;
+/** Most containers one bulk request acts on. */
+export const MAX_BULK = 200;
+/** Bulk operations running at once (a stop may wait out its grace period). */
+const BULK_CONCURRENCY = 8;
+const BULK_VERBS = {
+  start: "docker.start",
+  stop: "docker.stop",
+  restart: "docker.restart",
+  pause: "docker.pause",
+  resume: "docker.unpause",
+  kill: "docker.kill",
+  remove: "docker.rm",
+} as const;
 
 export function containerApiRoutes(deps: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const { docker, dispatcher, config } = deps;
 
-  /** The current view of one container, or null once it is gone. */
+  /** The current view of one container (with the Engine's own state), or null once it is gone. */
   async function viewOf(id: string) {
     const [summary] = await listContainers(docker, { all: true, filters: { id: [id] } });
-    return summary ? containerView(summary, config.managedLabel) : null;
+    if (!summary) return null;
+    const info = await inspectContainer(docker, summary.Id).catch(() => undefined);
+    return containerView(summary, config.managedLabel, info);
   }
 
   app.get("/", async (c) => {
-    const containers = await listContainers(docker, { all: true });
-    return c.json({
-      containers: containers.map((summary) => containerView(summary, config.managedLabel)),
-    });
+    return c.json({ containers: await listContainerViews(docker, config.managedLabel) });
   });
 
   // The hubs fan out to every client: their listeners queue events without waiting, and a
@@ -49,14 +67,17 @@ export function containerApiRoutes(deps: AppDeps): Hono<AppEnv> {
           let container = event.action === "destroy"
             ? null
             : await viewOf(event.id).catch(() => null);
-          // The Engine's list can lag behind its own die event; the event is the truth.
+          // The view's state is the inspect's, which the Engine sets before it sends `die`
+          // (`restarting` when its restart policy restarts it). Should it still read running,
+          // the event is the truth, and the policy says which of the two follows.
           if (container && event.action === "die" && container.state === "running") {
             const code = event.exitCode ?? 0;
+            const restarting = await willRestart(event.id, code);
             container = {
               ...container,
-              state: "exited",
+              state: restarting ? "restarting" : "exited",
               exit_code: code,
-              status: `Exited (${code}) just now`,
+              status: `${restarting ? "Restarting" : "Exited"} (${code}) just now`,
             };
           }
           void send("container", { id: event.id, action: event.action, container });
@@ -96,6 +117,95 @@ export function containerApiRoutes(deps: AppDeps): Hono<AppEnv> {
     return c.json(result, 201);
   });
 
+  /** Whether a container that just died will be restarted by its policy. */
+  async function willRestart(id: string, exitCode: number): Promise<boolean> {
+    const info = await inspectContainer(docker, id).catch(() => null);
+    if (!info) return false;
+    if (info.State.Restarting) return true;
+    const policy = info.HostConfig.RestartPolicy ?? { Name: "no", MaximumRetryCount: 0 };
+    if (policy.Name === "always" || policy.Name === "unless-stopped") return true;
+    return policy.Name === "on-failure" && exitCode !== 0 &&
+      (policy.MaximumRetryCount === 0 || (info.RestartCount ?? 0) < policy.MaximumRetryCount);
+  }
+
+  // One dispatch (so one audit row) per container; the answer lists each one's outcome.
+  app.post("/bulk", async (c) => {
+    const body = await readJsonObject(c);
+    onlyFields(body, ["action", "ids", "signal"]);
+    const action = body.action;
+    if (typeof action !== "string" || !Object.hasOwn(BULK_VERBS, action)) {
+      throw new ValidationError(
+        `action must be one of ${Object.keys(BULK_VERBS).join(", ")}`,
+        "action",
+      );
+    }
+    if (!Array.isArray(body.ids) || body.ids.length === 0) {
+      throw new ValidationError("ids must be a list of container ids or names", "ids");
+    }
+    if (body.ids.length > MAX_BULK) {
+      throw new ValidationError(`ids: at most ${MAX_BULK} containers at once`, "ids");
+    }
+    const ids = body.ids.map((id, i) => {
+      try {
+        return containerRef(id);
+      } catch (error) {
+        if (error instanceof ValidationError) {
+          throw new ValidationError(`ids[${i}]: ${error.message}`, `ids[${i}]`);
+        }
+        throw error;
+      }
+    });
+    if (new Set(ids).size !== ids.length) {
+      throw new ValidationError("ids lists a container more than once", "ids");
+    }
+    if (body.signal !== undefined && action !== "kill") {
+      throw new ValidationError("signal is only for kill", "signal");
+    }
+    const verb = BULK_VERBS[action as keyof typeof BULK_VERBS];
+    const params = action === "kill"
+      ? { signal: body.signal ?? "SIGKILL" }
+      : action === "remove"
+      ? { volumes: false }
+      : {};
+    // A role that may not act at all is refused once (one audited refusal), not per container.
+    if (c.get("actor").role !== "admin") {
+      await dispatchAs(c, dispatcher, verb, ids[0], params);
+    }
+    const results: {
+      id: string;
+      ok: boolean;
+      name?: string;
+      state?: string;
+      error?: string;
+      status?: number;
+    }[] = new Array(ids.length);
+    let next = 0;
+    const worker = async () => {
+      while (next < ids.length) {
+        const index = next++;
+        const id = ids[index];
+        try {
+          const result = await dispatcher.dispatch<{ name?: string; state?: string }>({
+            verb,
+            target: id,
+            params,
+            actor: c.get("actor"),
+          });
+          results[index] = { id, ok: true, name: result?.name, state: result?.state };
+        } catch (error) {
+          results[index] = {
+            id,
+            ok: false,
+            error: error instanceof Error ? error.message : String(error),
+            status: error instanceof HttpError ? error.status : 500,
+          };
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(BULK_CONCURRENCY, ids.length) }, worker));
+    return c.json({ action, results, failed: results.filter((result) => !result.ok).length });
+  });
+
   app.get("/:id", async (c) => {
     const info = await inspectContainer(docker, c.req.param("id"));
     return c.json({
@@ -103,12 +213,66 @@ export function containerApiRoutes(deps: AppDeps): Hono<AppEnv> {
     });
   });
 
-  for (const action of ["start", "stop", "restart"] as const) {
+  /** The Engine's inspect as it is (environment values masked for viewers). */
+  app.get("/:id/raw", async (c) => {
+    const info = await inspectContainer(docker, c.req.param("id"));
+    return c.json({
+      inspect: rawInspectView(info, { showEnvValues: c.get("actor").role === "admin" }),
+    });
+  });
+
+  app.get("/:id/top", async (c) => {
+    const id = containerRef(c.req.param("id"));
+    const info = await inspectContainer(docker, id);
+    if (!info.State.Running) {
+      throw new HttpError(409, `Container "${nameOf(info)}" is not running`, "id");
+    }
+    const top = await topContainer(docker, info.Id);
+    return c.json({ titles: top.Titles, processes: top.Processes ?? [] });
+  });
+
+  for (const action of ["start", "stop", "restart", "pause", "unpause"] as const) {
     app.post(`/:id/${action}`, async (c) => {
       const id = containerRef(c.req.param("id"));
       return c.json(await dispatchAs(c, dispatcher, `docker.${action}`, id));
     });
   }
+
+  app.post("/:id/kill", async (c) => {
+    const id = containerRef(c.req.param("id"));
+    const body = await optionalJsonObject(c);
+    onlyFields(body, ["signal"]);
+    return c.json(await dispatchAs(c, dispatcher, "docker.kill", id, body));
+  });
+
+  app.post("/:id/rename", async (c) => {
+    const id = containerRef(c.req.param("id"));
+    const body = await readJsonObject(c);
+    onlyFields(body, ["name"]);
+    if (body.name === undefined) throw new ValidationError("name is required", "name");
+    return c.json(await dispatchAs(c, dispatcher, "docker.rename", id, body));
+  });
+
+  // `docker update`: restart policy and limits (POST /:id/update is the image-updates issue's).
+  app.patch("/:id", async (c) => {
+    const id = containerRef(c.req.param("id"));
+    const body = await readJsonObject(c);
+    return c.json(await dispatchAs(c, dispatcher, "docker.container.update", id, body));
+  });
+
+  app.post("/:id/recreate", async (c) => {
+    const id = containerRef(c.req.param("id"));
+    const body = await optionalJsonObject(c);
+    if (acceptsNdjson(c)) {
+      return await jsonUntilProgress(
+        c,
+        200,
+        (progress) => dispatchAs<object>(c, dispatcher, "docker.recreate", id, body, progress),
+        deps.log,
+      );
+    }
+    return c.json(await dispatchAs(c, dispatcher, "docker.recreate", id, body));
+  });
 
   app.delete("/:id", async (c) => {
     const id = containerRef(c.req.param("id"));
@@ -188,6 +352,18 @@ export function containerStatsRoutes(deps: AppDeps): Hono<AppEnv> {
     );
   });
   return app;
+}
+
+function nameOf(info: Pick<ContainerInspect, "Name">): string {
+  return info.Name.replace(/^\//, "");
+}
+
+/** A JSON object body, or {} when the request has none. */
+async function optionalJsonObject(c: Context): Promise<Record<string, unknown>> {
+  if (!c.req.header("content-type") && (c.req.header("content-length") ?? "0") === "0") {
+    return {};
+  }
+  return await readJsonObject(c);
 }
 
 function logOptions(c: Context) {

@@ -1,6 +1,5 @@
 import type { AppDeps } from "../deps.ts";
-import { listContainers } from "../../lib/docker/containers.ts";
-import { containerView } from "../../lib/docker/views.ts";
+import { listContainerViews } from "../../lib/docker/containers.ts";
 import { EngineDown } from "../_components/EngineDown.tsx";
 import { Island } from "../_components/Island.tsx";
 import type { ContainerView, Role } from "../../islands/containers/types.ts";
@@ -14,10 +13,10 @@ export async function containersPage(deps: AppDeps, reachable: boolean, role: Ro
   let containers: ContainerView[] = [];
   if (reachable) {
     try {
-      const summaries = await listContainers(deps.docker, { all: true });
-      containers = summaries.map((summary) =>
-        containerView(summary, deps.config.managedLabel) as ContainerView
-      );
+      containers = await listContainerViews(
+        deps.docker,
+        deps.config.managedLabel,
+      ) as ContainerView[];
     } catch {
       reachable = false;
     }
