@@ -8,6 +8,7 @@ import { HttpError, ValidationError } from "../errors.ts";
 import { shown } from "./errors.ts";
 import { stackDirOf } from "./stacks.ts";
 import { bindSource } from "./plan.ts";
+import { fileObjectSources } from "./secrets.ts";
 import type { ComposeProject, ComposeWarning } from "./types.ts";
 
 /** Largest file the Compose tab stores. */
@@ -332,6 +333,20 @@ export async function hostWarnings(
         }`,
       });
     }
+  }
+  for (const { service, name, source, path } of fileObjectSources(project, stackDir)) {
+    if (++checks > MAX_HOST_CHECKS) return warnings;
+    if (await pathExists(path)) continue;
+    warnings.push({
+      line: service.line,
+      service: service.name,
+      kind: "host",
+      message: `Service "${service.name}": the file ${shown(source)}${
+        source === path ? "" : ` (${path})`
+      } of ${
+        JSON.stringify(name)
+      } does not exist on the host; the deploy will fail until it is added`,
+    });
   }
   return warnings;
 }

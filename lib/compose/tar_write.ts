@@ -105,7 +105,9 @@ export function entryHeader(entry: TarEntry): Uint8Array[] {
 }
 
 /** A whole archive in memory: small files only (secrets and configs). */
-export function tarOf(files: { entry: TarEntry; data?: Uint8Array }[]): Uint8Array {
+export function tarOf(
+  files: { entry: TarEntry; data?: Uint8Array }[],
+): Uint8Array<ArrayBuffer> {
   const parts: Uint8Array[] = [];
   for (const { entry, data } of files) {
     const size = data?.length ?? 0;

@@ -263,3 +263,105 @@ Deno.test("a bind source starting with ~ is refused with a 400 naming the line",
     await t.close();
   }
 });
+
+Deno.test("secrets and configs: a file secret is at /run/secrets/<name>, content ones are written in; no value in any response or audit row", async () => {
+  const { t, admin } = await setup();
+  await ensureTestImage(t.deps.docker);
+  const project = `cmsecret${crypto.randomUUID().slice(0, 6)}`;
+  const password = `pw-${crypto.randomUUID()}`;
+  const apiKey = `key-${crypto.randomUUID()}`;
+  const inline = `inline-${crypto.randomUUID()}`;
+  const yaml = `
+services:
+  db:
+    image: ${TEST_IMAGE}
+    command: ["sleep", "3600"]
+    environment:
+      DB_PASSWORD_FILE: /run/secrets/db_pw
+    secrets:
+      - db_pw
+      - source: api_key
+        target: api.key
+        mode: 0400
+    configs:
+      - source: app_conf
+        target: /etc/app.conf
+secrets:
+  db_pw:
+    file: ./db_pw.txt
+  api_key:
+    environment: API_KEY
+configs:
+  app_conf:
+    content: "${inline}"
+`;
+  const body = { yaml, project, env: `API_KEY=${apiKey}\n` };
+  const answers: string[] = [];
+  try {
+    // Missing, the preview says the deploy would fail (without naming any content).
+    const before = await t.request("POST", "/api/containers/compose/preview", {
+      cookie: admin,
+      json: body,
+    });
+    const beforeText = await before.text();
+    answers.push(beforeText);
+    assert.equal(before.status, 200);
+    assert.match(beforeText, /db_pw\.txt.*does not exist on the host/);
+
+    const added = await put(t, admin, project, {
+      path: "db_pw.txt",
+      content: password,
+      secret: true,
+    });
+    answers.push(JSON.stringify(added.body));
+    const preview = await t.request("POST", "/api/containers/compose/preview", {
+      cookie: admin,
+      json: body,
+    });
+    const previewText = await preview.text();
+    answers.push(previewText);
+    assert.equal(previewText.includes("does not exist on the host"), false);
+
+    const answer = await deployStack(t, admin, body);
+    answers.push(answer.text);
+    assert.equal(answer.last?.done, true, answer.text);
+    const docker = t.deps.docker;
+    const container = `${project}-db-1`;
+    const read = async (path: string) =>
+      (await execOutput(docker, container, ["cat", path])).replaceAll("\r", "");
+    assert.equal(await read("/run/secrets/db_pw"), password);
+    assert.equal(await read("/run/secrets/api.key"), apiKey);
+    assert.equal(await read("/etc/app.conf"), inline);
+    const modes = await execOutput(docker, container, [
+      "stat",
+      "-c",
+      "%a %n",
+      "/run/secrets/api.key",
+      "/etc/app.conf",
+    ]);
+    assert.deepEqual(modes.replaceAll("\r", "").trim().split("\n"), [
+      "400 /run/secrets/api.key",
+      "444 /etc/app.conf",
+    ]);
+    // The file secret is a read-only bind.
+    const written = await execOutput(docker, container, [
+      "sh",
+      "-c",
+      "echo x > /run/secrets/db_pw && echo writable || echo read-only",
+    ]);
+    assert.match(written, /read-only/);
+
+    for (const path of ["/api/containers/compose/stacks", `${BASE}/${project}/files`]) {
+      answers.push(await (await t.request("GET", path, { cookie: admin })).text());
+    }
+    const everything = [...answers, JSON.stringify(auditRows(t.deps.db)), t.logs.join("\n")];
+    for (const text of everything) {
+      for (const value of [password, apiKey]) {
+        assert.equal(text.includes(value), false, `a secret leaked into: ${text.slice(0, 300)}`);
+      }
+    }
+  } finally {
+    await cleanupComposeProject(t.deps.docker, project);
+    await t.close();
+  }
+});
