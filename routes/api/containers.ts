@@ -285,12 +285,13 @@ export function containerApiRoutes(deps: AppDeps): Hono<AppEnv> {
 
   app.get("/:id/logs", async (c) => {
     const id = containerRef(c.req.param("id"));
-    const { tail, follow, timestamps } = logOptions(c);
+    const { tail, follow, timestamps, since } = logOptions(c);
     const info = await inspectContainer(docker, id);
     const query = {
       stdout: 1,
       stderr: 1,
       tail,
+      since,
       timestamps: timestamps ? 1 : 0,
       follow: follow ? 1 : 0,
     };
@@ -337,6 +338,85 @@ export function containerApiRoutes(deps: AppDeps): Hono<AppEnv> {
     });
   });
 
+  // A compose stack's logs, merged: every line carries its service (and container) name.
+  app.get("/stack/:project/logs", async (c) => {
+    const project = c.req.param("project");
+    if (!/^[a-z0-9][a-z0-9_-]{0,63}$/.test(project)) {
+      throw new ValidationError(`Invalid project name "${project.slice(0, 64)}"`, "project");
+    }
+    const { tail, follow, since } = logOptions(c);
+    const containers = await listContainers(docker, {
+      all: true,
+      filters: { label: [`com.docker.compose.project=${project}`] },
+    });
+    if (containers.length === 0) {
+      throw new HttpError(404, `No containers of compose project "${project}"`, "project");
+    }
+    const sources = await Promise.all(containers.map(async (summary) => {
+      const info = await inspectContainer(docker, summary.Id);
+      const controller = new AbortController();
+      const response = await docker.request("GET", `/containers/${summary.Id}/logs`, {
+        query: { stdout: 1, stderr: 1, tail, since, timestamps: 1, follow: follow ? 1 : 0 },
+        stream: true,
+        signal: controller.signal,
+      });
+      const upstream = cancellableBody(response.body!);
+      return {
+        service: summary.Labels?.["com.docker.compose.service"] ?? "",
+        container: nameOf(info),
+        lines: logLines(upstream.stream, info.Config.Tty, true),
+        release: () => {
+          upstream.cancel();
+          controller.abort();
+        },
+      };
+    }));
+    const releaseAll = () => sources.forEach((source) => source.release());
+    if (!follow) {
+      const collected: (LogLine & { service: string; container: string })[] = [];
+      try {
+        await Promise.all(sources.map(async (source) => {
+          for await (const line of source.lines) {
+            collected.push({ ...line, service: source.service, container: source.container });
+          }
+        }));
+      } finally {
+        releaseAll();
+      }
+      // RFC 3339 timestamps of one clock sort as text.
+      collected.sort((a, b) => (a.ts ?? "").localeCompare(b.ts ?? ""));
+      return c.json({ lines: collected.slice(-Math.max(tail, 1) * sources.length) });
+    }
+    return sseResponse(c, deps, (send, signal, end) => {
+      let open = sources.length;
+      for (const source of sources) {
+        (async () => {
+          try {
+            for await (const line of source.lines) {
+              const sent = await send("line", {
+                ...line,
+                service: source.service,
+                container: source.container,
+              });
+              if (!sent) return;
+            }
+          } catch (error) {
+            if (!signal.aborted) {
+              deps.log(`Log stream of ${source.container} broke off: ${describe(error)}`);
+            }
+          } finally {
+            source.release();
+            if (--open === 0 && !signal.aborted) {
+              void send("end", { reason: "every container of the stack stopped" });
+              end();
+            }
+          }
+        })();
+      }
+      return releaseAll;
+    });
+  });
+
   return app;
 }
 
@@ -345,11 +425,11 @@ export function containerStatsRoutes(deps: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.get("/:id/stats/stream", async (c) => {
     const info = await inspectContainer(deps.docker, c.req.param("id"));
-    return sseResponse(
-      c,
-      deps,
-      (send) => deps.stats.subscribe(info.Id, (sample) => void send("stats", sample)),
-    );
+    return sseResponse(c, deps, (send) => {
+      // What the hub kept of the last 15 minutes, then the live samples.
+      void send("history", deps.stats.history(info.Id));
+      return deps.stats.subscribe(info.Id, (sample) => void send("stats", sample));
+    });
   });
   return app;
 }
@@ -378,7 +458,32 @@ function logOptions(c: Context) {
     }
     return value === "1";
   };
-  return { tail: Number(tailText), follow: flag("follow"), timestamps: flag("timestamps") };
+  return {
+    tail: Number(tailText),
+    follow: flag("follow"),
+    timestamps: flag("timestamps"),
+    since: sinceOf(c.req.query("since")),
+  };
+}
+
+const DURATION_UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
+
+/** `since` as the Engine takes it (Unix seconds): "15m", "24h", an ISO date, or Unix seconds. */
+export function sinceOf(value: string | undefined, now = Date.now()): number | undefined {
+  if (value === undefined || value === "") return undefined;
+  const duration = value.match(/^(\d{1,6})([smhd])$/);
+  if (duration) {
+    return Math.floor(now / 1000) - Number(duration[1]) * DURATION_UNITS[duration[2]];
+  }
+  if (/^\d{1,12}$/.test(value)) return Number(value);
+  const time = /^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(value)
+    ? Date.parse(value)
+    : NaN;
+  if (Number.isFinite(time)) return Math.floor(time / 1000);
+  throw new ValidationError(
+    "since must be a duration like 15m, 1h or 2d, a date (2026-01-31T12:00:00Z) or Unix seconds",
+    "since",
+  );
 }
 
 export interface LogLine {

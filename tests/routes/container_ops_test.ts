@@ -549,3 +549,85 @@ Deno.test("a crash-looping container reads restarting after each die, with its r
     await cleanup(t, prefix);
   }
 });
+
+Deno.test("logs take a since; a compose stack's logs come combined with each line's service", async () => {
+  const { t, admin, prefix } = await setup();
+  try {
+    const project = prefix.replace(/-$/, "").toLowerCase();
+    for (const service of ["api", "db"]) {
+      await makeTestContainer(t.deps.docker, prefix, service, {
+        Cmd: ["sh", "-c", `echo hello from ${service}; echo second ${service}`],
+        Labels: {
+          "com.docker.compose.project": project,
+          "com.docker.compose.service": service,
+        },
+      });
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    const stack = await json(
+      await t.request("GET", `/api/containers/stack/${project}/logs?tail=50`, { cookie: admin }),
+    );
+    const texts = stack.lines.map((line: { service: string; text: string }) =>
+      `${line.service}: ${line.text}`
+    );
+    for (const service of ["api", "db"]) {
+      assert.ok(texts.includes(`${service}: hello from ${service}`), texts.join("\n"));
+      assert.ok(texts.includes(`${service}: second ${service}`));
+    }
+    assert.ok(stack.lines.every((line: { ts: string }) => /^\d{4}-\d{2}-\d{2}T/.test(line.ts)));
+    assert.equal(
+      (await t.request("GET", "/api/containers/stack/no-such-project-x/logs", { cookie: admin }))
+        .status,
+      404,
+    );
+
+    const future = await json(
+      await t.request("GET", `/api/containers/${prefix}api/logs?since=2999-01-01T00:00:00Z`, {
+        cookie: admin,
+      }),
+    );
+    assert.deepEqual(future.lines, []);
+    const recent = await json(
+      await t.request("GET", `/api/containers/${prefix}api/logs?since=1h`, { cookie: admin }),
+    );
+    assert.equal(recent.lines.length, 2);
+    const bad = await t.request("GET", `/api/containers/${prefix}api/logs?since=yesterday`, {
+      cookie: admin,
+    });
+    assert.equal(bad.status, 400);
+    assert.equal((await json(bad)).field, "since");
+  } finally {
+    await cleanup(t, prefix);
+  }
+});
+
+Deno.test("the per-container stats stream starts with the history the hub kept while watched", async () => {
+  const { t, admin, prefix } = await setup();
+  try {
+    const id = await makeTestContainer(t.deps.docker, prefix, "stats", { Cmd: QUICK_STOP });
+    // Someone watches (the table, say) for a few seconds: the hub keeps the samples.
+    const unwatch = t.deps.stats.subscribe(id, () => {});
+    let events;
+    try {
+      const deadline = Date.now() + 20_000;
+      while (t.deps.stats.history(id).length < 3 && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      const stream = await t.request("GET", `/api/docker/containers/${id}/stats/stream`, {
+        cookie: admin,
+      });
+      events = await readEvents(stream, (events) => events.length >= 2, 20_000);
+    } finally {
+      unwatch();
+    }
+    const [history, next] = events;
+    assert.equal(next.event, "stats");
+    assert.equal(history.event, "history");
+    const samples = history.data as { id: string; time: number }[];
+    assert.ok(samples.length >= 3, `history has ${samples.length} samples`);
+    assert.ok(samples.every((sample) => sample.id === id));
+    assert.ok(samples.every((s, i) => i === 0 || s.time >= samples[i - 1].time));
+  } finally {
+    await cleanup(t, prefix);
+  }
+});
