@@ -17,6 +17,8 @@ import { startHousekeeping } from "./lib/db/housekeeping.ts";
 import { createPanelDispatcher, type Dispatcher } from "./lib/sysctl/mod.ts";
 import { createEventsHub } from "./lib/docker/events.ts";
 import { createStatsHub } from "./lib/docker/stats.ts";
+import { backupCommand, restoreCommand } from "./lib/backup.ts";
+import { installCommand, uninstallCommand } from "./lib/install.ts";
 
 const SHUTDOWN_GRACE_MS = 10_000;
 
@@ -40,6 +42,12 @@ export async function main(args: string[]): Promise<number> {
     return 0;
   }
   if (command.kind === "audit-verify") return auditVerify(command.config);
+  if (command.kind === "backup") {
+    return await backupCommand(command.config, command.to, command.includeKey);
+  }
+  if (command.kind === "restore") return await restoreCommand(command.config, command.from);
+  if (command.kind === "install") return await installCommand(command.options);
+  if (command.kind === "uninstall") return await uninstallCommand(command.options);
   return await serve(command.config);
 }
 

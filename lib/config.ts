@@ -54,11 +54,36 @@ export class ConfigError extends Error {
   override name = "ConfigError";
 }
 
+/** `install`: where the service listens and what it runs (paths are in lib/install.ts). */
+export interface InstallOptions {
+  readonly listen: { readonly hostname: string; readonly port: number };
+  readonly allowedOrigins: readonly string[];
+  /** The single-file bundle to copy; by default the one running, or dist/container-manager.js. */
+  readonly bundle?: string;
+  /** The deno binary the unit runs; by default the one running. */
+  readonly deno?: string;
+  /** Install into this folder as if it were / (tests; packaging). */
+  readonly root?: string;
+  readonly dryRun: boolean;
+  /** Start (or restart) the service and print the URL and setup token. */
+  readonly start: boolean;
+}
+
+export interface UninstallOptions {
+  readonly purge: boolean;
+  readonly root?: string;
+  readonly dryRun: boolean;
+}
+
 export type ParsedCommand =
   | { kind: "help" }
   | { kind: "version" }
   | { kind: "serve"; config: Config }
-  | { kind: "audit-verify"; config: Config };
+  | { kind: "audit-verify"; config: Config }
+  | { kind: "backup"; config: Config; to: string; includeKey: boolean }
+  | { kind: "restore"; config: Config; from: string }
+  | { kind: "install"; options: InstallOptions }
+  | { kind: "uninstall"; options: UninstallOptions };
 
 export const HELP =
   `Container Manager ${VERSION}: a control panel for the Docker containers on this node.
@@ -86,6 +111,22 @@ Durations look like 90s, 30m, 2h or 7d.
 
 Subcommands:
   audit verify              check the audit trail's hash chain (uses --data-dir)
+  backup --to FILE.tar.gz [--include-key]
+                            a consistent copy of the database, the stacks folder and (only
+                            with --include-key) the key file, taken while the panel runs
+                            (uses --data-dir, --stacks-dir, --key-file)
+  restore --from FILE.tar.gz
+                            restore a backup into an empty --data-dir (and --stacks-dir,
+                            --key-file when given)
+  install [--listen HOST:PORT] [--allowed-origins LIST] [--bundle FILE] [--deno PATH]
+          [--no-start] [--dry-run] [--root DIR]
+                            as root: a system user in the docker group, the data folder
+                            /var/lib/container-manager, the bundle in /opt/container-manager
+                            and a hardened systemd unit; starts it and prints the URL and the
+                            setup token
+  uninstall [--purge] [--dry-run] [--root DIR]
+                            remove the unit and /opt/container-manager; the data folder and
+                            the user stay unless --purge
   --help                    print this help and exit
   --version                 print the version and exit
 `;
@@ -109,6 +150,26 @@ const FLAG_SPEC = {
   version: { type: "boolean", short: "V" },
 } as const;
 
+type FlagValues = Record<string, string | boolean | undefined>;
+
+function parseFlags(args: readonly string[], options: Record<string, FlagOption>): FlagValues {
+  try {
+    return parseArgs({ args: [...args], options, strict: true, allowPositionals: false }).values;
+  } catch (error) {
+    throw new ConfigError(describeParseError(error));
+  }
+}
+
+type FlagOption = { type: "string" | "boolean"; short?: string };
+
+/** The flags backup and restore share with the panel: where its files are. */
+const PATH_FLAGS = {
+  "data-dir": FLAG_SPEC["data-dir"],
+  "stacks-dir": FLAG_SPEC["stacks-dir"],
+  "key-file": FLAG_SPEC["key-file"],
+  help: FLAG_SPEC.help,
+} as const;
+
 /** Parses flags, falling back to the environment, then to defaults. Throws ConfigError. */
 export function parseCommand(
   args: readonly string[],
@@ -123,20 +184,105 @@ export function parseCommand(
     const command = parseCommand(args.slice(2), env);
     return command.kind === "serve" ? { kind: "audit-verify", config: command.config } : command;
   }
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args: [...args],
-      options: FLAG_SPEC,
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (error) {
-    throw new ConfigError(describeParseError(error));
+  if (args[0] === "backup") {
+    const values = parseFlags(args.slice(1), {
+      ...PATH_FLAGS,
+      to: { type: "string" },
+      "include-key": { type: "boolean" },
+    });
+    if (values.help) return { kind: "help" };
+    if (typeof values.to !== "string" || values.to.trim() === "") {
+      throw new ConfigError("backup needs --to FILE.tar.gz.");
+    }
+    return {
+      kind: "backup",
+      config: configOf(values, env),
+      to: values.to,
+      includeKey: values["include-key"] === true,
+    };
   }
+  if (args[0] === "restore") {
+    const values = parseFlags(args.slice(1), { ...PATH_FLAGS, from: { type: "string" } });
+    if (values.help) return { kind: "help" };
+    if (typeof values.from !== "string" || values.from.trim() === "") {
+      throw new ConfigError("restore needs --from FILE.tar.gz.");
+    }
+    return { kind: "restore", config: configOf(values, env), from: values.from };
+  }
+  if (args[0] === "install") return parseInstall(args.slice(1));
+  if (args[0] === "uninstall") {
+    const values = parseFlags(args.slice(1), {
+      purge: { type: "boolean" },
+      "dry-run": { type: "boolean" },
+      root: { type: "string" },
+      help: FLAG_SPEC.help,
+    });
+    if (values.help) return { kind: "help" };
+    return {
+      kind: "uninstall",
+      options: {
+        purge: values.purge === true,
+        dryRun: values["dry-run"] === true,
+        root: rootOf(values.root),
+      },
+    };
+  }
+  const values = parseFlags(args, FLAG_SPEC);
   if (values.help) return { kind: "help" };
   if (values.version) return { kind: "version" };
+  return { kind: "serve", config: configOf(values, env) };
+}
 
+function parseInstall(args: readonly string[]): ParsedCommand {
+  const values = parseFlags(args, {
+    listen: { type: "string" },
+    "allowed-origins": { type: "string" },
+    bundle: { type: "string" },
+    deno: { type: "string" },
+    "no-start": { type: "boolean" },
+    "dry-run": { type: "boolean" },
+    root: { type: "string" },
+    help: FLAG_SPEC.help,
+  });
+  if (values.help) return { kind: "help" };
+  const path = (flag: string) => {
+    const value = values[flag];
+    if (typeof value !== "string") return undefined;
+    if (!value.startsWith("/")) {
+      throw new ConfigError(`--${flag} must be an absolute path, got "${value}".`);
+    }
+    return value;
+  };
+  const root = rootOf(values.root);
+  return {
+    kind: "install",
+    options: deepFreeze({
+      listen: parseListen(
+        typeof values.listen === "string" ? values.listen : "127.0.0.1:8080",
+      ),
+      allowedOrigins: typeof values["allowed-origins"] === "string"
+        ? parseOrigins(values["allowed-origins"], "--allowed-origins")
+        : [],
+      bundle: path("bundle"),
+      deno: path("deno"),
+      root,
+      dryRun: values["dry-run"] === true,
+      // Nothing can be started inside a folder standing in for /.
+      start: values["no-start"] !== true && root === undefined,
+    }),
+  };
+}
+
+function rootOf(value: string | boolean | undefined): string | undefined {
+  if (typeof value !== "string") return undefined;
+  if (!value.startsWith("/")) {
+    throw new ConfigError(`--root must be an absolute path, got "${value}".`);
+  }
+  const root = value.replace(/\/+$/, "");
+  return root === "" ? undefined : root;
+}
+
+function configOf(values: FlagValues, env: (name: string) => string | undefined): Config {
   const pick = (flag: string, envName: string): { value: string; source: string } | undefined => {
     const fromFlag = values[flag];
     if (typeof fromFlag === "string") return { value: fromFlag, source: `--${flag}` };
@@ -198,7 +344,7 @@ export function parseCommand(
   if (config.sessionIdleMs > config.sessionAbsoluteMs) {
     throw new ConfigError(`${idleRaw.source} must not be longer than ${maxRaw.source}.`);
   }
-  return { kind: "serve", config: deepFreeze(config) };
+  return deepFreeze(config);
 }
 
 function describeParseError(error: unknown): string {
