@@ -7,8 +7,13 @@ import {
   createBody,
   engineWarnings,
   LABEL,
+  networkAttachments,
+  type PlanContainer,
+  planProject,
   supportsStartInterval,
 } from "../../../lib/compose/plan.ts";
+import { deployOrder } from "../../../lib/compose/order.ts";
+import { createProjectLocks } from "../../../lib/compose/lock.ts";
 import { parseDevice } from "../../../lib/compose/normalise.ts";
 import type { ComposeProject } from "../../../lib/compose/types.ts";
 
@@ -216,4 +221,174 @@ Deno.test("bind create_host_path: false with selinux warns that the label is dro
   assert.deepEqual(bodyOf(project).HostConfig.Mounts, [
     { Type: "bind", Source: "/srv/x", Target: "/x", ReadOnly: false },
   ]);
+});
+
+/** A container as the Engine lists it, made from the service as deploy would have made it. */
+function containerOf(
+  project: ComposeProject,
+  name: string,
+  state: string,
+  overrides: Partial<PlanContainer> = {},
+): PlanContainer {
+  const spec = project.services.find((s) => s.name === name)!;
+  return {
+    Id: `${name}-id`.padEnd(64, "0"),
+    Names: [`/demo-${name}-1`],
+    Image: spec.image,
+    ImageID: "sha256:x",
+    Command: "",
+    Created: 0,
+    State: state,
+    Status: state,
+    Ports: [],
+    Labels: containerLabels(project, spec, STACK_DIR),
+    NetworkSettings: {
+      Networks: Object.fromEntries(
+        Object.keys(spec.networks).map((key) => [project.networks[key].name, {}]),
+      ),
+    },
+    ...overrides,
+  };
+}
+
+const facts = (containers: PlanContainer[], present = true) => ({
+  containers,
+  hasImage: () => present,
+  networkExists: () => true,
+  volumeExists: () => false,
+});
+
+Deno.test("planProject: one action and reason per service, network, volume and orphan", () => {
+  const yaml = [
+    "services:",
+    "  db:",
+    "    image: postgres",
+    "    volumes: [data:/var/lib/postgresql/data]",
+    "  api:",
+    "    image: api",
+    "    depends_on: {db: {condition: service_started, restart: true}}",
+    "  side:",
+    "    image: busybox",
+    "    network_mode: service:db",
+    "  worker:",
+    "    image: worker",
+    "    networks: [default, back]",
+    "  idle:",
+    "    image: idle",
+    "networks:",
+    "  back: {}",
+    "volumes:",
+    "  data: {}",
+  ].join("\n");
+  const before = parse(yaml);
+  const after = parse(yaml.replace("image: postgres", "image: postgres:17"));
+  const order = deployOrder(after);
+  const containers = [
+    containerOf(before, "db", "running"),
+    containerOf(before, "api", "running"),
+    containerOf(before, "side", "running"),
+    // Left behind by an old deploy whose connect failed: only on the default network.
+    containerOf(before, "worker", "created", {
+      NetworkSettings: { Networks: { demo_default: {} } },
+    }),
+    containerOf(before, "idle", "exited"),
+    { ...containerOf(before, "idle", "running"), Id: "gone".padEnd(64, "0") } as PlanContainer,
+  ];
+  // The orphan: a service no longer in the file.
+  containers[5].Labels = { ...containers[5].Labels, [LABEL.service]: "old" };
+  containers[5].Names = ["/demo-old-1"];
+  const plan = planProject(after, order, facts(containers));
+  const steps = Object.fromEntries(
+    plan.services.map((s) => [s.service, `${s.action}: ${s.reason}`]),
+  );
+  assert.deepEqual(steps, {
+    db: "recreate: its image changed from postgres to postgres:17",
+    api: "restart: it depends on db with restart: true, which is renewed",
+    side: "recreate: it shares the network stack of db, which is replaced",
+    worker: 'recreate: its container is not attached to "demo_back" (left half-configured)',
+    idle: "start: unchanged; its container is exited",
+  });
+  assert.equal(plan.services.find((s) => s.service === "db")?.current, containers[0].Id);
+  assert.deepEqual(plan.volumes.map((v) => `${v.key}:${v.action}`), ["data:create"]);
+  assert.deepEqual(plan.orphans.map((o) => `${o.container}:${o.action}`), ["demo-old-1:keep"]);
+  assert.deepEqual(
+    planProject(after, order, facts(containers), { removeOrphans: true }).orphans
+      .map((o) => o.action),
+    ["remove"],
+  );
+  // Unchanged and running: nothing to do; absent: created (and pulled when not present).
+  const same = planProject(before, deployOrder(before), facts(containers.slice(0, 3)), {});
+  const expected: Record<string, string> = {
+    db: "unchanged",
+    api: "unchanged",
+    side: "unchanged",
+    worker: "create",
+    idle: "create",
+  };
+  assert.deepEqual(
+    same.services.map((s) => `${s.service}:${s.action}:${s.pull}`),
+    deployOrder(before).map((s) => `${s.name}:${expected[s.name]}:false`),
+  );
+  assert.ok(
+    planProject(before, deployOrder(before), facts([], false)).services.every((s) => s.pull),
+  );
+});
+
+Deno.test("networks at create: every endpoint from API 1.44, below it the primary one and connects", () => {
+  const project = parse([
+    "services:",
+    "  web:",
+    "    image: nginx",
+    "    networks:",
+    "      front: {aliases: [www]}",
+    "      back: {ipv4_address: 10.77.0.5}",
+    "networks:",
+    "  front: {}",
+    "  back:",
+    "    ipam:",
+    "      config: [{subnet: 10.77.0.0/24}]",
+  ].join("\n"));
+  const web = project.services[0];
+  // The primary network is the first by priority, then by key: back.
+  const old = networkAttachments(project, web, "1.41");
+  assert.deepEqual(Object.keys(old.atCreate), ["demo_back"]);
+  assert.deepEqual(old.later.map((n) => n.name), ["demo_front"]);
+  const all = {
+    ...old.atCreate,
+    ...Object.fromEntries(old.later.map((n) => [n.name, n.endpoint])),
+  };
+  assert.deepEqual(all["demo_back"], {
+    Aliases: ["web"],
+    IPAMConfig: { IPv4Address: "10.77.0.5" },
+  });
+  assert.deepEqual(all["demo_front"], { Aliases: ["web", "www"] });
+  const current = networkAttachments(project, web, "1.44");
+  assert.deepEqual(current.later, []);
+  assert.deepEqual(current.atCreate, all);
+  assert.deepEqual(bodyOf(project, "web", "1.44").NetworkingConfig, { EndpointsConfig: all });
+  assert.deepEqual(
+    Object.keys(bodyOf(project, "web", "1.41").NetworkingConfig!.EndpointsConfig),
+    Object.keys(old.atCreate),
+  );
+});
+
+Deno.test("project lock: a second holder is refused with who and since when, until released", () => {
+  const locks = createProjectLocks(() => new Date("2026-11-02T10:00:00Z"));
+  const release = locks.acquire("demo", { operation: "deploy", actor: "alice" });
+  assert.throws(
+    () => locks.acquire("demo", { operation: "teardown", actor: "bob" }),
+    (error: Error & { status?: number }) => {
+      assert.equal(error.status, 409);
+      assert.equal(
+        error.message,
+        'A deploy of "demo" is running, started by alice at 2026-11-02T10:00:00.000Z; try again when it has finished',
+      );
+      return true;
+    },
+  );
+  locks.acquire("other", { operation: "stop", actor: "bob" })();
+  release();
+  release(); // twice is harmless
+  locks.acquire("demo", { operation: "teardown", actor: "bob" });
+  assert.equal(locks.holder("demo")?.actor, "bob");
 });
