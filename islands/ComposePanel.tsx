@@ -12,6 +12,7 @@ import { TitledModal } from "./shared/TitledModal.tsx";
 import { DeployBox } from "./compose/DeployBox.tsx";
 import { applyDeployLines, type DeployState, initialDeploy } from "./compose/deploy.ts";
 import { Editor, type EditorApi, type LoadedFile } from "./compose/Editor.tsx";
+import { Files } from "./compose/Files.tsx";
 import { PreviewView } from "./compose/Preview.tsx";
 import { Stacks } from "./compose/Stacks.tsx";
 import { lineCount, lineOfMessage, nameFromYaml, PROJECT_NAME } from "./compose/text.ts";
@@ -575,6 +576,14 @@ export function ComposePanel({ role: initialRole, stacks: initialStacks }: Compo
                 : ""}
             </span>
           </div>
+
+          <Files
+            project={project}
+            isAdmin={isAdmin}
+            onChanged={() => {
+              if (latest.current.source.yaml.trim()) runPreview();
+            }}
+          />
         </section>
 
         {isAdmin && (

@@ -22,7 +22,13 @@ const SEGMENT_RE = /^[A-Za-z0-9_][A-Za-z0-9_.+@-]*$|^\.[A-Za-z0-9_][A-Za-z0-9_.+
 /** Which files the API marked write-only (secrets), as a JSON list of paths. */
 const SECRET_LIST = ".cm-secret-files.json";
 /** Files the panel writes itself (the stack editor's), never through the files API. */
-const RESERVED = new Set(["compose.yaml", ".env", "env_files.json", SECRET_LIST]);
+const RESERVED = new Set([
+  "compose.yaml",
+  ".env",
+  "env_files.json",
+  "profiles.json",
+  SECRET_LIST,
+]);
 
 export interface StackFileInfo {
   path: string;
