@@ -61,11 +61,18 @@ function bodyOf(source: ComposeSource): Record<string, unknown> {
     ...(source.env.trim() ? { env: source.env } : {}),
     ...(source.project ? { project: source.project } : {}),
     ...(source.envFiles ? { env_files: source.envFiles } : {}),
+    ...(source.profiles?.length ? { profiles: source.profiles } : {}),
   };
 }
 
 function keyOf(source: ComposeSource): string {
-  return JSON.stringify([source.yaml, source.env, source.project, source.envFiles ?? null]);
+  return JSON.stringify([
+    source.yaml,
+    source.env,
+    source.project,
+    source.envFiles ?? null,
+    source.profiles ?? [],
+  ]);
 }
 
 export function ComposePanel({ role: initialRole, stacks: initialStacks }: ComposePanelProps) {
@@ -78,6 +85,7 @@ export function ComposePanel({ role: initialRole, stacks: initialStacks }: Compo
   const [envOpen, setEnvOpen] = useState(false);
   /** The env_file texts of the stack opened from the list, sent back with its file. */
   const [envFiles, setEnvFiles] = useState<Record<string, string> | null>(null);
+  const [profiles, setProfiles] = useState<string[]>([]);
   const [projectInput, setProjectInput] = useState("");
   const [projectTouched, setProjectTouched] = useState(false);
   /** The stack the editor holds (opened, or deployed from here). */
@@ -114,7 +122,7 @@ export function ComposePanel({ role: initialRole, stacks: initialStacks }: Compo
   const projectValue = projectTouched ? projectInput : (nameInFile ?? "");
   const project = projectValue.trim() || nameInFile || "";
   const projectInvalid = project !== "" && !PROJECT_NAME.test(project);
-  const source: ComposeSource = { yaml, env, project, envFiles };
+  const source: ComposeSource = { yaml, env, project, envFiles, profiles };
   const key = keyOf(source);
   const latest = useRef({ source, key });
   latest.current = { source, key };
@@ -239,10 +247,12 @@ export function ComposePanel({ role: initialRole, stacks: initialStacks }: Compo
       env: string;
       project: string | null;
       envFiles?: Record<string, string> | null;
+      profiles?: string[];
     },
   ) {
     setYaml(loaded?.yaml ?? "");
     setEnvFiles(loaded?.envFiles && Object.keys(loaded.envFiles).length ? loaded.envFiles : null);
+    setProfiles(loaded?.profiles ?? []);
     setEnv(loaded?.env ?? "");
     setEnvOpen(Boolean(loaded?.env));
     setProjectInput(loaded?.project ?? "");
@@ -270,6 +280,7 @@ export function ComposePanel({ role: initialRole, stacks: initialStacks }: Compo
         yaml: string;
         env: string | null;
         env_files?: Record<string, string>;
+        profiles?: string[];
       }>(
         "GET",
         `${BASE}/stacks/${encodeURIComponent(name)}`,
@@ -279,6 +290,7 @@ export function ComposePanel({ role: initialRole, stacks: initialStacks }: Compo
         env: files.env ?? "",
         project: files.project,
         envFiles: files.env_files,
+        profiles: files.profiles,
       });
       const stored = Object.keys(files.env_files ?? {});
       setEditorNotice({
@@ -643,6 +655,8 @@ export function ComposePanel({ role: initialRole, stacks: initialStacks }: Compo
                 isAdmin={isAdmin}
                 removeOrphans={removeOrphans}
                 onRemoveOrphans={setRemoveOrphans}
+                selectedProfiles={profiles}
+                onProfiles={setProfiles}
                 onJump={jump}
               />
             )

@@ -283,11 +283,24 @@ export interface PreviewViewProps {
   isAdmin: boolean;
   removeOrphans: boolean;
   onRemoveOrphans: (value: boolean) => void;
+  /** The profiles chosen in the panel (the preview may still be of the previous choice). */
+  selectedProfiles?: string[];
+  /** Sets the active profiles (the preview runs again with them). */
+  onProfiles?: (profiles: string[]) => void;
   onJump: (line: number) => void;
 }
 
 export function PreviewView(
-  { preview, stale, isAdmin, removeOrphans, onRemoveOrphans, onJump }: PreviewViewProps,
+  {
+    preview,
+    stale,
+    isAdmin,
+    removeOrphans,
+    onRemoveOrphans,
+    selectedProfiles,
+    onProfiles,
+    onJump,
+  }: PreviewViewProps,
 ) {
   const counts = { create: 0, recreate: 0, unchanged: 0, start: 0, restart: 0 };
   for (const service of preview.services) counts[service.action]++;
@@ -324,6 +337,13 @@ export function PreviewView(
             ))}
           </div>
         )}
+      {preview.profiles?.available.length > 0 && (
+        <ProfilesRow
+          profiles={preview.profiles}
+          selected={selectedProfiles ?? preview.profiles.active}
+          onProfiles={onProfiles}
+        />
+      )}
       <div class="cp-resources-row">
         <Resources title="Networks" items={preview.networks} />
         <Resources title="Volumes" items={preview.volumes} />
@@ -353,5 +373,47 @@ export function PreviewView(
         </section>
       )}
     </div>
+  );
+}
+
+/** The file's profiles as checkboxes: services of unchecked ones are skipped, as the CLI does. */
+function ProfilesRow(
+  { profiles, selected, onProfiles }: {
+    profiles: ProjectPreview["profiles"];
+    selected: string[];
+    onProfiles?: (profiles: string[]) => void;
+  },
+) {
+  const active = new Set(selected);
+  const toggle = (name: string, on: boolean) => {
+    const next = new Set(active);
+    if (on) next.add(name);
+    else next.delete(name);
+    onProfiles?.([...next].sort());
+  };
+  return (
+    <section class="cp-profiles" aria-labelledby="cp-profiles-title">
+      <h3 id="cp-profiles-title" class="cp-subhead">
+        Profiles <span class="cp-count">{profiles.available.length}</span>
+      </h3>
+      <p class="muted cp-small">
+        Services of an unchecked profile are not deployed. The choice is stored with the stack.
+        {profiles.disabled_services.length > 0 &&
+          ` Skipped now: ${profiles.disabled_services.join(", ")}.`}
+      </p>
+      <div class="cp-chips">
+        {profiles.available.map((name) => (
+          <label key={name} class="cp-check cp-chip">
+            <input
+              type="checkbox"
+              checked={active.has(name) || active.has("*")}
+              disabled={!onProfiles}
+              onChange={(event) => toggle(name, (event.target as HTMLInputElement).checked)}
+            />{" "}
+            <span class="mono">{name}</span>
+          </label>
+        ))}
+      </div>
+    </section>
   );
 }

@@ -34,4 +34,6 @@ export interface ComposeSource {
   project: string;
   /** The `env_file:` texts stored with an opened stack, by path (not editable here). */
   envFiles?: Record<string, string> | null;
+  /** Active profiles (chosen in the preview, stored with the stack). */
+  profiles?: string[];
 }

@@ -538,6 +538,8 @@ export interface ProjectPreview {
   orphans: string[];
   /** What a deploy of this file does now: exactly what deployProject executes. */
   plan: ProjectPlan;
+  /** Profiles the file names, those active in this parse, and the services they left out. */
+  profiles: { available: string[]; active: string[]; disabled_services: string[] };
 }
 
 export function formatPort(
@@ -602,6 +604,11 @@ export function previewProject(
     volumes: objects(plan.volumes),
     warnings: project.warnings,
     risks: project.warnings.filter((warning) => warning.kind === "risk"),
+    profiles: {
+      available: project.profiles ?? [],
+      active: project.active_profiles ?? [],
+      disabled_services: project.disabled_services ?? [],
+    },
     orphans: plan.orphans.map((orphan) => orphan.container),
     plan,
   };

@@ -74,11 +74,14 @@ async function hasStackFile(stacksDir: string, project: string): Promise<boolean
  * stack opened from the list redeploys as it was. Kept beside the file, private like `.env`.
  */
 const ENV_FILES = "env_files.json";
+/** The active profiles chosen for the stack (a JSON list), kept with the stack. */
+const PROFILES = "profiles.json";
 
 export interface StackFiles {
   yaml: string;
   env: string;
   envFiles: Record<string, string>;
+  profiles: string[];
 }
 
 export async function readStackFiles(
@@ -92,7 +95,11 @@ export async function readStackFiles(
     const envFiles = await Deno.readTextFile(`${dir}/${ENV_FILES}`)
       .then((text) => envFilesOf(JSON.parse(text)))
       .catch(() => ({}));
-    return { yaml, env, envFiles };
+    const profiles = await Deno.readTextFile(`${dir}/${PROFILES}`)
+      .then((text) => JSON.parse(text))
+      .then((list) => Array.isArray(list) ? list.filter((p) => typeof p === "string") : [])
+      .catch(() => []);
+    return { yaml, env, envFiles, profiles };
   } catch {
     return undefined;
   }
@@ -114,6 +121,7 @@ export async function writeStackFiles(
   yaml: string,
   env: string | undefined,
   envFiles?: Record<string, string>,
+  profiles?: string[],
 ) {
   const dir = stackDirOf(stacksDir, project);
   await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
@@ -124,6 +132,11 @@ export async function writeStackFiles(
     await Deno.writeTextFile(`${dir}/${ENV_FILES}`, JSON.stringify(envFiles), { mode: 0o600 });
   } else {
     await Deno.remove(`${dir}/${ENV_FILES}`).catch(() => {});
+  }
+  if (profiles && profiles.length > 0) {
+    await Deno.writeTextFile(`${dir}/${PROFILES}`, JSON.stringify(profiles), { mode: 0o600 });
+  } else {
+    await Deno.remove(`${dir}/${PROFILES}`).catch(() => {});
   }
   return dir;
 }

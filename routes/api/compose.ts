@@ -152,7 +152,13 @@ export function composeApiRoutes(deps: AppDeps): Hono<AppEnv> {
     const name = checkProjectName(c.req.param("name"));
     const files = await readStackFiles(deps.config.stacksDir, name);
     if (!files) throw new HttpError(404, `The panel holds no compose file for "${name}"`);
-    return c.json({ project: name, yaml: files.yaml, env: files.env, env_files: files.envFiles });
+    return c.json({
+      project: name,
+      yaml: files.yaml,
+      env: files.env,
+      env_files: files.envFiles,
+      profiles: files.profiles,
+    });
   });
 
   app.delete(

@@ -227,6 +227,7 @@ export function composeHandlers(
           input.yaml,
           input.env,
           input.envFiles,
+          project.active_profiles,
         );
         context.progress({
           status: "started",
