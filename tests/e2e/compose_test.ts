@@ -42,6 +42,11 @@ import {
 } from "../../islands/compose/deploy.ts";
 
 const e2e = { sanitizeResources: false, sanitizeOps: false };
+
+/** The plan a result carries (rows are drawn from the services' outcomes). */
+function noPlan(project: string) {
+  return { project, networks: [], volumes: [], services: [], orphans: [] };
+}
 const PROJECT_LABEL = "com.docker.compose.project";
 
 Deno.test("compose editor: project names, lines and indentation", () => {
@@ -127,6 +132,7 @@ Deno.test("compose deploy stream: rows per service, pull bar, result and error",
         ],
         orphans: [],
         removed_orphans: [],
+        plan: noPlan("shop"),
       },
     },
   ]);
@@ -160,6 +166,7 @@ Deno.test("compose deploy stream: rows per service, pull bar, result and error",
         ],
         orphans: [],
         removed_orphans: [],
+        plan: noPlan("shop"),
       },
     },
   ]);
@@ -513,6 +520,129 @@ Deno.test({
       await cleanupProject(docker, project);
       await cleanupProject(docker, cliProject);
       await removeTestContainers(docker, project);
+      docker.close();
+    }
+  },
+});
+
+Deno.test({
+  ...e2e,
+  name: "e2e: compose tab — open a stack, edit its .env, see what is recreated and why, redeploy",
+  async fn() {
+    const docker = await engineClient();
+    const project = `cmedit${crypto.randomUUID().replaceAll("-", "").slice(0, 8)}`;
+    const quick = `["sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait"]`;
+    const yaml = `services:
+  web:
+    image: ${TEST_IMAGE}
+    command: ${quick}
+    environment:
+      GREETING: \${GREETING}
+  worker:
+    image: ${TEST_IMAGE}
+    command: ${quick}
+    depends_on:
+      web: {condition: service_started, restart: true}
+  idle:
+    image: ${TEST_IMAGE}
+    command: ${quick}
+`;
+    try {
+      await using panel = await startPanel();
+      await using browser = await launchBrowser();
+      await ensureTestImage(docker);
+      const cookie = await panel.login();
+      const deployed = await fetch(`${panel.url}/api/containers/compose/deploy`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", Origin: panel.url, Cookie: cookie },
+        body: JSON.stringify({ yaml, project, env: "GREETING=one\n" }),
+      });
+      assert.match((await deployed.text()).trim().split("\n").at(-1)!, /"done":true/);
+
+      const page = await browser.newPage({ viewport: { width: 1360, height: 1000 } });
+      const errors = watchErrors(page);
+      await signIn(page, panel.url);
+      await openCompose(page, panel.url);
+      const row = page.locator(`tr[data-stack="${project}"]`);
+      await row.locator(".cp-state", { hasText: "3/3 running" }).waitFor({ timeout: 15_000 });
+      await row.locator("button", { hasText: "Open" }).click();
+      await page.waitForFunction(
+        (expected) =>
+          (document.querySelector("#cp-yaml") as HTMLTextAreaElement).value === expected,
+        yaml,
+      );
+      assert.equal(await page.locator("#cp-project").inputValue(), project);
+      assert.equal(await page.locator("#cp-env").inputValue(), "GREETING=one\n");
+      // Against what runs: nothing to do.
+      const card = (service: string) => page.locator(`.cp-card[data-service="${service}"]`);
+      await card("web").locator('.cp-action[data-action="unchanged"]').waitFor({
+        timeout: 15_000,
+      });
+      assert.equal(await card("web").locator(".cp-reason").innerText(), "unchanged and running");
+
+      // Edit the .env: web's configuration changes, worker restarts with it, idle stays.
+      await page.fill("#cp-env", "GREETING=two\n");
+      await card("web").locator('.cp-action[data-action="recreate"]').waitFor({
+        timeout: 15_000,
+      });
+      assert.equal(
+        await card("web").locator(".cp-reason").innerText(),
+        "its configuration changed",
+      );
+      assert.equal(
+        await card("worker").locator(".cp-action").getAttribute("data-action"),
+        "restart",
+      );
+      assert.match(
+        await card("worker").locator(".cp-reason").innerText(),
+        /depends on web with restart: true/,
+      );
+      assert.equal(
+        await card("idle").locator(".cp-action").getAttribute("data-action"),
+        "unchanged",
+      );
+      assert.match(await page.locator(".cp-summary").innerText(), /1 recreate[\s\S]*1 restart/);
+      await page.screenshot({ path: await screenshotPath("compose-edit-plan"), fullPage: true });
+
+      const before = await listContainers(docker, {
+        all: true,
+        filters: { label: [`${PROJECT_LABEL}=${project}`] },
+      });
+      await page.locator("button.cp-deploy-btn").click();
+      const progress = page.locator(".cp-progress");
+      await page.locator('.cp-progress[data-outcome="done"]').waitFor({ timeout: 60_000 });
+      assert.match(
+        await progress.locator('.cp-row[data-service="web"]').innerText(),
+        /Recreated and started/,
+      );
+      assert.match(
+        await progress.locator('.cp-row[data-service="worker"]').innerText(),
+        /Restarted/,
+      );
+      await page.locator(".cp-deploy").scrollIntoViewIfNeeded();
+      await page.screenshot({ path: await screenshotPath("compose-edit-redeployed") });
+      const after = await listContainers(docker, {
+        all: true,
+        filters: { label: [`${PROJECT_LABEL}=${project}`] },
+      });
+      const idOf = (list: typeof after, service: string) =>
+        list.find((c) => c.Labels?.["com.docker.compose.service"] === service)?.Id;
+      assert.notEqual(idOf(after, "web"), idOf(before, "web"), "web was replaced");
+      assert.equal(idOf(after, "worker"), idOf(before, "worker"), "worker was restarted only");
+      assert.equal(idOf(after, "idle"), idOf(before, "idle"));
+      const web = await docker.json<{ Name: string; Config: { Env: string[] } }>(
+        "GET",
+        `/containers/${idOf(after, "web")}/json`,
+      );
+      assert.equal(web.Name, `/${project}-web-1`);
+      assert.ok(web.Config.Env.includes("GREETING=two"));
+      // The preview catches up with what runs now.
+      await card("web").locator('.cp-action[data-action="unchanged"]').waitFor({
+        timeout: 15_000,
+      });
+      assert.deepEqual(errors, [], "no errors in the browser console (CSP included)");
+    } finally {
+      await cleanupProject(docker, project);
       docker.close();
     }
   },
