@@ -76,8 +76,7 @@ const SERVICE_KEYS = new Set([
 const READ_BEFORE = new Set(["build", "profiles", "extends"]);
 
 /** Compose features this panel does not implement: dropped with an `unsupported` warning. */
-const UNSUPPORTED_SERVICE_KEYS: Record<string, string> = {
-};
+const UNSUPPORTED_SERVICE_KEYS: Record<string, string> = {};
 
 export interface PendingService {
   spec: ServiceSpec;
@@ -289,6 +288,14 @@ export function service(
     const settings = deploy(ctx, node, name);
     if (settings.resources) spec.resources = settings.resources;
     if (settings.replicas !== undefined) spec.replicas = settings.replicas;
+    if (settings.replicas !== undefined && settings.replicas > 1) {
+      ctx.warn(
+        "unsupported",
+        lineOf("deploy"),
+        name,
+        `${what}deploy.replicas: ${settings.replicas} is not applied yet: the panel creates one container for the service, where the CLI creates ${settings.replicas}`,
+      );
+    }
   }
 
   let networkModeLine: number | null = null;

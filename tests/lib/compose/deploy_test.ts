@@ -35,6 +35,8 @@ Deno.test("deploy.replicas: 0 creates nothing; 1 is the default; others are kept
   assert.deepEqual(none.services, []);
   findWarning(none.warnings, "unsupported", /replicas is 0, so no container is created/);
   assert.equal(service(web("deploy: {replicas: 1}")).replicas, undefined);
-  assert.equal(service(web("deploy: {replicas: 3}")).replicas, 3);
+  const three = parse(web("deploy: {replicas: 3}"));
+  assert.equal(three.services[0].replicas, 3);
+  findWarning(three.warnings, "unsupported", /replicas: 3 is not applied yet/);
   rejects(() => parse(web("deploy: {replicas: 1000}")), /replicas must be a whole number/);
 });
