@@ -333,14 +333,26 @@ export async function restoreBackup(from: string, paths: PanelPaths): Promise<Re
     throw new BackupError(`Cannot read the backup ${from}: ${messageOf(error)}`);
   }
 
+  // An empty data folder made for the service (`install --no-start`) gives its owner to
+  // everything restored, so the service's user can open what root restored.
+  const existing = dataState ? await Deno.stat(paths.dataDir) : undefined;
+  const owner = existing?.uid != null && existing.gid != null
+    ? { uid: existing.uid, gid: existing.gid }
+    : undefined;
+  const own = async (path: string) => {
+    const ours = inside(paths.dataDir, path) || inside(paths.stacksDir, path) ||
+      path === paths.keyFile;
+    if (owner && ours) await Deno.chown(path, owner.uid, owner.gid);
+  };
   /** Everything this restore made, to remove again if it fails (deepest first). */
   const made: string[] = [];
   const mkdir = async (path: string) => {
     if (await statOrNull(path)) return;
     await mkdir(dirname(path));
     await Deno.mkdir(path, { mode: 0o700 });
-    await Deno.chmod(path, 0o700);
     made.push(path);
+    await Deno.chmod(path, 0o700);
+    await own(path);
   };
   const writeFrom = async (path: string, data: ReadableStream<Uint8Array>) => {
     await mkdir(dirname(path));
@@ -355,6 +367,7 @@ export async function restoreBackup(from: string, paths: PanelPaths): Promise<Re
     }
     made.push(path);
     await Deno.chmod(path, 0o600);
+    await own(path);
     await data.pipeTo(file.writable);
   };
 

@@ -12,6 +12,7 @@ import { pushToRegistry, startRegistry } from "./fixtures/registry.ts";
 import { engineClient, ensureTestImage, TEST_IMAGE, uniquePrefix } from "./fixtures/engine.ts";
 import { cleanupComposeProject } from "./fixtures/compose.ts";
 import { buildTar, type TarEntry } from "./fixtures/tar.ts";
+import { DatabaseSync } from "node:sqlite";
 
 const ROOT = new URL("../", import.meta.url);
 const decoder = new TextDecoder();
@@ -307,6 +308,50 @@ Deno.test("restore refuses links, paths leaving its folders and foreign archives
     const missing = await runTask("backup", ["--data-dir", work]);
     assert.equal(missing.code, 2);
     assert.match(missing.stderr, /backup needs --to/);
+  } finally {
+    await Deno.remove(work, { recursive: true });
+  }
+});
+
+Deno.test("restore into an empty folder the service owns gives it the restored files", async () => {
+  const work = await Deno.makeTempDir({ prefix: "cm-restore-owner-" });
+  try {
+    const db = new DatabaseSync(`${work}/source.db`);
+    db.exec("CREATE TABLE t (a); INSERT INTO t VALUES (1)");
+    db.close();
+    const file = `${work}/backup.tar.gz`;
+    await Deno.writeFile(
+      file,
+      await gzipped([
+        MANIFEST,
+        {
+          type: "file",
+          path: "container-manager.db",
+          data: await Deno.readFile(`${work}/source.db`),
+        },
+        { type: "dir", path: "stacks" },
+        { type: "dir", path: "stacks/web" },
+        { type: "file", path: "stacks/web/compose.yaml", data: new TextEncoder().encode("x: 1\n") },
+      ]),
+    );
+    const target = `${work}/data`;
+    await Deno.mkdir(target, { mode: 0o755 });
+    await Deno.chown(target, 4242, 4343);
+    const result = await runTask("restore", ["--from", file, "--data-dir", target]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stderr, /holds no key file/);
+    for (
+      const [path, wanted] of [
+        [target, "700"],
+        [`${target}/container-manager.db`, "600"],
+        [`${target}/stacks`, "700"],
+        [`${target}/stacks/web`, "700"],
+        [`${target}/stacks/web/compose.yaml`, "600"],
+      ]
+    ) {
+      const info = await Deno.stat(path);
+      assert.deepEqual([info.uid, info.gid, mode(path)], [4242, 4343, wanted], path);
+    }
   } finally {
     await Deno.remove(work, { recursive: true });
   }
