@@ -496,7 +496,7 @@ async function recreate(
     );
   }
   try {
-    await ctx.docker.json("POST", `/containers/${id}/rename`, { query: { name } });
+    await ctx.dispatch("docker.rename", id, { name });
   } catch (error) {
     throw fail(
       error,

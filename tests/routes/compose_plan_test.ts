@@ -176,15 +176,22 @@ Deno.test("a changed service is replaced as the CLI does it: created as <id12>_<
       (await projectContainers(t.deps.docker, project)).map((c) => c.Names[0]),
       [`/${project}-web-1`],
     );
-    // The audit trail shows the CLI's sequence: create under the temporary name, stop, rm.
+    // The audit trail shows the CLI's sequence: create under the temporary name, stop, rm,
+    // rename, start.
     const rows = t.deps.db.prepare(
-      "SELECT action, target FROM sysctl_audit WHERE phase IS NULL AND action IN ('docker.create', 'docker.stop', 'docker.rm') ORDER BY seq",
-    ).all() as { action: string; target: string }[];
-    assert.deepEqual(rows.slice(-3).map((row) => ({ ...row })), [
-      { action: "docker.create", target: `${old.Id.slice(0, 12)}_${project}-web-1` },
-      { action: "docker.stop", target: old.Id },
-      { action: "docker.rm", target: old.Id },
+      "SELECT action, target, params FROM sysctl_audit WHERE phase IS NULL AND action LIKE 'docker.%' ORDER BY seq",
+    ).all() as { action: string; target: string; params: string }[];
+    const temporary = `${old.Id.slice(0, 12)}_${project}-web-1`;
+    const created = rows.findLast((row) => row.action === "docker.create")!;
+    assert.equal(created.target, temporary);
+    const newId = now.Id;
+    assert.deepEqual(rows.slice(rows.indexOf(created) + 1).map((row) => [row.action, row.target]), [
+      ["docker.stop", old.Id],
+      ["docker.rm", old.Id],
+      ["docker.rename", newId],
+      ["docker.start", newId],
     ]);
+    assert.equal(JSON.parse(rows.at(-2)!.params).name, `${project}-web-1`);
   });
 });
 
