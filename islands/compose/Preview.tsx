@@ -139,7 +139,13 @@ function ServiceCard({ service, index }: { service: ServicePreview; index: numbe
       </header>
       <div class="cp-image">
         <span class="mono truncate" title={service.image}>{service.image}</span>
-        {service.image_local
+        {service.build
+          ? (
+            <span class="cp-mark is-local" title="Built from the stack folder during the deploy">
+              build
+            </span>
+          )
+          : service.image_local
           ? <span class="cp-mark is-local" title="The image is on this host">local</span>
           : (
             <span class="cp-mark is-pull" title="Not on this host: pulled during the deploy">

@@ -328,6 +328,8 @@ export interface ServiceStep {
   current?: string;
   /** The image is not present and is pulled first. */
   pull: boolean;
+  /** A `build:` service: its image is built first (never pulled) when it is (re)created. */
+  build?: true;
 }
 
 /** A network or volume of the file: created, already there, or (external) missing. */
@@ -444,7 +446,7 @@ export function planProject(
   const services = order.map((service): ServiceStep => {
     const container = containerNameOf(project.name, service);
     const current = byService.get(service.name);
-    const pull = !facts.hasImage(service.image);
+    const pull = !service.build && !facts.hasImage(service.image);
     const step = (action: ServiceAction, reason: string): ServiceStep => {
       actions.set(service.name, action);
       return {
@@ -454,6 +456,7 @@ export function planProject(
         reason,
         ...(current ? { current: current.Id } : {}),
         pull,
+        ...(service.build ? { build: true as const } : {}),
       };
     };
     if (!current) return step("create", "no container yet");
@@ -514,6 +517,8 @@ export interface ServicePreview {
   container_name: string;
   image: string;
   image_local: boolean;
+  /** Built from the stack folder (the image is local only once built). */
+  build?: true;
   ports: string[];
   volumes: { type: string; source: string | null; target: string; mode: "ro" | "rw" }[];
   env_keys: string[];
@@ -566,6 +571,7 @@ export function previewProject(
       container_name: step.container,
       image: service.image,
       image_local: !step.pull,
+      ...(step.build ? { build: true as const } : {}),
       ports: service.ports.map(formatPort),
       volumes: service.volumes.map((volume) => ({
         type: volume.type,

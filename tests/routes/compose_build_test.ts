@@ -61,6 +61,8 @@ services:
       planned.services.map((s: { name: string; image: string }) => [s.name, s.image]),
       [["app", `${project}-app`], ["web", TEST_IMAGE]],
     );
+    assert.equal(planned.services[0].build, true);
+    assert.equal(planned.plan.services[0].pull, false);
 
     const answer = await deployStack(t, admin, { yaml, project });
     assert.equal(answer.last?.done, true, answer.text);
