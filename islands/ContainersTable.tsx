@@ -14,11 +14,22 @@ import {
   formatBytes,
   formatDateTime,
   formatPercent,
-  healthOf,
   lifetime,
+  pillClass,
   portLinks,
   stateLabel,
 } from "./containers/format.ts";
+import { StatsPanel } from "./containers/StatsPanel.tsx";
+import {
+  BULK_TEXT,
+  type BulkAction,
+  type BulkOutcome,
+  ConfirmBulk,
+  KillDialog,
+  LimitsDialog,
+  RecreateDialog,
+  RenameDialog,
+} from "./containers/OperationDialogs.tsx";
 import { InspectPanel } from "./containers/InspectPanel.tsx";
 import { LogsPanel } from "./containers/LogsPanel.tsx";
 import { Modal } from "./shared/Modal.tsx";
@@ -48,7 +59,8 @@ export interface ContainersTableProps {
 type SortKey = "name" | "image" | "state" | "cpu" | "mem" | "ports" | "created";
 /** Busiest first on the first click: the question these columns answer. */
 const DESCENDING_FIRST = new Set<SortKey>(["cpu", "mem"]);
-type Action = "start" | "stop" | "restart" | "remove";
+type Action = "start" | "stop" | "restart" | "remove" | "pause" | "unpause";
+type Operation = "kill" | "rename" | "limits" | "recreate";
 
 interface Series {
   cpu: number[];
@@ -71,12 +83,16 @@ const BUSY_TEXT: Record<Action, string> = {
   stop: "stopping…",
   restart: "restarting…",
   remove: "removing…",
+  pause: "pausing…",
+  unpause: "resuming…",
 };
 const FAILED_TEXT: Record<Action, string> = {
   start: "Start failed",
   stop: "Stop failed",
   restart: "Restart failed",
   remove: "Remove failed",
+  pause: "Pause failed",
+  unpause: "Resume failed",
 };
 const STATS_FLUSH_MS = 250;
 const RESYNC_MS = 500;
@@ -114,6 +130,13 @@ export function ContainersTable({ role: initialRole, initial, endpoint }: Contai
     null,
   );
   const [confirming, setConfirming] = useState<ContainerView | null>(null);
+  const [operation, setOperation] = useState<{ kind: Operation; container: ContainerView } | null>(
+    null,
+  );
+  const [selected, setSelected] = useState<ReadonlySet<string>>(new Set());
+  const [bulk, setBulk] = useState<BulkAction | null>(null);
+  /** The row last clicked without shift: the anchor of a shift-click range. */
+  const anchor = useRef<string | null>(null);
   const [terminal, setTerminal] = useState<{ id: string; name: string } | null>(null);
   const [menu, setMenu] = useState<{ id: string; anchor: HTMLElement } | null>(null);
   const [now, setNow] = useState(() => Date.now());
@@ -364,6 +387,18 @@ export function ContainersTable({ role: initialRole, initial, endpoint }: Contai
           : { label: "Start", onSelect: () => act(c, "start"), disabled: locked },
         { label: "Restart", onSelect: () => act(c, "restart"), disabled: locked },
       );
+      if (c.state === "running") {
+        items.push({ label: "Pause", onSelect: () => act(c, "pause"), disabled: locked });
+      } else if (c.state === "paused") {
+        items.push({ label: "Resume", onSelect: () => act(c, "unpause"), disabled: locked });
+      }
+      if (c.state === "running") {
+        items.push({
+          label: "Kill…",
+          onSelect: () => setOperation({ kind: "kill", container: c }),
+          disabled: locked,
+        });
+      }
     }
     items.push(
       {
@@ -371,6 +406,7 @@ export function ContainersTable({ role: initialRole, initial, endpoint }: Contai
         onSelect: () => setDrawer({ kind: "inspect", id: c.id, name: c.name }),
         separated: isAdmin,
       },
+      { label: "Stats", onSelect: () => setDrawer({ kind: "stats", id: c.id, name: c.name }) },
       { label: "Logs", onSelect: () => setDrawer({ kind: "logs", id: c.id, name: c.name }) },
     );
     if (isAdmin && c.state === "running") {
@@ -381,6 +417,29 @@ export function ContainersTable({ role: initialRole, initial, endpoint }: Contai
       });
     }
     if (isAdmin) {
+      items.push(
+        {
+          label: "Rename…",
+          onSelect: () => setOperation({ kind: "rename", container: c }),
+          disabled: locked,
+          separated: true,
+        },
+        {
+          label: "Limits & restart policy…",
+          onSelect: () => setOperation({ kind: "limits", container: c }),
+          disabled: locked,
+        },
+        {
+          label: "Duplicate / edit…",
+          onSelect: () =>
+            dispatchEvent(new CustomEvent(OPEN_RUN_DIALOG, { detail: { fromContainer: c.id } })),
+        },
+        {
+          label: "Recreate…",
+          onSelect: () => setOperation({ kind: "recreate", container: c }),
+          disabled: locked,
+        },
+      );
       items.push({
         label: "Remove…",
         onSelect: () => setConfirming(c),
@@ -390,6 +449,31 @@ export function ContainersTable({ role: initialRole, initial, endpoint }: Contai
       });
     }
     return items;
+  };
+
+  // Selection: ids of rows still listed; a shift-click selects the range from the anchor.
+  const selectedRows = rows.filter((c) => selected.has(c.id));
+  const toggleRow = (c: ContainerView, shift: boolean) => {
+    const next = new Set(selected);
+    const on = !selected.has(c.id);
+    const from = shift && anchor.current ? rows.findIndex((r) => r.id === anchor.current) : -1;
+    const to = rows.findIndex((r) => r.id === c.id);
+    if (from >= 0 && to >= 0) {
+      for (const r of rows.slice(Math.min(from, to), Math.max(from, to) + 1)) {
+        if (on) next.add(r.id);
+        else next.delete(r.id);
+      }
+    } else if (on) next.add(c.id);
+    else next.delete(c.id);
+    if (!shift) anchor.current = c.id;
+    setSelected(next);
+  };
+  const allSelected = rows.length > 0 && selectedRows.length === rows.length;
+  const onBulkDone = (results: BulkOutcome[]) => {
+    const failed: Record<string, string> = {};
+    for (const result of results) if (!result.ok) failed[result.id] = result.error ?? "Failed";
+    setErrors((all) => ({ ...all, ...failed }));
+    setSelected(new Set(Object.keys(failed)));
   };
 
   const sortHeader = (key: SortKey, label: string, className: string) => (
@@ -454,6 +538,32 @@ export function ContainersTable({ role: initialRole, initial, endpoint }: Contai
         </span>
       </div>
 
+      {isAdmin && selectedRows.length > 0 && (
+        <div class="ct-bulk" role="toolbar" aria-label="Selected containers">
+          <span class="ct-bulk-count">{selectedRows.length} selected</span>
+          {(["start", "stop", "restart", "pause", "resume", "kill", "remove"] as const).map((
+            action,
+          ) => (
+            <button
+              key={action}
+              type="button"
+              class={`btn small${action === "remove" || action === "kill" ? " danger" : ""}`}
+              onClick={() => setBulk(action)}
+            >
+              {BULK_TEXT[action]}
+            </button>
+          ))}
+          <button
+            type="button"
+            class="btn small ghost"
+            onClick={() =>
+              setSelected(new Set())}
+          >
+            Clear
+          </button>
+        </div>
+      )}
+
       {containers.length === 0
         ? (
           <div class="empty ct-empty">
@@ -505,6 +615,17 @@ export function ContainersTable({ role: initialRole, initial, endpoint }: Contai
           <table class="table ct-table">
             <thead>
               <tr>
+                {isAdmin && (
+                  <th class="ct-col-select">
+                    <input
+                      type="checkbox"
+                      aria-label="Select every shown container"
+                      checked={allSelected}
+                      onChange={() =>
+                        setSelected(allSelected ? new Set() : new Set(rows.map((c) => c.id)))}
+                    />
+                  </th>
+                )}
                 {sortHeader("name", "Name", "ct-col-name")}
                 {sortHeader("image", "Image", "ct-col-image")}
                 {sortHeader("state", "State", "ct-col-state")}
@@ -523,7 +644,6 @@ export function ContainersTable({ role: initialRole, initial, endpoint }: Contai
                 const error = errors[c.id];
                 const stats = c.state === "running" ? series.current.get(c.id) : undefined;
                 const life = lifetime(c, now, receivedAt(c, loadedAt));
-                const health = c.state === "running" ? healthOf(c.status) : null;
                 const ports = portLinks(c.ports, hostname);
                 const classes = [
                   "ct-row",
@@ -535,6 +655,19 @@ export function ContainersTable({ role: initialRole, initial, endpoint }: Contai
                 return (
                   <Fragment key={c.id}>
                     <tr class={classes} data-id={c.id} data-name={c.name} aria-busy={!!action}>
+                      {isAdmin && (
+                        <td class="ct-col-select">
+                          <input
+                            type="checkbox"
+                            aria-label={`Select ${c.name}`}
+                            checked={selected.has(c.id)}
+                            onClick={(e) => {
+                              e.preventDefault();
+                              toggleRow(c, (e as MouseEvent).shiftKey);
+                            }}
+                          />
+                        </td>
+                      )}
                       <td class="ct-col-name">
                         <button
                           type="button"
@@ -558,6 +691,15 @@ export function ContainersTable({ role: initialRole, initial, endpoint }: Contai
                               managed
                             </span>
                           )}
+                          {(c.restart_count ?? 0) > 0 && (
+                            <span
+                              class="badge badge-restarts"
+                              title="Restarts by the Engine under the restart policy"
+                              data-restarts={c.restart_count}
+                            >
+                              {c.restart_count} {c.restart_count === 1 ? "restart" : "restarts"}
+                            </span>
+                          )}
                           <span class="mono muted ct-id" title={c.id}>{c.id.slice(0, 12)}</span>
                         </div>
                       </td>
@@ -573,17 +715,10 @@ export function ContainersTable({ role: initialRole, initial, endpoint }: Contai
                             </span>
                           )
                           : (
-                            <span class={`pill state-${c.state}`} title={c.status}>
+                            <span class={pillClass(c)} title={c.status} data-state={c.state}>
                               {stateLabel(c)}
                             </span>
                           )}
-                        {health && (
-                          <span
-                            class={`ct-health-dot ct-health-${health}`}
-                            title={`Health: ${health}`}
-                            aria-label={`health ${health}`}
-                          />
-                        )}
                       </td>
                       <td class="ct-col-cpu">
                         {c.state !== "running" ? <span class="muted">–</span> : stats
@@ -684,7 +819,7 @@ export function ContainersTable({ role: initialRole, initial, endpoint }: Contai
                     </tr>
                     {error && (
                       <tr class="ct-row-error">
-                        <td colSpan={8}>
+                        <td colSpan={isAdmin ? 9 : 8}>
                           <span role="alert">{error}</span>
                           <button
                             type="button"
@@ -723,6 +858,40 @@ export function ContainersTable({ role: initialRole, initial, endpoint }: Contai
         />
       )}
 
+      {bulk && (
+        <ConfirmBulk
+          action={bulk}
+          containers={selectedRows}
+          onClose={() => setBulk(null)}
+          onDone={onBulkDone}
+        />
+      )}
+
+      {operation?.kind === "kill" && (
+        <KillDialog
+          container={operation.container}
+          onClose={() => setOperation(null)}
+        />
+      )}
+      {operation?.kind === "rename" && (
+        <RenameDialog
+          container={operation.container}
+          onClose={() => setOperation(null)}
+        />
+      )}
+      {operation?.kind === "limits" && (
+        <LimitsDialog
+          container={operation.container}
+          onClose={() => setOperation(null)}
+        />
+      )}
+      {operation?.kind === "recreate" && (
+        <RecreateDialog
+          container={operation.container}
+          onClose={() => setOperation(null)}
+        />
+      )}
+
       {terminal && (
         <ExecTerminal
           key={terminal.id}
@@ -745,15 +914,18 @@ export function ContainersTable({ role: initialRole, initial, endpoint }: Contai
             ? (
               <InspectPanel
                 id={drawer.id}
-                version={`${openDrawerContainer?.state}|${openDrawerContainer?.started_at}`}
+                version={`${openDrawerContainer?.state}|${openDrawerContainer?.started_at}|${openDrawerContainer?.restart_count}`}
               />
             )
+            : drawer.kind === "stats"
+            ? <StatsPanel id={drawer.id} running={openDrawerContainer?.state === "running"} />
             : (
               <LogsPanel
                 id={drawer.id}
                 name={openDrawerContainer?.name ?? drawer.name}
                 running={openDrawerContainer?.state === "running"}
                 startedAt={openDrawerContainer?.started_at ?? null}
+                project={openDrawerContainer?.compose?.project ?? null}
               />
             )}
         </Drawer>

@@ -1,10 +1,12 @@
-/** The side panel that holds a container's Inspect and Logs views, with tabs between them. */
+/** The side panel that holds a container's Inspect, Stats and Logs views, with tabs between them. */
 import type { ComponentChildren } from "preact";
 import { Modal } from "../shared/Modal.tsx";
 import type { ContainerView } from "./types.ts";
-import { stateLabel } from "./format.ts";
+import { pillClass, stateLabel } from "./format.ts";
 
-export type DrawerKind = "inspect" | "logs";
+export type DrawerKind = "inspect" | "logs" | "stats";
+
+const TAB_TEXT: Record<DrawerKind, string> = { inspect: "Inspect", stats: "Stats", logs: "Logs" };
 
 export interface DrawerProps {
   name: string;
@@ -23,11 +25,11 @@ export function Drawer({ name, container, kind, onKind, onClose, children }: Dra
           <div class="ct-drawer-title">
             <h2 id="ct-drawer-title" title={name}>{name}</h2>
             {container
-              ? <span class={`pill state-${container.state}`}>{stateLabel(container)}</span>
+              ? <span class={pillClass(container)}>{stateLabel(container)}</span>
               : <span class="pill state-removed">removed</span>}
           </div>
           <nav class="ct-drawer-tabs" role="tablist" aria-label="Container views">
-            {(["inspect", "logs"] as const).map((tab) => (
+            {(["inspect", "stats", "logs"] as const).map((tab) => (
               <button
                 key={tab}
                 type="button"
@@ -36,7 +38,7 @@ export function Drawer({ name, container, kind, onKind, onClose, children }: Dra
                 class={`ct-drawer-tab${tab === kind ? " active" : ""}`}
                 onClick={() => onKind(tab)}
               >
-                {tab === "inspect" ? "Inspect" : "Logs"}
+                {TAB_TEXT[tab]}
               </button>
             ))}
           </nav>

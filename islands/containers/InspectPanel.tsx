@@ -1,7 +1,7 @@
 /** Inspect: what the container runs, with which settings, mounts, networks and labels. */
 import { useEffect, useState } from "preact/hooks";
 import { api } from "../api.ts";
-import { formatDateTime, parseTime, portLinks } from "./format.ts";
+import { formatBytes, formatDateTime, parseTime, portLinks } from "./format.ts";
 import type { InspectView } from "./types.ts";
 
 export interface InspectPanelProps {
@@ -80,6 +80,96 @@ export function InspectPanel({ id, version }: InspectPanelProps) {
             {policy.name || "no"}
             {policy.name === "on-failure" &&
               (policy.max_retries ? ` (at most ${policy.max_retries} retries)` : " (unlimited)")}
+          </dd>
+          <dt>Restarts</dt>
+          <dd data-field="restart_count">{state.restart_count}</dd>
+        </dl>
+      </section>
+
+      <section class="ct-section">
+        <h3>Runtime</h3>
+        <dl class="ct-dl">
+          <dt>User</dt>
+          <dd class="mono">{data.user || <span class="muted">image default (root)</span>}</dd>
+          <dt>Working dir</dt>
+          <dd class="mono ct-break">
+            {data.working_dir || <span class="muted">image default (/)</span>}
+          </dd>
+          <dt>Hostname</dt>
+          <dd class="mono">{data.hostname}</dd>
+          <dt>Network mode</dt>
+          <dd class="mono">{data.network_mode}</dd>
+          <dt>Privileged</dt>
+          <dd>
+            {data.privileged
+              ? <span class="ct-flag-risk">yes: full access to the host</span>
+              : "no"}
+          </dd>
+          <dt>Capabilities</dt>
+          <dd class="mono ct-break">
+            {data.cap_add.length === 0 && data.cap_drop.length === 0
+              ? <span class="muted">Engine defaults</span>
+              : (
+                <>
+                  {data.cap_add.length > 0 && <div>add: {data.cap_add.join(", ")}</div>}
+                  {data.cap_drop.length > 0 && <div>drop: {data.cap_drop.join(", ")}</div>}
+                </>
+              )}
+          </dd>
+          {data.devices.length > 0 && (
+            <>
+              <dt>Devices</dt>
+              <dd class="mono ct-break">{data.devices.join(", ")}</dd>
+            </>
+          )}
+        </dl>
+      </section>
+
+      <section class="ct-section">
+        <h3>Limits</h3>
+        <dl class="ct-dl">
+          <dt>Memory</dt>
+          <dd>
+            {data.limits.memory ? formatBytes(data.limits.memory) : <span class="muted">none</span>}
+            {data.limits.memory_reservation
+              ? ` (reservation ${formatBytes(data.limits.memory_reservation)})`
+              : ""}
+          </dd>
+          <dt>CPUs</dt>
+          <dd>{data.limits.cpus ?? <span class="muted">none</span>}</dd>
+          <dt>Processes</dt>
+          <dd>{data.limits.pids ?? <span class="muted">none</span>}</dd>
+        </dl>
+      </section>
+
+      <section class="ct-section">
+        <h3>Logging and health</h3>
+        <dl class="ct-dl">
+          <dt>Log driver</dt>
+          <dd class="mono">
+            {data.log.driver || "default"}
+            {Object.entries(data.log.options).map(([key, value]) => (
+              <div key={key} class="muted">{key}={value}</div>
+            ))}
+          </dd>
+          <dt>Healthcheck</dt>
+          <dd class="mono ct-break">
+            {data.healthcheck
+              ? (
+                <>
+                  {data.healthcheck.test.join(" ")}
+                  <div class="muted">
+                    {[
+                      data.healthcheck.interval_s && `every ${data.healthcheck.interval_s}s`,
+                      data.healthcheck.timeout_s && `timeout ${data.healthcheck.timeout_s}s`,
+                      data.healthcheck.retries && `${data.healthcheck.retries} retries`,
+                      data.healthcheck.start_period_s &&
+                      `start period ${data.healthcheck.start_period_s}s`,
+                    ].filter(Boolean).join(", ")}
+                  </div>
+                </>
+              )
+              : <span class="muted">none</span>}
           </dd>
         </dl>
       </section>
@@ -170,6 +260,7 @@ export function InspectPanel({ id, version }: InspectPanelProps) {
       </section>
 
       <LabelsSection labels={data.labels} />
+      <RawSection id={id} version={version} />
     </div>
   );
 }
@@ -267,4 +358,37 @@ function shellJoin(args: string[]): string {
   return args.map((arg) =>
     arg === "" ? '""' : /[\s"'\\$`]/.test(arg) ? `"${arg.replace(/(["\\$`])/g, "\\$1")}"` : arg
   ).join(" ");
+}
+
+/** The Engine's inspect answer as it is (environment values masked for viewers), on demand. */
+function RawSection({ id, version }: { id: string; version: string }) {
+  const [open, setOpen] = useState(false);
+  const [raw, setRaw] = useState<string | null>(null);
+  const [error, setError] = useState("");
+  useEffect(() => {
+    if (!open) return;
+    let cancelled = false;
+    api<{ inspect: unknown }>("GET", `/api/containers/${encodeURIComponent(id)}/raw`)
+      .then((answer) => !cancelled && setRaw(JSON.stringify(answer.inspect, null, 2)))
+      .catch((e) => !cancelled && setError((e as Error).message));
+    return () => cancelled = true;
+  }, [open, id, version]);
+  return (
+    <section class="ct-section">
+      <h3>
+        <button
+          type="button"
+          class="btn small"
+          aria-expanded={open}
+          onClick={() => setOpen(!open)}
+        >
+          {open ? "Hide raw JSON" : "Raw JSON"}
+        </button>
+      </h3>
+      {open && error && <div class="notice error" role="alert">{error}</div>}
+      {open && !error && (raw === null
+        ? <p class="muted">Loading…</p>
+        : <pre class="ct-raw mono" data-testid="raw-json">{raw}</pre>)}
+    </section>
+  );
 }

@@ -1,5 +1,7 @@
 /**
- * Logs: the last 500 lines, then new ones as they come (SSE). Pause holds new lines back
+ * Logs: the last lines (how many, and since when, chosen in the bar), then new ones as they
+ * come (SSE); for a compose service, optionally the whole stack's logs with each line's
+ * service. Pause holds new lines back
  * without losing them; search highlights or filters; the buffer keeps at most 5000 lines.
  */
 import type { ComponentChildren } from "preact";
@@ -16,7 +18,18 @@ const ANSI = /\u001b\[[0-9;?]*[ -\/]*[@-~]/g;
 
 interface Line extends LogLine {
   seq: number;
+  service?: string;
 }
+
+export const TAIL_CHOICES = [100, 500, 2000, 10000] as const;
+export const SINCE_CHOICES = [
+  ["", "any time"],
+  ["15m", "15 minutes"],
+  ["1h", "1 hour"],
+  ["6h", "6 hours"],
+  ["24h", "24 hours"],
+  ["7d", "7 days"],
+] as const;
 
 type Status = "loading" | "connecting" | "live" | "stopped" | "reconnecting" | "error";
 
@@ -26,9 +39,19 @@ export interface LogsPanelProps {
   running: boolean;
   /** When it changes (a restart), following starts again. */
   startedAt: string | null;
+  /** The compose project of the container, which offers the whole stack's logs. */
+  project?: string | null;
 }
 
-export function LogsPanel({ id, name, running, startedAt }: LogsPanelProps) {
+export function LogsPanel({ id, name, running, startedAt, project }: LogsPanelProps) {
+  const [tail, setTail] = useState<number>(LOG_TAIL);
+  const [since, setSince] = useState("");
+  const [wrap, setWrap] = useState(true);
+  const [stack, setStack] = useState(false);
+  const base = stack && project
+    ? `/api/containers/stack/${encodeURIComponent(project)}/logs`
+    : `/api/containers/${encodeURIComponent(id)}/logs`;
+  const range = `tail=${tail}${since ? `&since=${since}` : ""}&timestamps=1`;
   const [lines, setLines] = useState<Line[]>([]);
   const [dropped, setDropped] = useState(0);
   const [status, setStatus] = useState<Status>("loading");
@@ -49,14 +72,15 @@ export function LogsPanel({ id, name, running, startedAt }: LogsPanelProps) {
   const flushTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
   const scroller = useRef<HTMLDivElement>(null);
   const stick = useRef(true);
-  /** The newest line's timestamp, as a sortable key. */
-  const lastKey = useRef<string | null>(null);
+  /** The newest line's timestamp per service ("" for one container), as a sortable key. */
+  const lastKey = useRef(new Map<string, string>());
 
-  const toLine = (line: LogLine): Line => ({
+  const toLine = (line: LogLine & { service?: string }): Line => ({
     stream: line.stream === "stderr" ? "stderr" : "stdout",
     text: line.text.replace(/\r?\n$/, "").replace(ANSI, ""),
     ts: line.ts,
     seq: ++seq.current,
+    service: line.service,
   });
 
   const append = (batch: Line[]) => {
@@ -72,13 +96,18 @@ export function LogsPanel({ id, name, running, startedAt }: LogsPanelProps) {
   // The last lines first.
   useEffect(() => {
     let cancelled = false;
-    api<{ lines: LogLine[] }>(
-      "GET",
-      `/api/containers/${encodeURIComponent(id)}/logs?tail=${LOG_TAIL}&timestamps=1`,
-    ).then((answer) => {
+    setLoaded(false);
+    setStatus("loading");
+    setError("");
+    setDropped(0);
+    api<{ lines: LogLine[] }>("GET", `${base}?${range}`).then((answer) => {
       if (cancelled) return;
       const initial = answer.lines.map(toLine);
-      lastKey.current = tsKey(initial.at(-1)?.ts ?? null);
+      lastKey.current = new Map();
+      for (const line of initial) {
+        const key = tsKey(line.ts);
+        if (key !== null) lastKey.current.set(line.service ?? "", key);
+      }
       setLines(initial);
       setLoaded(true);
       setStatus("stopped");
@@ -91,7 +120,7 @@ export function LogsPanel({ id, name, running, startedAt }: LogsPanelProps) {
       cancelled = true;
       clearTimeout(flushTimer.current);
     };
-  }, [id]);
+  }, [id, base, range]);
 
   // Then follow while the container runs (again after each restart).
   useEffect(() => {
@@ -102,15 +131,14 @@ export function LogsPanel({ id, name, running, startedAt }: LogsPanelProps) {
     setStatus("connecting");
     // Following asks for the tail again and drops what is already shown (by timestamp), so
     // nothing is lost between the first read and the stream, nor across a restart.
-    const url = `/api/containers/${
-      encodeURIComponent(id)
-    }/logs?tail=${LOG_TAIL}&timestamps=1&follow=1`;
+    const url = `${base}?${range}&follow=1`;
     let retryTimer: ReturnType<typeof setTimeout> | undefined;
     const close = openStream(url, {
-      line: (line: LogLine) => {
+      line: (line: LogLine & { service?: string }) => {
         const key = tsKey(line.ts);
-        if (key !== null && lastKey.current !== null && key <= lastKey.current) return;
-        if (key !== null) lastKey.current = key;
+        const last = lastKey.current.get(line.service ?? "");
+        if (key !== null && last !== undefined && key <= last) return;
+        if (key !== null) lastKey.current.set(line.service ?? "", key);
         const parsed = toLine(line);
         if (pausedRef.current) {
           heldLines.current.push(parsed);
@@ -145,7 +173,7 @@ export function LogsPanel({ id, name, running, startedAt }: LogsPanelProps) {
       close();
       clearTimeout(retryTimer);
     };
-  }, [id, loaded, running, startedAt, retry]);
+  }, [id, loaded, running, startedAt, retry, base, range]);
 
   useLayoutEffect(() => {
     const element = scroller.current;
@@ -178,7 +206,9 @@ export function LogsPanel({ id, name, running, startedAt }: LogsPanelProps) {
   };
 
   const download = () => {
-    const text = lines.map((line) => `${line.ts ? `${line.ts} ` : ""}${line.text}`).join("\n");
+    const text = lines.map((line) =>
+      `${line.ts ? `${line.ts} ` : ""}${line.service ? `${line.service} | ` : ""}${line.text}`
+    ).join("\n");
     const url = URL.createObjectURL(new Blob([text + "\n"], { type: "text/plain" }));
     const link = document.createElement("a");
     link.href = url;
@@ -230,6 +260,42 @@ export function LogsPanel({ id, name, running, startedAt }: LogsPanelProps) {
           />
           Timestamps
         </label>
+        <label class="ct-check">
+          <input
+            type="checkbox"
+            checked={wrap}
+            onChange={(e) => setWrap((e.target as HTMLInputElement).checked)}
+          />
+          Wrap
+        </label>
+        <select
+          class="ct-logs-select"
+          aria-label="How many lines"
+          value={String(tail)}
+          onChange={(e) => setTail(Number((e.target as HTMLSelectElement).value))}
+        >
+          {TAIL_CHOICES.map((n) => <option key={n} value={String(n)}>last {n} lines</option>)}
+        </select>
+        <select
+          class="ct-logs-select"
+          aria-label="Since"
+          value={since}
+          onChange={(e) => setSince((e.target as HTMLSelectElement).value)}
+        >
+          {SINCE_CHOICES.map(([value, label]) => (
+            <option key={value} value={value}>{value ? `since ${label} ago` : label}</option>
+          ))}
+        </select>
+        {project && (
+          <label class="ct-check" title={`Every container of compose project ${project}`}>
+            <input
+              type="checkbox"
+              checked={stack}
+              onChange={(e) => setStack((e.target as HTMLInputElement).checked)}
+            />
+            Whole stack
+          </label>
+        )}
         <span class="ct-logs-spacer" />
         <StatusDot status={paused && status === "live" ? "paused" : status} />
         <button
@@ -246,7 +312,12 @@ export function LogsPanel({ id, name, running, startedAt }: LogsPanelProps) {
         </button>
       </div>
       {error && <div class="notice error" role="alert">{error}</div>}
-      <div class="ct-logs-view" ref={scroller} onScroll={onScroll} tabIndex={0}>
+      <div
+        class={`ct-logs-view${wrap ? "" : " is-nowrap"}`}
+        ref={scroller}
+        onScroll={onScroll}
+        tabIndex={0}
+      >
         {dropped > 0 && (
           <div class="ct-logs-note">
             {dropped} older {dropped === 1 ? "line was" : "lines were"}{" "}
@@ -263,7 +334,10 @@ export function LogsPanel({ id, name, running, startedAt }: LogsPanelProps) {
             data-stream={line.stream}
           >
             {timestamps && (
-              <span class="ct-log-ts" title={line.ts ?? undefined}>{shortTime(line.ts)}</span>
+              <span class="ct-log-ts" title={line.ts ?? undefined}>{fullTime(line.ts)}</span>
+            )}
+            {line.service !== undefined && (
+              <span class="ct-log-service" title={line.service}>{line.service}</span>
             )}
             <span class="ct-log-text">{needle ? highlight(line.text, needle) : line.text}</span>
           </div>
@@ -305,15 +379,16 @@ export function tsKey(ts: string | null): string | null {
   return match ? `${match[1]}.${(match[2] ?? "").padEnd(9, "0")}` : null;
 }
 
-function shortTime(ts: string | null): string {
+/** The local date and time of a line, to the millisecond: "2026-01-31 14:05:09.123". */
+function fullTime(ts: string | null): string {
   if (!ts) return "";
   const ms = Date.parse(ts.replace(/(\.\d{3})\d+/, "$1"));
   if (!Number.isFinite(ms)) return ts;
   const date = new Date(ms);
   const pad = (n: number, width = 2) => String(n).padStart(width, "0");
-  return `${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}.${
-    pad(date.getMilliseconds(), 3)
-  }`;
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ${
+    pad(date.getHours())
+  }:${pad(date.getMinutes())}:${pad(date.getSeconds())}.${pad(date.getMilliseconds(), 3)}`;
 }
 
 function highlight(text: string, needle: string): ComponentChildren {

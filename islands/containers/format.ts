@@ -75,12 +75,27 @@ export function formatPercent(value: number): string {
   return value >= 100 ? `${Math.round(value)}%` : `${value.toFixed(1)}%`;
 }
 
-/** The pill's text: "exited (137)" for an exited container, otherwise the state. */
+/**
+ * The pill's text: "exited (137)" for an exited container, the health as text beside the
+ * state ("running · unhealthy"), otherwise the state.
+ */
 export function stateLabel(c: ContainerView): string {
   if ((c.state === "exited" || c.state === "dead") && c.exit_code !== null) {
     return `${c.state} (${c.exit_code})`;
   }
-  return c.state;
+  const health = c.state === "running" ? c.health ?? healthOf(c.status) : null;
+  return health ? `${c.state} · ${health}` : c.state;
+}
+
+/** The pill's classes: a clean exit is neutral, not an error; an unhealthy one stands out. */
+export function pillClass(c: ContainerView): string {
+  const health = c.state === "running" ? c.health ?? healthOf(c.status) : null;
+  return [
+    "pill",
+    `state-${c.state}`,
+    c.state === "exited" && c.exit_code === 0 ? "exit-ok" : "",
+    health ? `health-${health}` : "",
+  ].filter(Boolean).join(" ");
 }
 
 /** "healthy" / "unhealthy" / "starting" from the Engine's status text, if it has a check. */
