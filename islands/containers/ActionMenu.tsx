@@ -3,7 +3,7 @@
  * table's borders never clip it. Esc, a click elsewhere, scrolling or resizing close it;
  * arrow keys move between items.
  */
-import { useEffect, useLayoutEffect, useRef } from "preact/hooks";
+import { useLayoutEffect, useRef } from "preact/hooks";
 
 export interface MenuItem {
   label: string;
@@ -36,7 +36,9 @@ export function ActionMenu({ anchor, label, items, onClose }: ActionMenuProps) {
     menu.querySelector<HTMLButtonElement>("button:not(:disabled)")?.focus();
   }, [anchor]);
 
-  useEffect(() => {
+  // A layout effect, not useEffect: the listeners are in place as soon as the menu is on
+  // screen, so an Esc pressed right after opening it (a fast user, or a test) is not lost.
+  useLayoutEffect(() => {
     const onPointer = (e: MouseEvent) => {
       const target = e.target as Node;
       if (!ref.current?.contains(target) && !anchor.contains(target)) onClose();
