@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { launchBrowser, screenshotPath, signIn, watchErrors } from "../fixtures/browser.ts";
 import { startPanel } from "../fixtures/server.ts";
 import { engineClient, ensureTestImage, TEST_IMAGE } from "../fixtures/engine.ts";
-import { cleanupProject } from "../fixtures/compose_cli.ts";
+import { cleanupComposeProject as cleanupProject } from "../fixtures/compose.ts";
 
 const e2e = { sanitizeResources: false, sanitizeOps: false };
 

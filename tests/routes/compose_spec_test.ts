@@ -7,12 +7,8 @@
 import assert from "node:assert/strict";
 import { createTestApp } from "../fixtures/app.ts";
 import { ensureTestImage, TEST_IMAGE } from "../fixtures/engine.ts";
-import {
-  cleanupProject,
-  composeCli,
-  deployStack,
-  inspectByService,
-} from "../fixtures/compose_cli.ts";
+import { composeCli, inspectByService } from "../fixtures/compose_cli.ts";
+import { cleanupComposeProject as cleanupProject, deployStack } from "../fixtures/compose.ts";
 
 type TestApp = Awaited<ReturnType<typeof createTestApp>>;
 
