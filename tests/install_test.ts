@@ -19,7 +19,7 @@ import {
   type UnitOptions,
   unitWord,
 } from "../lib/install.ts";
-import { ENV_NAMES } from "../lib/config.ts";
+import { ConfigError, ENV_NAMES, parseCommand } from "../lib/config.ts";
 import { freePort } from "./fixtures/registry.ts";
 import { delay, startPermissions } from "./fixtures/server.ts";
 import { dockerHost } from "./fixtures/engine.ts";
@@ -406,5 +406,42 @@ Deno.test("install refuses without a docker group; --dry-run only prints the pla
     await Deno.remove(bare, { recursive: true });
     await Deno.remove(withDocker, { recursive: true });
     await Deno.remove(bundle);
+  }
+});
+
+Deno.test("install, uninstall, backup and restore flags: parsed, or refused naming the flag", () => {
+  const env = () => undefined;
+  const install = parseCommand(
+    ["install", "--listen", "0.0.0.0:9000", "--allowed-origins", "https://p.example"],
+    env,
+  );
+  assert.equal(install.kind, "install");
+  if (install.kind === "install") {
+    assert.deepEqual(install.options.listen, { hostname: "0.0.0.0", port: 9000 });
+    assert.deepEqual(install.options.allowedOrigins, ["https://p.example"]);
+    assert.equal(install.options.start, true);
+  }
+  const rooted = parseCommand(["install", "--root", "/tmp/r/"], env);
+  assert.ok(rooted.kind === "install" && rooted.options.root === "/tmp/r" && !rooted.options.start);
+  const purge = parseCommand(["uninstall", "--purge"], env);
+  assert.ok(purge.kind === "uninstall" && purge.options.purge);
+  const backup = parseCommand(["backup", "--to", "/x.tar.gz", "--stacks-dir", "/s"], env);
+  assert.ok(backup.kind === "backup" && backup.config.stacksDir === "/s" && !backup.includeKey);
+  for (
+    const [args, message] of [
+      [["install", "--root", "relative"], /--root must be an absolute path/],
+      [["install", "--bundle", "x.js"], /--bundle must be an absolute path/],
+      [["install", "--purge"], /Unknown flag --purge/],
+      [["uninstall", "--listen", "1.2.3.4:5"], /Unknown flag --listen/],
+      [["backup", "--data-dir", "/d"], /backup needs --to/],
+      [["backup", "--to", "/x", "--listen", "1.2.3.4:5"], /Unknown flag --listen/],
+      [["restore"], /restore needs --from/],
+    ] as const
+  ) {
+    assert.throws(
+      () => parseCommand(args, env),
+      (error: unknown) => error instanceof ConfigError && message.test(error.message),
+      args.join(" "),
+    );
   }
 });
