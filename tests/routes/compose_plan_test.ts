@@ -487,3 +487,16 @@ volumes:
     }
   });
 });
+
+Deno.test("a viewer's deploy is refused by the dispatcher (403, audited) before its file is parsed", async () => {
+  await withApp("cmvwr", async (t, _admin, project) => {
+    const viewer = t.cookieFor(await t.addUser("viewer-cmvwr", "viewer"));
+    const refused = await deploy(t, viewer, { yaml: webYaml(), project });
+    assert.equal(refused.status, 403, JSON.stringify(refused.error));
+    const rows = t.deps.db.prepare(
+      "SELECT actor, exit_code FROM sysctl_audit WHERE action = 'compose.deploy'",
+    ).all() as { actor: string; exit_code: number }[];
+    assert.deepEqual(rows.map((row) => ({ ...row })), [{ actor: "viewer-cmvwr", exit_code: 403 }]);
+    await assert.rejects(Deno.stat(`${t.dir}/stacks/${project}`), Deno.errors.NotFound);
+  });
+});
