@@ -5,7 +5,8 @@
 import { ValidationError } from "../errors.ts";
 import { ShellwordsError, splitShellwords } from "../shellwords.ts";
 import type { ContainerCreateBody } from "./types.ts";
-import { checkProcessSettings, imageRef } from "./validate.ts";
+import { checkProcessSettings, imageRef, stringMap } from "./validate.ts";
+import { parseCpus, parseMemory } from "./limits.ts";
 
 export interface RunSpec {
   image: string;
@@ -15,6 +16,26 @@ export interface RunSpec {
   binds: string[];
   restart: { Name: string; MaximumRetryCount?: number };
   cmd?: string[];
+  entrypoint?: string[];
+  networks: { name: string; aliases: string[] }[];
+  labels: Record<string, string>;
+  workingDir?: string;
+  user?: string;
+  hostname?: string;
+  memory: number | null;
+  nanoCpus: number | null;
+  capAdd: string[];
+  capDrop: string[];
+  devices: { PathOnHost: string; PathInContainer: string; CgroupPermissions: string }[];
+  privileged: boolean;
+  log?: { Type: string; Config: Record<string, string> };
+  healthcheck?: {
+    Test: string[];
+    Interval?: number;
+    Timeout?: number;
+    Retries?: number;
+    StartPeriod?: number;
+  };
 }
 
 export interface PortSpec {
@@ -32,6 +53,21 @@ const ALLOWED_KEYS = new Set([
   "volumes",
   "restart_policy",
   "cmd",
+  "entrypoint",
+  "networks",
+  "labels",
+  "working_dir",
+  "user",
+  "hostname",
+  "memory",
+  "cpus",
+  "cap_add",
+  "cap_drop",
+  "devices",
+  "privileged",
+  "log_driver",
+  "log_options",
+  "healthcheck",
   // Read by the handler: the caller has seen the risk flags (lib/risks.ts) and runs anyway.
   "acknowledge_risks",
 ]);
@@ -76,9 +112,232 @@ export function parseRunSpec(body: Record<string, unknown>): RunSpec {
     binds: asList(body.volumes, "volumes").map((entry, i) => parseVolume(entry, `volumes[${i}]`)),
     restart: parseRestart(body.restart_policy),
     cmd: parseCmd(body.cmd),
+    entrypoint: parseCmd(body.entrypoint, "entrypoint"),
+    networks: parseNetworks(body.networks),
+    labels: body.labels === undefined || body.labels === null
+      ? {}
+      : stringMap(body.labels, "labels"),
+    workingDir: optionalText(body.working_dir, "working_dir", /^\/[^\0\n]*$/, "an absolute path"),
+    user: optionalText(
+      body.user,
+      "user",
+      /^[a-zA-Z0-9_][a-zA-Z0-9_.-]*(:[a-zA-Z0-9_][a-zA-Z0-9_.-]*)?$/,
+      "a user name or uid, optionally :group",
+    ),
+    hostname: optionalText(
+      body.hostname,
+      "hostname",
+      /^[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/,
+      "a host name (letters, digits, - and .)",
+    ),
+    memory: parseMemory(body.memory, "memory"),
+    nanoCpus: parseCpus(body.cpus, "cpus"),
+    capAdd: parseCaps(body.cap_add, "cap_add"),
+    capDrop: parseCaps(body.cap_drop, "cap_drop"),
+    devices: asList(body.devices, "devices").map((entry, i) => parseDevice(entry, `devices[${i}]`)),
+    privileged: parseFlag(body.privileged, "privileged"),
+    log: parseLog(body.log_driver, body.log_options),
+    healthcheck: parseHealthcheck(body.healthcheck),
   };
-  checkProcessSettings({ command: spec.cmd, env: spec.env });
+  checkProcessSettings({
+    command: spec.cmd,
+    entrypoint: spec.entrypoint,
+    env: spec.env,
+    labels: spec.labels,
+    healthcheck: spec.healthcheck?.Test,
+  });
   return spec;
+}
+
+function optionalText(
+  value: unknown,
+  field: string,
+  pattern: RegExp,
+  what: string,
+): string | undefined {
+  if (value === undefined || value === null || value === "") return undefined;
+  if (typeof value !== "string" || value.length > 255 || !pattern.test(value)) {
+    throw new ValidationError(`${field} must be ${what}`, field);
+  }
+  return value;
+}
+
+function parseFlag(value: unknown, field: string): boolean {
+  if (value === undefined || value === null) return false;
+  if (typeof value !== "boolean") {
+    throw new ValidationError(`${field} must be true or false`, field);
+  }
+  return value;
+}
+
+const NETWORK_NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/;
+const ALIAS_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/;
+
+/** ["front", {name: "back", aliases: ["api"]}] → the networks to join, each once. */
+function parseNetworks(value: unknown): RunSpec["networks"] {
+  const seen = new Set<string>();
+  return asList(value, "networks").map((entry, i) => {
+    const field = `networks[${i}]`;
+    const object = typeof entry === "string" ? { name: entry } : entry;
+    if (!object || typeof object !== "object" || Array.isArray(object)) {
+      throw new ValidationError(`${field} must be a network name or {name, aliases}`, field);
+    }
+    const { name, aliases, ...rest } = object as Record<string, unknown>;
+    const extra = Object.keys(rest)[0];
+    if (extra) throw new ValidationError(`${field}: unknown field "${extra.slice(0, 40)}"`, field);
+    if (typeof name !== "string" || !NETWORK_NAME_RE.test(name)) {
+      throw new ValidationError(
+        `${field}: "${String(name).slice(0, 40)}" is not a network name`,
+        field,
+      );
+    }
+    if (name === "host" || name === "none") {
+      throw new ValidationError(`${field}: ${name} cannot be joined here`, field);
+    }
+    if (seen.has(name)) throw new ValidationError(`${field}: ${name} is listed twice`, field);
+    seen.add(name);
+    const list = asList(aliases, `${field}.aliases`).map((alias, j) => {
+      if (typeof alias !== "string" || !ALIAS_RE.test(alias)) {
+        throw new ValidationError(
+          `${field}.aliases[${j}]: "${String(alias).slice(0, 40)}" is not a valid alias`,
+          `${field}.aliases`,
+        );
+      }
+      return alias;
+    });
+    return { name, aliases: list };
+  });
+}
+
+const CAP_RE = /^(CAP_)?[A-Z_]{2,32}$/;
+
+function parseCaps(value: unknown, field: string): string[] {
+  return asList(value, field).map((cap, i) => {
+    const text = typeof cap === "string" ? cap.toUpperCase() : "";
+    if (!CAP_RE.test(text)) {
+      throw new ValidationError(
+        `${field}[${i}]: "${String(cap).slice(0, 40)}" is not a capability name`,
+        field,
+      );
+    }
+    return text.replace(/^CAP_/, "");
+  });
+}
+
+/** "/dev/fuse", "/dev/sda:/dev/xvda", "/dev/sda:/dev/xvda:r". */
+function parseDevice(entry: unknown, field: string): RunSpec["devices"][number] {
+  const parts = typeof entry === "string" ? entry.split(":") : [];
+  const [host, inside = host, permissions = "rwm"] = parts;
+  const path = /^\/dev\/[a-zA-Z0-9_.\/-]+$/;
+  if (
+    parts.length < 1 || parts.length > 3 || !path.test(host ?? "") || !path.test(inside) ||
+    host.split("/").includes("..") || inside.split("/").includes("..") ||
+    !/^[rwm]{1,3}$/.test(permissions)
+  ) {
+    throw new ValidationError(
+      `${field} must look like /dev/HOST[:/dev/CONTAINER[:rwm]]`,
+      field,
+    );
+  }
+  return { PathOnHost: host, PathInContainer: inside, CgroupPermissions: permissions };
+}
+
+const LOG_DRIVERS = new Set([
+  "json-file",
+  "local",
+  "none",
+  "syslog",
+  "journald",
+  "gelf",
+  "fluentd",
+  "awslogs",
+  "splunk",
+  "etwlogs",
+  "gcplogs",
+  "logentries",
+]);
+
+function parseLog(driver: unknown, options: unknown): RunSpec["log"] {
+  if (driver === undefined || driver === null || driver === "") {
+    if (options !== undefined && options !== null && Object.keys(options).length) {
+      throw new ValidationError("log_options needs a log_driver", "log_options");
+    }
+    return undefined;
+  }
+  if (typeof driver !== "string" || !LOG_DRIVERS.has(driver)) {
+    throw new ValidationError(
+      `log_driver must be one of ${[...LOG_DRIVERS].join(", ")}`,
+      "log_driver",
+    );
+  }
+  const config = options === undefined || options === null ? {} : stringMap(options, "log_options");
+  return { Type: driver, Config: config };
+}
+
+/** "30s", "1m30s", "500ms", or a number of seconds → nanoseconds. */
+function parseDurationNs(value: unknown, field: string): number | undefined {
+  if (value === undefined || value === null || value === "") return undefined;
+  if (typeof value === "number" && value > 0 && value <= 86400) return Math.round(value * 1e9);
+  if (typeof value === "string") {
+    const match = value.match(/^(?:(\d+)h)?(?:(\d+)m(?!s))?(?:(\d+(?:\.\d+)?)s)?(?:(\d+)ms)?$/);
+    if (match && value) {
+      const seconds = Number(match[1] ?? 0) * 3600 + Number(match[2] ?? 0) * 60 +
+        Number(match[3] ?? 0) + Number(match[4] ?? 0) / 1000;
+      if (seconds >= 0.001 && seconds <= 86400) return Math.round(seconds * 1e9);
+    }
+  }
+  throw new ValidationError(`${field} must be a duration like 30s or 1m30s`, field);
+}
+
+function parseHealthcheck(value: unknown): RunSpec["healthcheck"] {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== "object" || Array.isArray(value)) {
+    throw new ValidationError(
+      "healthcheck must be {test, interval?, timeout?, retries?, start_period?}",
+      "healthcheck",
+    );
+  }
+  const check = value as Record<string, unknown>;
+  for (const key of Object.keys(check)) {
+    if (!["test", "interval", "timeout", "retries", "start_period"].includes(key)) {
+      throw new ValidationError(
+        `healthcheck: unknown field "${key.slice(0, 40)}"`,
+        `healthcheck.${key.slice(0, 40)}`,
+      );
+    }
+  }
+  let test: string[];
+  if (typeof check.test === "string" && check.test.trim()) test = ["CMD-SHELL", check.test];
+  else if (
+    Array.isArray(check.test) && check.test.length > 0 &&
+    check.test.every((word) => typeof word === "string")
+  ) {
+    test = check.test[0] === "CMD" || check.test[0] === "CMD-SHELL" || check.test[0] === "NONE"
+      ? check.test
+      : ["CMD", ...check.test];
+  } else {
+    throw new ValidationError(
+      "healthcheck.test must be a shell command or a list of words",
+      "healthcheck.test",
+    );
+  }
+  let retries: number | undefined;
+  if (check.retries !== undefined && check.retries !== null && check.retries !== "") {
+    retries = Number(check.retries);
+    if (!Number.isInteger(retries) || retries < 1 || retries > 100) {
+      throw new ValidationError(
+        "healthcheck.retries must be a whole number from 1 to 100",
+        "healthcheck.retries",
+      );
+    }
+  }
+  return {
+    Test: test,
+    Interval: parseDurationNs(check.interval, "healthcheck.interval"),
+    Timeout: parseDurationNs(check.timeout, "healthcheck.timeout"),
+    Retries: retries,
+    StartPeriod: parseDurationNs(check.start_period, "healthcheck.start_period"),
+  };
 }
 
 function asList(value: unknown, field: string): unknown[] {
@@ -272,7 +531,7 @@ export function parseRestart(value: unknown): RunSpec["restart"] {
   );
 }
 
-function parseCmd(value: unknown): string[] | undefined {
+function parseCmd(value: unknown, field = "cmd"): string[] | undefined {
   if (value === undefined || value === null || value === "") return undefined;
   if (typeof value === "string") {
     try {
@@ -280,7 +539,7 @@ function parseCmd(value: unknown): string[] | undefined {
       return words.length ? words : undefined;
     } catch (error) {
       if (error instanceof ShellwordsError) {
-        throw new ValidationError(`cmd: ${error.message}`, "cmd");
+        throw new ValidationError(`${field}: ${error.message}`, field);
       }
       throw error;
     }
@@ -288,7 +547,7 @@ function parseCmd(value: unknown): string[] | undefined {
   if (Array.isArray(value) && value.every((word) => typeof word === "string")) {
     return value.length ? value : undefined;
   }
-  throw new ValidationError("cmd must be a list of strings or a command line", "cmd");
+  throw new ValidationError(`${field} must be a list of strings or a command line`, field);
 }
 
 /** The Engine's create body for a validated spec. */
@@ -300,16 +559,40 @@ export function createBody(spec: RunSpec, labels: Record<string, string>): Conta
     exposed[key] = {};
     (bindings[key] ??= []).push({ HostIp: port.hostIp, HostPort: port.hostPort });
   }
+  const [primary] = spec.networks;
   return {
     Image: spec.image,
     ...(spec.cmd ? { Cmd: spec.cmd } : {}),
+    ...(spec.entrypoint ? { Entrypoint: spec.entrypoint } : {}),
+    ...(spec.workingDir ? { WorkingDir: spec.workingDir } : {}),
+    ...(spec.user ? { User: spec.user } : {}),
+    ...(spec.hostname ? { Hostname: spec.hostname } : {}),
+    ...(spec.healthcheck ? { Healthcheck: spec.healthcheck } : {}),
     Env: spec.env,
-    Labels: labels,
+    // The panel's own labels win over the caller's.
+    Labels: { ...spec.labels, ...labels },
     ExposedPorts: exposed,
     HostConfig: {
       PortBindings: bindings,
       Binds: spec.binds,
       RestartPolicy: spec.restart,
+      ...(spec.memory !== null ? { Memory: spec.memory } : {}),
+      ...(spec.nanoCpus !== null ? { NanoCpus: spec.nanoCpus } : {}),
+      ...(spec.capAdd.length ? { CapAdd: spec.capAdd } : {}),
+      ...(spec.capDrop.length ? { CapDrop: spec.capDrop } : {}),
+      ...(spec.devices.length ? { Devices: spec.devices } : {}),
+      ...(spec.privileged ? { Privileged: true } : {}),
+      ...(spec.log ? { LogConfig: spec.log } : {}),
+      ...(primary ? { NetworkMode: primary.name } : {}),
     },
+    ...(primary
+      ? {
+        NetworkingConfig: {
+          EndpointsConfig: {
+            [primary.name]: primary.aliases.length ? { Aliases: primary.aliases } : {},
+          },
+        },
+      }
+      : {}),
   };
 }

@@ -418,7 +418,7 @@ Deno.test({
     await page.screenshot({ path: await screenshotPath("containers-viewer-narrow") });
     await row(page, `${prefix}app`).locator(".ct-menu-btn").click();
     const items = await page.locator(".ct-menu [role=menuitem]").allInnerTexts();
-    assert.deepEqual(items, ["Inspect", "Logs"]);
+    assert.deepEqual(items, ["Inspect", "Stats", "Logs"]);
     await page.locator(".ct-menu").getByRole("menuitem", { name: "Inspect" }).click();
     const env = page.locator(".ct-env tr", { hasText: "SECRET" });
     await env.waitFor();

@@ -107,7 +107,7 @@ Deno.test("a whole spec: env as list or map, cmd as list or command line, unknow
   assert.equal(fieldOf(() => parseRunSpec({ image: "Bad Image" })), "image");
   assert.equal(fieldOf(() => parseRunSpec({ image: "x", name: "-bad" })), "name");
   assert.equal(fieldOf(() => parseRunSpec({ image: "x", name: "a/b" })), "name");
-  assert.equal(fieldOf(() => parseRunSpec({ image: "x", privileged: true })), "privileged");
+  assert.equal(fieldOf(() => parseRunSpec({ image: "x", pid_mode: "host" })), "pid_mode");
   assert.equal(fieldOf(() => parseRunSpec({ image: "x", cmd: "echo 'open" })), "cmd");
   assert.equal(fieldOf(() => parseRunSpec({ image: "x", cmd: [1] })), "cmd");
 });
@@ -125,4 +125,83 @@ Deno.test("shellwords splits like go-shellwords without any expansion", () => {
   assert.deepEqual(splitShellwords(`""`), [""]);
   assert.deepEqual(splitShellwords("   "), []);
   assert.throws(() => splitShellwords(`"open`), /Unterminated double quote/);
+});
+
+Deno.test("the wider run fields: networks with aliases, labels, entrypoint, user, limits, caps, devices, logging, healthcheck", () => {
+  const spec = parseRunSpec({
+    image: "busybox",
+    networks: ["front", { name: "back", aliases: ["api", "db-client"] }],
+    labels: { "com.example.team": "ops" },
+    entrypoint: "sh -c",
+    cmd: ["echo hi"],
+    working_dir: "/srv",
+    user: "nobody:nogroup",
+    hostname: "web-1.internal",
+    memory: "256m",
+    cpus: "1.5",
+    cap_add: ["net_admin"],
+    cap_drop: ["CAP_MKNOD"],
+    devices: ["/dev/fuse", "/dev/sda:/dev/xvda:r"],
+    privileged: false,
+    log_driver: "json-file",
+    log_options: { "max-size": "10m" },
+    healthcheck: { test: "wget -q -O- localhost", interval: "30s", timeout: "5s", retries: 3 },
+  });
+  const body = createBody(spec, { "io.panel": "true" });
+  assert.deepEqual(body.Entrypoint, ["sh", "-c"]);
+  assert.equal(body.WorkingDir, "/srv");
+  assert.equal(body.User, "nobody:nogroup");
+  assert.equal(body.Hostname, "web-1.internal");
+  assert.deepEqual(body.Labels, { "com.example.team": "ops", "io.panel": "true" });
+  assert.deepEqual(body.Healthcheck, {
+    Test: ["CMD-SHELL", "wget -q -O- localhost"],
+    Interval: 30e9,
+    Timeout: 5e9,
+    Retries: 3,
+    StartPeriod: undefined,
+  });
+  const host = body.HostConfig!;
+  assert.equal(host.Memory, 256 * 1024 * 1024);
+  assert.equal(host.NanoCpus, 1.5e9);
+  assert.deepEqual(host.CapAdd, ["NET_ADMIN"]);
+  assert.deepEqual(host.CapDrop, ["MKNOD"]);
+  assert.deepEqual(host.Devices, [
+    { PathOnHost: "/dev/fuse", PathInContainer: "/dev/fuse", CgroupPermissions: "rwm" },
+    { PathOnHost: "/dev/sda", PathInContainer: "/dev/xvda", CgroupPermissions: "r" },
+  ]);
+  assert.deepEqual(host.LogConfig, { Type: "json-file", Config: { "max-size": "10m" } });
+  assert.equal(host.NetworkMode, "front");
+  assert.deepEqual(body.NetworkingConfig, { EndpointsConfig: { front: {} } });
+  assert.deepEqual(spec.networks[1], { name: "back", aliases: ["api", "db-client"] });
+});
+
+Deno.test("every wider run field names itself when wrong", () => {
+  const base = { image: "busybox" };
+  const cases: [Record<string, unknown>, string][] = [
+    [{ networks: ["front", "front"] }, "networks[1]"],
+    [{ networks: ["host"] }, "networks[0]"],
+    [{ networks: [{ name: "x", aliases: ["bad alias"] }] }, "networks[0].aliases"],
+    [{ networks: [{ name: "x", ip: "1.2.3.4" }] }, "networks[0]"],
+    [{ labels: { "bad key!": "x" } }, "labels"],
+    [{ entrypoint: 'sh "-c' }, "entrypoint"],
+    [{ working_dir: "relative/path" }, "working_dir"],
+    [{ user: "root; rm" }, "user"],
+    [{ hostname: "-bad-" }, "hostname"],
+    [{ memory: "1m" }, "memory"],
+    [{ cpus: "lots" }, "cpus"],
+    [{ cap_add: ["NOT A CAP"] }, "cap_add"],
+    [{ cap_drop: [5] }, "cap_drop"],
+    [{ devices: ["/etc/passwd"] }, "devices[0]"],
+    [{ devices: ["/dev/../etc/shadow"] }, "devices[0]"],
+    [{ privileged: "yes" }, "privileged"],
+    [{ log_driver: "carrier-pigeon" }, "log_driver"],
+    [{ log_options: { "max-size": "1m" } }, "log_options"],
+    [{ healthcheck: { test: [] } }, "healthcheck.test"],
+    [{ healthcheck: { test: "true", interval: "soon" } }, "healthcheck.interval"],
+    [{ healthcheck: { test: "true", retries: 0 } }, "healthcheck.retries"],
+    [{ healthcheck: { test: "true", every: "1s" } }, "healthcheck.every"],
+  ];
+  for (const [extra, field] of cases) {
+    assert.equal(fieldOf(() => parseRunSpec({ ...base, ...extra })), field, JSON.stringify(extra));
+  }
 });

@@ -430,3 +430,87 @@ Deno.test("remove keeps a container's anonymous volume unless ?volumes=1", async
     await cleanup(t, prefix);
   }
 });
+
+Deno.test("run with the wider fields: two networks with aliases, labels, entrypoint, user, limits, caps, logging, healthcheck", async () => {
+  const { t, admin, prefix } = await setup();
+  const docker = t.deps.docker;
+  const nets = [`${prefix}front`, `${prefix}back`];
+  try {
+    for (const net of nets) {
+      await docker.json("POST", "/networks/create", { json: { Name: net, Driver: "bridge" } });
+    }
+    const name = `${prefix}wide`;
+    const response = await t.request("POST", "/api/containers/run", {
+      cookie: admin,
+      json: {
+        image: TEST_IMAGE,
+        name,
+        networks: [{ name: nets[0], aliases: ["web"] }, { name: nets[1], aliases: ["api"] }],
+        labels: { "com.example.team": "ops", [TEST_LABEL]: prefix },
+        entrypoint: ["sh", "-c"],
+        cmd: ["trap 'exit 0' TERM; while true; do sleep 0.2; done"],
+        working_dir: "/tmp",
+        user: "nobody",
+        hostname: "wide-host",
+        memory: "64m",
+        cpus: 0.5,
+        cap_add: ["NET_ADMIN"],
+        cap_drop: ["MKNOD"],
+        log_driver: "json-file",
+        log_options: { "max-size": "1m" },
+        healthcheck: { test: "true", interval: "2s", retries: 2 },
+      },
+    });
+    assert.equal(response.status, 201, await response.clone().text());
+    const info = await docker.json<Record<string, Record<string, unknown>>>(
+      "GET",
+      `/containers/${name}/json`,
+    );
+    assert.deepEqual(info.Config.Entrypoint, ["sh", "-c"]);
+    assert.equal(info.Config.User, "nobody");
+    assert.equal(info.Config.WorkingDir, "/tmp");
+    assert.equal(info.Config.Hostname, "wide-host");
+    assert.equal((info.Config.Labels as Record<string, string>)["com.example.team"], "ops");
+    assert.deepEqual((info.Config.Healthcheck as { Test: string[] }).Test, ["CMD-SHELL", "true"]);
+    assert.equal(info.HostConfig.Memory, 64 * 1024 * 1024);
+    assert.equal(info.HostConfig.NanoCpus, 5e8);
+    assert.deepEqual(info.HostConfig.CapAdd, ["NET_ADMIN"]);
+    assert.deepEqual(info.HostConfig.LogConfig, {
+      Type: "json-file",
+      Config: { "max-size": "1m" },
+    });
+    const networks = info.NetworkSettings.Networks as Record<string, { Aliases: string[] }>;
+    assert.deepEqual(Object.keys(networks).sort(), [...nets].sort());
+    assert.ok(networks[nets[0]].Aliases.includes("web"));
+    assert.ok(networks[nets[1]].Aliases.includes("api"));
+
+    // An unknown second network: a 400 naming it, and nothing left behind.
+    const bad = await t.request("POST", "/api/containers/run", {
+      cookie: admin,
+      json: { image: TEST_IMAGE, name: `${prefix}badnet`, networks: [nets[0], `${prefix}nope`] },
+    });
+    const badBody = await bad.json();
+    assert.equal(bad.status, 400, JSON.stringify(badBody));
+    assert.equal(badBody.field, "networks[1]");
+    const privileged = await t.request("POST", "/api/containers/run", {
+      cookie: admin,
+      json: { image: TEST_IMAGE, name: `${prefix}priv`, privileged: true },
+    });
+    assert.equal(privileged.status, 400);
+    assert.equal((await privileged.json()).field, "acknowledge_risks");
+    const ours = await listContainers(docker, { all: true, filters: { name: [prefix] } });
+    assert.deepEqual(ours.map((c) => c.Names[0]), [`/${name}`]);
+
+    const taken = await t.request("POST", "/api/containers/run", {
+      cookie: admin,
+      json: { image: TEST_IMAGE, name },
+    });
+    assert.equal(taken.status, 409);
+    const takenBody = await taken.json();
+    assert.equal(takenBody.error, `The name "${name}" is already in use by container "${name}"`);
+  } finally {
+    await removeContainersNamed(docker, prefix);
+    for (const net of nets) await docker.json("DELETE", `/networks/${net}`).catch(() => {});
+    await cleanup(t, prefix);
+  }
+});

@@ -24,6 +24,7 @@ import { recreatePlan } from "../../docker/recreate.ts";
 import { containerName } from "../../docker/validate.ts";
 import { inspectImage } from "../../docker/images.ts";
 import { removeVolume, volumeExists } from "../../docker/volumes.ts";
+import { inspectNetwork } from "../../docker/networks.ts";
 import { DockerError } from "../../docker/errors.ts";
 import { createBody, parseRunSpec } from "../../docker/run_spec.ts";
 import { HttpError, ValidationError } from "../../errors.ts";
@@ -92,7 +93,12 @@ async function run(
 ) {
   const spec = parseRunSpec(context.params);
   // The same rules and the same acknowledgement as a compose deploy, before the Engine.
-  const risks = risksOf({ binds: spec.binds.map((bind) => bind.split(":")[0]) });
+  const risks = risksOf({
+    binds: spec.binds.map((bind) => bind.split(":")[0]),
+    capAdd: spec.capAdd,
+    privileged: spec.privileged,
+    devices: spec.devices.map((device) => device.PathOnHost),
+  });
   if (risks.length && context.params.acknowledge_risks !== true) {
     throw new ValidationError(
       `This container has risky settings; run it with acknowledge_risks: ${describeRisks(risks)}`,
@@ -121,6 +127,20 @@ async function run(
         `Image "${spec.image}" is not on this node and pulling it failed: ${reason}`,
         "image",
       );
+    }
+  }
+  // The Engine finds out that a network is missing only at start: ask first.
+  for (const [i, network] of spec.networks.entries()) {
+    try {
+      await inspectNetwork(docker, network.name);
+    } catch (error) {
+      if (error instanceof DockerError && error.daemonStatus === 404) {
+        throw new ValidationError(
+          `networks[${i}]: there is no network "${network.name}"`,
+          `networks[${i}]`,
+        );
+      }
+      throw error;
     }
   }
   // Creating the container creates the named volumes it mounts that do not exist yet.
@@ -152,6 +172,15 @@ async function run(
     throw error;
   }
   try {
+    for (const [i, network] of spec.networks.entries()) {
+      if (i === 0) continue;
+      await connectContainer(
+        docker,
+        network.name,
+        created.Id,
+        network.aliases.length ? { Aliases: network.aliases } : {},
+      );
+    }
     await startContainer(docker, created.Id);
   } catch (error) {
     await removeContainer(docker, created.Id, { force: true, volumes: true }).catch(() => {});
