@@ -208,7 +208,9 @@ services:
       assert.deepEqual(ours[key], theirs[key], key);
     }
     const tmpfsMounts = (h: Record<string, any>) =>
-      (h.Mounts ?? []).filter((m: { Type: string }) => m.Type === "tmpfs");
+      (h.Mounts ?? []).filter((m: { Type: string }) => m.Type === "tmpfs")
+        // The CLI's order of Mounts varies from run to run.
+        .sort((a: { Target: string }, b: { Target: string }) => a.Target < b.Target ? -1 : 1);
     assert.deepEqual(tmpfsMounts(ours), tmpfsMounts(theirs));
     const mounted = (c: Record<string, any>) =>
       (c.Mounts as { Type: string; Destination: string }[]).filter((m) => m.Type === "tmpfs")
