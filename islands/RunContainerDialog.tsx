@@ -7,7 +7,7 @@
  */
 import type { ComponentChildren } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
-import { ApiError, apiWithProgress } from "./api.ts";
+import { api, ApiError, apiWithProgress } from "./api.ts";
 import { formatBytes } from "./images/format.ts";
 import { applyPullLines, initialPull, type PullState, pullTotals } from "./images/pull.ts";
 import type { PullLine } from "./images/types.ts";
@@ -16,6 +16,7 @@ import {
   emptyForm,
   type EnvRow,
   formField,
+  formFromInspect,
   formRisks,
   parseEnvLines,
   type PortRow,
@@ -28,7 +29,7 @@ import {
   validate,
   type VolumeRow,
 } from "./containers/run_form.ts";
-import { CONTAINER_RUN, OPEN_RUN_DIALOG } from "./containers/types.ts";
+import { CONTAINER_RUN, type InspectView, OPEN_RUN_DIALOG } from "./containers/types.ts";
 import type { Risk } from "../lib/risks.ts";
 
 // deno-lint-ignore ban-types
@@ -52,7 +53,20 @@ export function RunContainerDialog(_props: RunContainerDialogProps) {
   const [lateError, setLateError] = useState<string | null>(null);
 
   useEffect(() => {
-    const onOpen = () => setOpen(true);
+    // detail.image: the Images tab's Run; detail.fromContainer: Duplicate / edit.
+    const onOpen = (event: Event) => {
+      const detail = (event as CustomEvent<{ image?: string; fromContainer?: string } | null>)
+        .detail;
+      if (detail?.image) setForm({ ...emptyForm(), image: detail.image });
+      if (detail?.fromContainer) {
+        api<{ container: InspectView }>(
+          "GET",
+          `/api/containers/${encodeURIComponent(detail.fromContainer)}`,
+        ).then((answer) => setForm(formFromInspect(answer.container)))
+          .catch((e) => setLateError(`Could not read the container: ${(e as Error).message}`));
+      }
+      setOpen(true);
+    };
     addEventListener(OPEN_RUN_DIALOG, onOpen);
     return () => removeEventListener(OPEN_RUN_DIALOG, onOpen);
   }, []);
@@ -569,6 +583,18 @@ function RunModal(
             <p class="form-error ct-run-general">Fix the fields marked in red.</p>
           )}
           <div class="ct-modal-actions">
+            <button
+              type="button"
+              class="btn"
+              disabled={busy}
+              onClick={() => {
+                setForm(emptyForm());
+                setSubmitted(false);
+                setTouched(new Set());
+              }}
+            >
+              Reset
+            </button>
             <button
               type="button"
               class="btn"

@@ -5,6 +5,7 @@
  */
 import { type Risk, risksOf } from "../../lib/risks.ts";
 import { splitCommand } from "./format.ts";
+import type { InspectView } from "./types.ts";
 
 export type Proto = "tcp" | "udp" | "sctp";
 export type RestartName = "no" | "always" | "unless-stopped" | "on-failure";
@@ -268,4 +269,38 @@ export function parseEnvLines(text: string): { key: string; value: string }[] | 
     const at = line.indexOf("=");
     return { key: line.slice(0, at), value: line.slice(at + 1) };
   });
+}
+
+/** Duplicate / edit: the Run form filled from a container's inspect view. */
+export function formFromInspect(view: InspectView): RunForm {
+  const policy = view.restart_policy;
+  const quote = (word: string) =>
+    /^[A-Za-z0-9_./:=@%+-]+$/.test(word) ? word : `"${word.replace(/(["\\])/g, "\\$1")}"`;
+  return {
+    image: view.image,
+    name: `${view.name}-copy`.slice(0, 128),
+    env: view.env.map((entry) => ({ key: entry.key, value: entry.value ?? "", uid: uid() })),
+    ports: view.ports.filter((port) => port.host_port !== null).map((port) => ({
+      ip: port.host_ip && port.host_ip !== "0.0.0.0" && port.host_ip !== "::" ? port.host_ip : "",
+      // The copy would collide with the original's host port: leave it for the Engine to pick.
+      host: "",
+      container: String(port.container_port),
+      proto: port.proto,
+      uid: uid(),
+    })).filter((row, i, rows) =>
+      rows.findIndex((other) => other.container === row.container && other.proto === row.proto) ===
+        i
+    ),
+    volumes: view.mounts.filter((mount) => mount.type === "volume" || mount.type === "bind").map((
+      mount,
+    ) => ({
+      source: mount.type === "volume" ? mount.name ?? "" : mount.source,
+      target: mount.destination,
+      readOnly: mount.read_only,
+      uid: uid(),
+    })),
+    restart: (policy.name || "no") as RestartName,
+    retries: policy.name === "on-failure" && policy.max_retries ? String(policy.max_retries) : "",
+    cmd: (view.cmd ?? []).map(quote).join(" "),
+  };
 }

@@ -2,6 +2,7 @@
 import { formatAge, formatBytes, formatDate } from "./format.ts";
 import type { ImageView } from "./types.ts";
 import { SortHeader, type SortState } from "../shared/SortHeader.tsx";
+import { OPEN_RUN_DIALOG } from "../containers/types.ts";
 
 export type SortKey = "name" | "size" | "created" | "used";
 export type Sort = SortState<SortKey>;
@@ -185,6 +186,19 @@ function ImageRow(
       </td>
       {isAdmin && (
         <td class="im-col-actions">
+          {!image.dangling && (
+            <button
+              type="button"
+              class="btn small"
+              aria-label={`Run ${image.repo_tags[0]}`}
+              onClick={() =>
+                dispatchEvent(
+                  new CustomEvent(OPEN_RUN_DIALOG, { detail: { image: image.repo_tags[0] } }),
+                )}
+            >
+              Run
+            </button>
+          )}{" "}
           <span class="im-delete-wrap" title={deleteTitle}>
             <button
               type="button"

@@ -184,3 +184,57 @@ Deno.test({
     assert.deepEqual(errors, []);
   },
 });
+
+Deno.test({
+  ...e2e,
+  name:
+    "e2e: Duplicate / edit fills the Run form from a container; an image row's Run fills the image; Reset clears",
+  async fn() {
+    await using engine = await testEngine("cmops");
+    const { docker, prefix } = engine;
+    await using panel = await startPanel();
+    await using browser = await launchBrowser();
+    const name = `${prefix}orig`;
+    await makeTestContainer(docker, prefix, "orig", {
+      Cmd: ["sleep", "600"],
+      Env: ["MODE=blue"],
+      HostConfig: { RestartPolicy: { Name: "unless-stopped" } },
+    });
+    const page = await browser.newPage();
+    const errors = watchErrors(page);
+    await page.setViewportSize({ width: 1400, height: 900 });
+    await signIn(page, panel.url);
+    await openTable(page, panel.url, prefix);
+    await menuAction(page, name, "Duplicate / edit…");
+    const dialog = page.locator("dialog.ct-run");
+    await page.waitForFunction(() =>
+      document.querySelector<HTMLInputElement>('dialog.ct-run input[name="name"]')?.value
+        .endsWith("-copy")
+    );
+    assert.equal(
+      await dialog.locator('input[name="image"]').inputValue(),
+      "cm-test/busybox:latest",
+    );
+    assert.equal(await dialog.locator('input[name="name"]').inputValue(), `${name}-copy`);
+    const values = await dialog.evaluate((element) =>
+      [...element.querySelectorAll<HTMLInputElement>("input, textarea")].map((input) => input.value)
+    );
+    assert.ok(values.includes("sleep 600"), values.join(" | "));
+    assert.ok(values.includes("MODE") || values.some((v) => v.includes("MODE=blue")));
+    await page.screenshot({ path: await screenshotPath("ops-duplicate") });
+    await dialog.getByRole("button", { name: "Reset" }).click();
+    assert.equal(await dialog.locator('input[name="image"]').inputValue(), "");
+    await page.keyboard.press("Escape");
+
+    await page.goto(`${panel.url}/images`);
+    await page.locator('[data-island="ImagesPanel"][data-hydrated="true"]').waitFor();
+    await page.getByRole("button", { name: "Run cm-test/busybox:latest" }).click();
+    await dialog.waitFor();
+    assert.equal(
+      await dialog.locator('input[name="image"]').inputValue(),
+      "cm-test/busybox:latest",
+    );
+    await page.screenshot({ path: await screenshotPath("ops-image-run") });
+    assert.deepEqual(errors, []);
+  },
+});
