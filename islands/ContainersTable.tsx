@@ -555,7 +555,7 @@ export function ContainersTable({ role: initialRole, initial, endpoint }: Contai
           ))}
           <button
             type="button"
-            class="btn small ghost"
+            class="btn small"
             onClick={() =>
               setSelected(new Set())}
           >
