@@ -103,8 +103,3 @@ async function answerOf<T>(response: Response, path: string): Promise<T> {
   }
   return data as T;
 }
-
-/** Only same-site paths are followed after sign-in ("/x", never "//evil" or "http:"). */
-export function safeNext(next: string | undefined): string {
-  return next && /^\/(?![\/\\])/.test(next) ? next : "/containers";
-}

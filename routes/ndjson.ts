@@ -11,11 +11,23 @@ import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { HttpError, statusOf } from "../lib/errors.ts";
 import { type BoundedStream, boundedStream } from "./bounded_stream.ts";
+import type { AppDeps } from "./deps.ts";
+import type { AppEnv } from "./env.ts";
+import { endWithSession } from "./session_bound.ts";
+
+/**
+ * What a progress stream belongs to: logging out, the session's expiry, a password or role
+ * change and the panel's shutdown end it (with a last line saying so). The operation it
+ * reports on goes on and is audited either way.
+ */
+export type StreamOwner = Pick<AppDeps, "streams" | "shutdown">;
 
 export interface NdjsonStream {
   /** Queues one line; resolves like BoundedStream.write. */
   write(value: unknown): Promise<boolean>;
   close(): void;
+  /** Ends the stream now with a last `{stream_closed: reason}` line. */
+  drop(reason: string): void;
   /** Aborts when the stream ends: closed, dropped, or the client went away. */
   readonly signal: AbortSignal;
   readonly body: ReadableStream<Uint8Array>;
@@ -29,9 +41,22 @@ export function ndjsonStream(log?: (message: string) => void): NdjsonStream {
   return {
     write: (value) => stream.write(JSON.stringify(value) + "\n"),
     close: () => stream.close(),
+    drop: (reason) => stream.drop(reason),
     signal: stream.signal,
     body: stream.body,
   };
+}
+
+/** Ends `stream` with its request's session (see StreamOwner); released when it ends. */
+export function endStreamWithSession(c: Context, owner: StreamOwner, stream: NdjsonStream) {
+  const release = endWithSession(
+    c as Context<AppEnv>,
+    owner,
+    (reason) =>
+      stream.drop(reason === "shutdown" ? "the panel is shutting down" : "your session ended"),
+  );
+  if (stream.signal.aborted) release();
+  else stream.signal.addEventListener("abort", release, { once: true });
 }
 
 export function ndjsonBody(c: Context, stream: NdjsonStream): Response {
@@ -50,8 +75,10 @@ export function ndjsonResponse(
   c: Context,
   run: (write: (value: unknown) => Promise<boolean>, signal: AbortSignal) => Promise<unknown>,
   log?: (message: string) => void,
+  owner?: StreamOwner,
 ): Response {
   const stream = ndjsonStream(log);
+  if (owner) endStreamWithSession(c, owner, stream);
   run(stream.write, stream.signal).catch((error) => {
     log?.(`error ${c.req.method} ${c.req.path}: ${error?.stack ?? error}`);
   }).finally(() => stream.close());
@@ -100,6 +127,8 @@ export interface FirstProgressOptions<T> {
   /** Gets the last line (success or failure), whether or not the client is still there. */
   onFinal?: (line: Record<string, unknown>) => void;
   log: (message: string) => void;
+  /** The stream ends with this request's session (the operation goes on). */
+  owner?: StreamOwner;
 }
 
 /**
@@ -117,6 +146,7 @@ export function streamFromFirstProgress<T>(
     let stream: NdjsonStream | undefined;
     const begin = () => {
       stream = ndjsonStream(options.log);
+      if (options.owner) endStreamWithSession(c, options.owner, stream);
       resolve(ndjsonBody(c, stream));
       return stream;
     };
@@ -153,6 +183,7 @@ export function jsonUntilProgress<T extends object>(
   status: ContentfulStatusCode,
   run: (progress: (event: unknown) => void) => Promise<T>,
   log: (message: string) => void,
+  owner?: StreamOwner,
 ): Promise<Response> {
   return streamFromFirstProgress(c, {
     run,
@@ -160,5 +191,6 @@ export function jsonUntilProgress<T extends object>(
     done: (result) => ({ ...result, done: true, status }),
     plain: (result) => c.json(result, status),
     log,
+    owner,
   });
 }

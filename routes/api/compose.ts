@@ -136,7 +136,7 @@ export function composeApiRoutes(deps: AppDeps): Hono<AppEnv> {
       return deploy
         .then((result) => write({ done: true, result }))
         .catch((error) => write(failureLine(c, error, deps.log)));
-    }, deps.log);
+    }, deps.log, deps);
   });
 
   app.route("/stacks/:name/files", composeFilesRoutes(deps));

@@ -111,6 +111,7 @@ export function containerApiRoutes(deps: AppDeps): Hono<AppEnv> {
         201,
         (progress) => dispatchAs<object>(c, dispatcher, "docker.run", target, body, progress),
         deps.log,
+        deps,
       );
     }
     const result = await dispatchAs(c, dispatcher, "docker.run", target, body);
@@ -269,6 +270,7 @@ export function containerApiRoutes(deps: AppDeps): Hono<AppEnv> {
         200,
         (progress) => dispatchAs<object>(c, dispatcher, "docker.recreate", id, body, progress),
         deps.log,
+        deps,
       );
     }
     return c.json(await dispatchAs(c, dispatcher, "docker.recreate", id, body));

@@ -16,8 +16,12 @@ import { createPullTracker, type PullStreamLine, type TrackedPull } from "../../
 import type { PullResult } from "../../lib/sysctl/handlers/images.ts";
 import { readJsonObject } from "./body.ts";
 import { dispatchAs } from "./dispatch.ts";
-import { ndjsonBody, ndjsonStream, streamFromFirstProgress } from "../ndjson.ts";
-import { endWithSession } from "../session_bound.ts";
+import {
+  endStreamWithSession,
+  ndjsonBody,
+  ndjsonStream,
+  streamFromFirstProgress,
+} from "../ndjson.ts";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -66,6 +70,7 @@ export function imageApiRoutes(deps: AppDeps): Hono<AppEnv> {
       done: (result) => ({ done: true, ...result }),
       onFinal: (line) => tracked?.finish(line),
       log: deps.log,
+      owner: deps,
     });
   });
 
@@ -87,8 +92,7 @@ export function imageApiRoutes(deps: AppDeps): Hono<AppEnv> {
       stream.close();
       throw new HttpError(404, "No such pull is running; it may have finished");
     }
-    const release = endWithSession(c, deps, () => stream.close());
-    stream.signal.addEventListener("abort", release, { once: true });
+    endStreamWithSession(c, deps, stream);
     return ndjsonBody(c, stream);
   });
 

@@ -112,3 +112,62 @@ Deno.test("item 11: an expired session's exec shell and SSE stream close", async
     if (exec.socket.readyState <= WebSocket.OPEN) exec.socket.close();
   }
 });
+
+Deno.test("a progress stream (NDJSON) ends with its session, while the operation goes on", async () => {
+  const { Hono } = await import("hono");
+  const { createSessionStreams } = await import("../../lib/auth/streams.ts");
+  const { streamFromFirstProgress, ndjsonResponse } = await import("../../routes/ndjson.ts");
+  const streams = createSessionStreams();
+  const shutdown = new AbortController();
+  const owner = { streams, shutdown: shutdown.signal };
+  let finished = 0;
+  /** An operation that reports progress every 20 ms for 2 s, then succeeds. */
+  const operation = async (progress: (event: unknown) => void) => {
+    for (let i = 0; i < 100; i++) {
+      progress({ step: i });
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    finished++;
+    return { ok: true };
+  };
+  // deno-lint-ignore no-explicit-any
+  const app = new Hono<any>();
+  app.use("*", async (c, next) => {
+    c.set("session", { tokenHash: "session-a", userId: 1 });
+    await next();
+  });
+  app.post("/first", (c) =>
+    streamFromFirstProgress(c, {
+      run: operation,
+      line: (event) => event,
+      done: (result) => ({ done: true, ...result }),
+      log: () => {},
+      owner,
+    }));
+  app.post("/whole", (c) =>
+    ndjsonResponse(
+      c,
+      async (write) => {
+        await operation((event) => void write(event));
+      },
+      () => {},
+      owner,
+    ));
+  for (const path of ["/first", "/whole"]) {
+    const response = await app.request(path, { method: "POST" });
+    const reader = response.body!.getReader();
+    await reader.read();
+    streams.closeSession("session-a");
+    let text = "";
+    const deadline = Date.now() + 1000;
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += new TextDecoder().decode(value);
+      assert.ok(Date.now() < deadline, `${path}: the stream ended within a second`);
+    }
+    assert.match(text, /"stream_closed":"your session ended/, `${path}: it says why`);
+  }
+  await new Promise((resolve) => setTimeout(resolve, 2500));
+  assert.equal(finished, 2, "both operations ran to their end");
+});
