@@ -81,6 +81,22 @@ export function sessionIsLive(
     now - row.createdAt <= timeouts.absoluteMs;
 }
 
+/**
+ * Marks a live session as used now, for activity that is not a request (typing in an exec
+ * terminal). A session that has already timed out stays ended.
+ */
+export function touchSession(
+  db: Db,
+  tokenHash: string,
+  timeouts: SessionTimeouts,
+  now = Date.now(),
+) {
+  db.prepare(
+    `UPDATE sessions SET last_seen_at = ?
+      WHERE token_hash = ? AND last_seen_at >= ? AND created_at >= ?`,
+  ).run(now, tokenHash, now - timeouts.idleMs, now - timeouts.absoluteMs);
+}
+
 export function deleteSession(db: Db, tokenHash: string) {
   db.prepare("DELETE FROM sessions WHERE token_hash = ?").run(tokenHash);
 }

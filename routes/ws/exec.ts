@@ -7,6 +7,7 @@ import { Hono } from "hono";
 import type { AppDeps } from "../deps.ts";
 import type { AppEnv } from "../env.ts";
 import { endWithSession } from "../session_bound.ts";
+import { touchSession } from "../../lib/auth/sessions.ts";
 import { containerRef } from "../../lib/docker/validate.ts";
 import { isShellPath } from "../../lib/docker/exec.ts";
 import { DEFAULT_SHELL } from "../../lib/sysctl/handlers/exec.ts";
@@ -65,6 +66,24 @@ export function execWsRoutes(deps: AppDeps): Hono<AppEnv> {
     const openTimer = setTimeout(neverOpened, OPEN_TIMEOUT_MS);
     socket.addEventListener("close", neverOpened, { once: true });
     socket.addEventListener("error", neverOpened, { once: true });
+    // Typing is activity: the session does not idle out under a terminal in use. Touched
+    // at most every quarter of the idle timeout, never more often than every 30 s.
+    const timeouts = {
+      idleMs: deps.config.sessionIdleMs,
+      absoluteMs: deps.config.sessionAbsoluteMs,
+    };
+    const touchEveryMs = Math.min(30_000, timeouts.idleMs / 4);
+    let touchedAt = Date.now();
+    socket.addEventListener("message", () => {
+      const now = Date.now();
+      if (now - touchedAt < touchEveryMs) return;
+      touchedAt = now;
+      try {
+        touchSession(deps.db, c.get("session").tokenHash, timeouts, now);
+      } catch (error) {
+        deps.log(`Could not record terminal activity: ${(error as Error).message}`);
+      }
+    });
     socket.addEventListener("open", () => {
       opened = true;
       clearTimeout(openTimer);

@@ -113,6 +113,32 @@ Deno.test("item 11: an expired session's exec shell and SSE stream close", async
   }
 });
 
+Deno.test("typing in a terminal is activity: the session does not idle out under it", async () => {
+  await using engine = await testEngine("cmsesstype");
+  const id = await makeTestContainer(engine.docker, engine.prefix, "box", {
+    Cmd: ["sleep", "3600"],
+  });
+  await using panel = await startPanel({ args: ["--session-idle", "4s"] });
+  const cookie = await panel.login();
+  const exec = openExec(panel, cookie, id);
+  await within(exec.ready, 10_000, "the shell's first output");
+  let closedAt = 0;
+  exec.closed.then(() => closedAt = Date.now());
+  try {
+    // Three idle periods of typing, with no other request on this session.
+    for (const until = Date.now() + 12_000; Date.now() < until && !closedAt;) {
+      exec.socket.send(new TextEncoder().encode(" "));
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    assert.equal(closedAt, 0, "the terminal stayed open while its user typed");
+    // Idle again: the session ends and the terminal with it.
+    const close = await within(exec.closed, 10_000, "the close once typing stopped");
+    assert.equal(close.code, 1008);
+  } finally {
+    if (exec.socket.readyState <= WebSocket.OPEN) exec.socket.close();
+  }
+});
+
 Deno.test("a progress stream (NDJSON) ends with its session, while the operation goes on", async () => {
   const { Hono } = await import("hono");
   const { createSessionStreams } = await import("../../lib/auth/streams.ts");
