@@ -19,6 +19,7 @@ import type { AppEnv } from "../env.ts";
 import { isSecureRequest, sessionCookieName } from "../middleware/auth.ts";
 import { readJsonObject, stringField } from "./body.ts";
 import { dispatchAs } from "./dispatch.ts";
+import { dispatchUserUpdate } from "./password_change.ts";
 
 /** The throttle's account name for setup attempts; no username can look like it. */
 const SETUP_ACCOUNT = "(setup)";
@@ -151,7 +152,7 @@ export function authApiRoutes(deps: AppDeps): Hono<AppEnv> {
 
   app.post("/password", async (c) => {
     const body = await readJsonObject(c);
-    const user = await dispatchAs(c, dispatcher, "user.update", String(c.get("actor").userId), {
+    const user = await dispatchUserUpdate(c, deps, String(c.get("actor").userId), {
       password: body.new_password,
       current_password: body.current_password,
     });

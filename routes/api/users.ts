@@ -8,6 +8,7 @@ import type { AppDeps } from "../deps.ts";
 import type { AppEnv } from "../env.ts";
 import { readJsonObject } from "./body.ts";
 import { dispatchAs } from "./dispatch.ts";
+import { dispatchUserUpdate } from "./password_change.ts";
 
 export function userApiRoutes(deps: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
@@ -35,7 +36,7 @@ export function userApiRoutes(deps: AppDeps): Hono<AppEnv> {
     if (body.role !== undefined) params.role = body.role;
     if (body.password !== undefined) params.password = body.password;
     if (body.current_password !== undefined) params.current_password = body.current_password;
-    const user = await dispatchAs(c, deps.dispatcher, "user.update", c.req.param("id"), params);
+    const user = await dispatchUserUpdate(c, deps, c.req.param("id"), params);
     return c.json({ user });
   });
 

@@ -306,3 +306,43 @@ Deno.test("item 15: safeNextPath keeps same-origin paths and refuses everything 
   assert.equal(safeNextPath(undefined), undefined);
   assert.equal(safeNextPath("/" + "a".repeat(3000)), undefined, "overlong");
 });
+
+Deno.test("item 2: guessing the current password through a password change is throttled too", async () => {
+  const t = await createTestApp();
+  try {
+    const id = await t.addUser("pw-guess", "admin");
+    const cookie = t.cookieFor(id);
+    const statuses: number[] = [];
+    for (let i = 0; i < LOGIN_LIMITS.perPair + 2; i++) {
+      const path = i % 2 ? "/api/auth/password" : `/api/users/${id}`;
+      const response = await t.request(i % 2 ? "POST" : "PATCH", path, {
+        cookie,
+        json: i % 2
+          ? { current_password: `guess ${i}`, new_password: "another long password" }
+          : { current_password: `guess ${i}`, password: "another long password" },
+      });
+      statuses.push(response.status);
+      await response.body?.cancel();
+    }
+    assert.deepEqual(
+      statuses.slice(0, LOGIN_LIMITS.perPair),
+      Array(LOGIN_LIMITS.perPair).fill(400),
+      "wrong guesses are 400s up to the limit",
+    );
+    assert.deepEqual(
+      statuses.slice(LOGIN_LIMITS.perPair),
+      [429, 429],
+      "then refused before hashing",
+    );
+    const refused = auditRows(t.deps.db).filter((row) => row.exit_code === 429);
+    assert.equal(refused.length, 2, "each throttled attempt is audited");
+    // The right password is refused too while throttled (no oracle), and works again later.
+    const right = await t.request("POST", "/api/auth/password", {
+      cookie,
+      json: { current_password: TEST_PASSWORD, new_password: "another long password" },
+    });
+    assert.equal(right.status, 429);
+  } finally {
+    await t.close();
+  }
+});
