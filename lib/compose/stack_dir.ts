@@ -9,7 +9,7 @@ import { shown } from "./errors.ts";
 import { stackDirOf } from "./stacks.ts";
 import { bindSource } from "./plan.ts";
 import { fileObjectSources } from "./secrets.ts";
-import type { ComposeProject, ComposeWarning } from "./types.ts";
+import type { ComposeInput, ComposeProject, ComposeWarning } from "./types.ts";
 
 /** Largest file the Compose tab stores. */
 export const MAX_STACK_FILE_BYTES = 256 * 1024;
@@ -368,4 +368,57 @@ async function pathExists(path: string): Promise<boolean> {
     // Not ours to read (permissions): it exists as far as the warning is concerned.
     return true;
   }
+}
+
+/** Most text read from a stack directory for one parse (the parser's cap on `files`). */
+const MAX_REFERENCED_BYTES = 4 * 1024 * 1024;
+
+/**
+ * The stack directory's files that `include:` and `extends: {file:}` may name, read for a
+ * preview or deploy (the parser itself does no I/O). A file is read when its name appears in
+ * the compose file or in a file read before (so includes of includes follow), through the
+ * same checks as the files API: confined, regular, UTF-8, at most MAX_STACK_FILE_BYTES, and
+ * never a secret file. Files in `given` (sent with the request) win over the directory's.
+ */
+export async function referencedStackFiles(
+  stacksDir: string,
+  project: string,
+  yaml: string,
+  given: Record<string, string> = {},
+): Promise<Record<string, string>> {
+  const candidates = (await listStackFiles(stacksDir, project)).filter((file) =>
+    !file.secret && file.size <= MAX_STACK_FILE_BYTES && !Object.hasOwn(given, file.path)
+  );
+  const texts = [yaml, ...Object.values(given)];
+  // No prototype: a stack file may be called __proto__.
+  const read: Record<string, string> = Object.create(null);
+  const tried = new Set<string>();
+  let total = 0;
+  for (let found = true; found;) {
+    found = false;
+    for (const file of candidates) {
+      if (tried.has(file.path) || total + file.size > MAX_REFERENCED_BYTES) continue;
+      const base = file.path.slice(file.path.lastIndexOf("/") + 1);
+      if (!texts.some((text) => text.includes(base))) continue;
+      tried.add(file.path);
+      // A file that cannot be read as text is left out: the parser names it if it is used.
+      const text = await readStackFile(stacksDir, project, file.path).catch(() => null);
+      if (text === null) continue;
+      read[file.path] = text;
+      texts.push(text);
+      total += file.size;
+      found = true;
+    }
+  }
+  return Object.assign(read, given);
+}
+
+/**
+ * The project a request names before its file is parsed: its own `project`, else a literal
+ * top-level `name:` (one with variables is known only after the parse).
+ */
+export function projectNameBeforeParse(input: ComposeInput): string | undefined {
+  const name = input.project ||
+    /^name:[ \t]*(["']?)([A-Za-z0-9][A-Za-z0-9_-]*)\1[ \t]*(?:#.*)?$/m.exec(input.yaml)?.[2];
+  return name ? name.toLowerCase() : undefined;
 }

@@ -5,20 +5,25 @@
 import { Hono } from "hono";
 import type { AppDeps } from "../deps.ts";
 import type { AppEnv } from "../env.ts";
-import { createParsePool } from "../../lib/compose/parse_pool.ts";
+import { createParsePool, type ParseTurn } from "../../lib/compose/parse_pool.ts";
 import { deployOrder } from "../../lib/compose/order.ts";
 import { engineWarnings, previewProject } from "../../lib/compose/plan.ts";
 import { readPlanFacts } from "../../lib/compose/facts.ts";
-import { hostWarnings } from "../../lib/compose/stack_dir.ts";
+import {
+  hostWarnings,
+  projectNameBeforeParse,
+  referencedStackFiles,
+} from "../../lib/compose/stack_dir.ts";
 import { composeFilesRoutes } from "./compose_files.ts";
 import {
   checkProjectName,
+  isProjectName,
   listStacks,
   readStackFiles,
   stackDirOf,
 } from "../../lib/compose/stacks.ts";
 import { composeInputOf, type DeployAttachment } from "../../lib/sysctl/handlers/compose.ts";
-import type { ComposeInput } from "../../lib/compose/types.ts";
+import type { ComposeInput, ComposeProject } from "../../lib/compose/types.ts";
 import { HttpError } from "../../lib/errors.ts";
 import { readJsonObject } from "./body.ts";
 import { requireAdmin } from "../middleware/auth.ts";
@@ -35,6 +40,12 @@ export function composeApiRoutes(deps: AppDeps): Hono<AppEnv> {
   // Previews are open to viewers: a turn is taken before the body is read, and the file is
   // parsed off the main thread.
   const parsePool = createParsePool({ signal: deps.shutdown });
+  // Only admins' parses read the stack directory: viewers never see a stack file's content.
+  const stackFilesOf = (role: string) =>
+    role === "admin"
+      ? (project: string, input: ComposeInput) =>
+        referencedStackFiles(deps.config.stacksDir, project, input.yaml, input.files)
+      : undefined;
 
   app.post("/preview", async (c) => {
     const actor = c.get("actor");
@@ -42,11 +53,11 @@ export function composeApiRoutes(deps: AppDeps): Hono<AppEnv> {
     let project;
     let removeOrphans = false;
     try {
-      project = await turn.parse(async () => {
+      project = await parseWithStackFiles(turn, async () => {
         const body = await readJsonObject(c);
         removeOrphans = body.remove_orphans === true;
         return composeInputOf(body);
-      });
+      }, stackFilesOf(actor.role));
     } finally {
       turn.release();
     }
@@ -86,11 +97,11 @@ export function composeApiRoutes(deps: AppDeps): Hono<AppEnv> {
     let input: ComposeInput | undefined;
     let attachment: DeployAttachment;
     try {
-      const project = await turn.parse(async () => {
+      const project = await parseWithStackFiles(turn, async () => {
         body = await readJsonObject(c);
         input = composeInputOf(body);
         return input;
-      });
+      }, stackFilesOf(actor.role));
       attachment = { input: input!, project };
     } catch (error) {
       if (!input) throw error; // an unreadable body or a bad field: a plain 400 as before
@@ -130,13 +141,18 @@ export function composeApiRoutes(deps: AppDeps): Hono<AppEnv> {
       deploy.then(() => "done" as const),
     ]);
     if (first === "done") await deploy; // resolved without progress: cannot happen, but stay honest
-    return ndjsonResponse(c, (write) => {
-      for (const event of events) write(event);
-      push = write;
-      return deploy
-        .then((result) => write({ done: true, result }))
-        .catch((error) => write(failureLine(c, error, deps.log)));
-    }, deps.log, deps);
+    return ndjsonResponse(
+      c,
+      (write) => {
+        for (const event of events) write(event);
+        push = write;
+        return deploy
+          .then((result) => write({ done: true, result }))
+          .catch((error) => write(failureLine(c, error, deps.log)));
+      },
+      deps.log,
+      deps,
+    );
   });
 
   app.route("/stacks/:name/files", composeFilesRoutes(deps));
@@ -187,4 +203,29 @@ export function composeApiRoutes(deps: AppDeps): Hono<AppEnv> {
   }
 
   return app;
+}
+
+/**
+ * Parses the request in the turn's worker with the stack directory's files that `include:`
+ * and `extends: {file:}` name (`readFiles`; none when undefined). The directory is that of
+ * the project named before the parse; when the parse names another one (a `name:` with
+ * variables), it runs again with that project's files, if it has any.
+ */
+async function parseWithStackFiles(
+  turn: ParseTurn,
+  read: () => Promise<ComposeInput>,
+  readFiles?: (project: string, input: ComposeInput) => Promise<Record<string, string>>,
+): Promise<ComposeProject> {
+  let input!: ComposeInput;
+  let readFor: string | undefined;
+  const project = await turn.parse(async () => {
+    input = await read();
+    readFor = projectNameBeforeParse(input);
+    if (!readFiles || !readFor || !isProjectName(readFor)) return input;
+    return { ...input, files: await readFiles(readFor, input) };
+  });
+  if (!readFiles || project.name === readFor) return project;
+  const files = await readFiles(project.name, input);
+  if (Object.keys(files).length === Object.keys(input.files ?? {}).length) return project;
+  return await turn.parse(() => Promise.resolve({ ...input, files }));
 }
