@@ -19,6 +19,7 @@ import { createEventsHub } from "./lib/docker/events.ts";
 import { createStatsHub } from "./lib/docker/stats.ts";
 import { backupCommand, restoreCommand } from "./lib/backup.ts";
 import { installCommand, uninstallCommand } from "./lib/install.ts";
+import { startUpdateSchedule } from "./lib/updates/schedule.ts";
 
 const SHUTDOWN_GRACE_MS = 10_000;
 
@@ -191,6 +192,7 @@ async function serve(config: Config): Promise<number> {
       dataDir: config.dataDir,
       stacksDir: config.stacksDir,
       listen: config.listen,
+      updateCheckIntervalMs: config.updateCheckIntervalMs,
     });
     setupToken = await firstRun(db, dispatcher, config, log);
   } catch (error) {
@@ -254,6 +256,12 @@ async function serve(config: Config): Promise<number> {
     return 1;
   }
 
+  const updateSchedule = startUpdateSchedule({
+    dispatcher,
+    intervalMs: config.updateCheckIntervalMs,
+    log,
+  });
+
   let stopped!: () => void;
   const done = new Promise<void>((resolve) => stopped = resolve);
   const stop = async (signal: string) => {
@@ -269,7 +277,9 @@ async function serve(config: Config): Promise<number> {
     }, SHUTDOWN_GRACE_MS);
     stats.close();
     events.close();
+    const scheduleStopped = updateSchedule.stop();
     await server.shutdown();
+    await scheduleStopped;
     // Exec sessions end their shells and pulls or deploys finish writing their audit rows
     // before the database closes (the forced exit above still bounds this).
     await dispatcher.idle();

@@ -22,6 +22,7 @@ export const ENV_NAMES = [
   "CM_AUDIT_MAX_ROWS",
   "CM_TLS_CERT",
   "CM_TLS_KEY",
+  "CM_UPDATE_CHECK_INTERVAL",
 ] as const;
 
 export type DockerHost =
@@ -47,6 +48,8 @@ export interface Config {
   readonly auditMaxRows: number;
   /** PEM files to serve HTTPS with; without them the panel speaks plain HTTP. */
   readonly tls?: { readonly certFile: string; readonly keyFile: string };
+  /** How often image updates are checked (and registry answers reused); 0 disables. */
+  readonly updateCheckIntervalMs: number;
 }
 
 /** A bad flag or value. main.ts prints the message and exits non-zero. */
@@ -106,6 +109,9 @@ Flags (each has an environment equivalent):
   --audit-max-rows N        keep at most N audit rows      CM_AUDIT_MAX_ROWS (default: keep)
   --tls-cert FILE           serve HTTPS with this PEM certificate (chain)   CM_TLS_CERT
   --tls-key FILE            and this PEM private key (both or neither)     CM_TLS_KEY
+  --update-check-interval DURATION
+                            check registries for image updates this often, 0 disables
+                            CM_UPDATE_CHECK_INTERVAL (default 6h)
 
 Durations look like 90s, 30m, 2h or 7d.
 
@@ -146,6 +152,7 @@ const FLAG_SPEC = {
   "audit-max-rows": { type: "string" },
   "tls-cert": { type: "string" },
   "tls-key": { type: "string" },
+  "update-check-interval": { type: "string" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean", short: "V" },
 } as const;
@@ -309,6 +316,8 @@ function configOf(values: FlagValues, env: (name: string) => string | undefined)
   const auditRowsRaw = pick("audit-max-rows", "CM_AUDIT_MAX_ROWS");
   const tlsCertRaw = pick("tls-cert", "CM_TLS_CERT");
   const tlsKeyRaw = pick("tls-key", "CM_TLS_KEY");
+  const updateRaw = pick("update-check-interval", "CM_UPDATE_CHECK_INTERVAL") ??
+    { value: "6h", source: "--update-check-interval" };
   if (!tlsCertRaw !== !tlsKeyRaw) {
     throw new ConfigError(
       tlsCertRaw
@@ -340,6 +349,9 @@ function configOf(values: FlagValues, env: (name: string) => string | undefined)
         keyFile: nonEmpty(tlsKeyRaw.value, tlsKeyRaw.source),
       }
       : undefined,
+    updateCheckIntervalMs: updateRaw.value === "0"
+      ? 0
+      : parseDuration(updateRaw.value, updateRaw.source),
   };
   if (config.sessionIdleMs > config.sessionAbsoluteMs) {
     throw new ConfigError(`${idleRaw.source} must not be longer than ${maxRaw.source}.`);

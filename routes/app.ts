@@ -26,6 +26,7 @@ import { COMPOSE_BODY_LIMIT, composeApiRoutes } from "./api/compose.ts";
 import { pageRoutes } from "./pages/mod.tsx";
 import { volumeApiRoutes } from "./api/volumes.ts";
 import { networkApiRoutes } from "./api/networks.ts";
+import { updateApiRoutes } from "./api/updates.ts";
 
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
 
@@ -115,6 +116,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.route("/api/containers/compose", composeApiRoutes(deps));
   app.route("/api/containers/volumes", volumeApiRoutes(deps));
   app.route("/api/containers/networks", networkApiRoutes(deps));
+  app.route("/api/containers/updates", updateApiRoutes(deps));
   app.route("/api/containers", containerApiRoutes(deps));
   app.route("/api/docker/containers", containerStatsRoutes(deps));
   app.route("/ws/containers", execWsRoutes(deps));

@@ -158,6 +158,31 @@ export const MIGRATIONS: readonly Migration[] = [
         WHERE exit_code != 0 AND phase IS NULL;
     `,
   },
+  {
+    version: 5,
+    name: "image_update_checks",
+    // The last registry update check per container (lib/updates/store.ts). versions is JSON.
+    sql: `
+      CREATE TABLE image_update_checks (
+        container_id   TEXT PRIMARY KEY,
+        name           TEXT NOT NULL,
+        image          TEXT NOT NULL,
+        image_id       TEXT NOT NULL DEFAULT '',
+        stack          TEXT,
+        service        TEXT,
+        local_digest   TEXT,
+        remote_digest  TEXT,
+        state          TEXT NOT NULL
+          CHECK (state IN ('up_to_date', 'update_available', 'unknown', 'error')),
+        checked_at     TEXT NOT NULL,
+        update_seen_at TEXT,
+        pinned         INTEGER NOT NULL DEFAULT 0,
+        error          TEXT,
+        error_kind     TEXT,
+        versions       TEXT
+      ) STRICT;
+    `,
+  },
 ];
 
 /** Applies every migration newer than the recorded version. Returns the versions applied. */

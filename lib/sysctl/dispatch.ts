@@ -61,6 +61,7 @@ export const VERBS = {
   "compose.file.rm": "admin",
   "registry.upsert": "admin",
   "registry.delete": "admin",
+  "docker.updates.check": "admin",
   "user.create": "admin",
   "user.delete": "admin",
   // Admins change anything; every user may change their own password (the handler checks).
@@ -95,6 +96,7 @@ export const LONG_VERBS: ReadonlySet<Verb> = new Set<Verb>([
   "compose.stack.restart",
   "compose.stack.down",
   "registry.upsert",
+  "docker.updates.check",
 ]);
 
 /** How many request ids hasAudited remembers. */

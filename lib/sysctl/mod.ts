@@ -14,6 +14,7 @@ import { composeFileHandlers } from "./handlers/compose_files.ts";
 import { buildHandlers } from "../compose/build.ts";
 import { volumeHandlers } from "./handlers/volumes.ts";
 import { networkHandlers } from "./handlers/networks.ts";
+import { DEFAULT_UPDATE_CHECK_INTERVAL_MS, updateHandlers } from "../updates/handler.ts";
 
 export function createPanelDispatcher(
   deps: {
@@ -28,6 +29,8 @@ export function createPanelDispatcher(
     stacksDir: string;
     /** The panel's --listen address (a registry address may not point back at it). */
     listen: PanelAddress;
+    /** --update-check-interval: how long scheduled update checks reuse registry answers. */
+    updateCheckIntervalMs?: number;
   },
 ): Dispatcher {
   // Compose deploys (and runs of an absent image) dispatch further verbs themselves.
@@ -42,6 +45,13 @@ export function createPanelDispatcher(
     ...buildHandlers(deps.docker, deps.stacksDir),
     ...volumeHandlers(deps.docker),
     ...networkHandlers(deps.docker),
+    ...updateHandlers({
+      db: deps.db,
+      docker: deps.docker,
+      secretKey: deps.secretKey,
+      listen: deps.listen,
+      cacheMs: deps.updateCheckIntervalMs ?? DEFAULT_UPDATE_CHECK_INTERVAL_MS,
+    }),
   }, { log: deps.log });
   return dispatcher;
 }
