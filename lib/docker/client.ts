@@ -69,16 +69,25 @@ export function createDockerClient(host: DockerHost, options: ClientOptions = {}
   const endpoint = host.kind === "unix"
     ? `unix://${host.path}`
     : `tcp://${host.hostname}:${host.port}`;
-  const baseUrl = host.kind === "unix" ? "http://docker" : `http://${host.hostname}:${host.port}`;
-  const httpClient = host.kind === "unix"
-    // A bounded idle pool: busy moments open more connections, which close again instead
-    // of lingering (the exec test counts file descriptors).
-    ? Deno.createHttpClient({
-      proxy: { transport: "unix", path: host.path },
-      poolMaxIdlePerHost: MAX_IDLE_CONNECTIONS,
-      poolIdleTimeout: 30_000,
-    })
-    : undefined;
+  // An address literal, never a name: Deno's fetch resolves the URL's host for every new
+  // connection even through a Unix socket, and a burst of such lookups (a table opening 100
+  // stats streams) stalled in the system resolver for 5 s at a time, starving every call.
+  const baseUrl = host.kind === "unix"
+    ? "http://127.0.0.1"
+    : `http://${host.hostname}:${host.port}`;
+  // Two pools: long-lived streams (stats, events, logs, progress) hold their connection for
+  // as long as they run, so they never share a pool with the short calls. The short pool
+  // keeps a few idle connections; busy moments open more, which close again instead of
+  // lingering (the exec test counts file descriptors). A stream's connection is never kept.
+  const shortClient = Deno.createHttpClient({
+    ...(host.kind === "unix" ? { proxy: { transport: "unix" as const, path: host.path } } : {}),
+    poolMaxIdlePerHost: MAX_IDLE_CONNECTIONS,
+    poolIdleTimeout: 30_000,
+  });
+  const streamClient = Deno.createHttpClient({
+    ...(host.kind === "unix" ? { proxy: { transport: "unix" as const, path: host.path } } : {}),
+    poolMaxIdlePerHost: 0,
+  });
   const doFetch = options.fetch ?? fetch;
   let negotiated: Promise<string> | undefined;
 
@@ -104,7 +113,13 @@ export function createDockerClient(host: DockerHost, options: ClientOptions = {}
     try {
       response = await doFetch(
         url,
-        { method, headers, body, signal, client: httpClient } as RequestInit,
+        {
+          method,
+          headers,
+          body,
+          signal,
+          client: options.stream ? streamClient : shortClient,
+        } as RequestInit,
       );
     } catch (error) {
       settle();
@@ -199,7 +214,8 @@ export function createDockerClient(host: DockerHost, options: ClientOptions = {}
       }
     },
     close() {
-      httpClient?.close();
+      shortClient.close();
+      streamClient.close();
     },
   };
 }

@@ -161,6 +161,14 @@ const HISTORY_MAX = 1_000;
 type Outcome = "stopped" | "ended";
 
 const MAX_RETRY_MS = 10_000;
+/**
+ * Upstreams waiting for their response headers at once. A table opening on 1000 running
+ * containers opens them in waves instead of 1000 connections in the same instant; the
+ * Engine answers each in milliseconds, so the waves cost little.
+ */
+export const MAX_OPENING = 16;
+/** How long an upstream may wait for its headers before it counts as failed (and retries). */
+const OPEN_TIMEOUT_MS = 10_000;
 
 const FULL_ID_RE = /^[a-f0-9]{64}$/;
 
@@ -176,6 +184,7 @@ export function createStatsHub(
   const allListeners = new Set<Listener>();
   /** Running containers that subscribeAll listeners receive (empty while there are none). */
   const allIds = new Set<string>();
+  const opening = createLimiter(MAX_OPENING);
   let releaseEvents: (() => void) | undefined;
   let eventsDown = false;
   let closed = false;
@@ -283,11 +292,18 @@ export function createStatsHub(
    * ("ended"), or it fails (throws).
    */
   async function pump(entry: Entry, signal: AbortSignal): Promise<Outcome> {
-    const response = await docker.request("GET", `/containers/${containerRef(entry.id)}/stats`, {
-      query: { stream: 1 },
-      stream: true,
-      signal,
-    });
+    const release = await opening.acquire(signal);
+    let response: Response;
+    try {
+      response = await docker.request("GET", `/containers/${containerRef(entry.id)}/stats`, {
+        query: { stream: 1 },
+        stream: true,
+        timeoutMs: OPEN_TIMEOUT_MS,
+        signal,
+      });
+    } finally {
+      release();
+    }
     if (!response.body) return "ended";
     // A stopped container's stream does not end on Engine 20.10: it sends empty frames until
     // the container starts again. Stop at the first one (leaving the loop cancels the body);
@@ -469,6 +485,49 @@ export function createStatsHub(
       for (const entry of [...entries.values()]) drop(entry);
       syncEvents();
     },
+  };
+}
+
+/** At most `limit` holders at once; the others wait in order. A waiter that aborts leaves. */
+function createLimiter(limit: number) {
+  let active = 0;
+  const waiting: (() => void)[] = [];
+  const release = () => {
+    active--;
+    waiting.shift()?.();
+  };
+  return {
+    acquire(signal: AbortSignal): Promise<() => void> {
+      signal.throwIfAborted();
+      if (active < limit) {
+        active++;
+        return Promise.resolve(once(release));
+      }
+      return new Promise((resolve, reject) => {
+        const grant = () => {
+          signal.removeEventListener("abort", leave);
+          active++;
+          resolve(once(release));
+        };
+        const leave = () => {
+          const index = waiting.indexOf(grant);
+          if (index >= 0) waiting.splice(index, 1);
+          reject(signal.reason);
+        };
+        waiting.push(grant);
+        signal.addEventListener("abort", leave, { once: true });
+      });
+    },
+  };
+}
+
+function once(fn: () => void): () => void {
+  let done = false;
+  return () => {
+    if (!done) {
+      done = true;
+      fn();
+    }
   };
 }
 

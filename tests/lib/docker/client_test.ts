@@ -328,3 +328,68 @@ Deno.test("a missing socket is reported as unreachable, and recovers when it app
     docker.close();
   }
 });
+
+Deno.test("a Unix-socket Engine is addressed by an IP literal, never a name to resolve", async () => {
+  // Deno's fetch resolves the URL's host for each new connection even through a Unix socket;
+  // a name sent a DNS query per stream, and bursts of them stalled for 5 s at a time.
+  const hosts = new Set<string>();
+  const engine = await startFakeEngine(withVersion((request) => {
+    hosts.add(new URL(request.url).hostname);
+    return Response.json([]);
+  }));
+  const docker = createDockerClient(engine.host);
+  try {
+    await listContainers(docker);
+    const stream = await docker.request("GET", "/events", { stream: true });
+    await stream.body?.cancel();
+    assert.deepEqual([...hosts], ["127.0.0.1"]);
+  } finally {
+    docker.close();
+    await engine.close();
+  }
+});
+
+Deno.test("streams that never answer do not hold up short calls", async () => {
+  let stuck = 0;
+  const engine = await startFakeEngine(withVersion((request) => {
+    if (new URL(request.url).pathname.endsWith("/stats")) {
+      stuck++;
+      // Never any headers: the stream holds its connection until the client gives up.
+      return new Promise<Response>((resolve) =>
+        request.signal.addEventListener("abort", () => resolve(new Response(null)))
+      );
+    }
+    return Response.json([]);
+  }));
+  const docker = createDockerClient(engine.host);
+  const streams = new AbortController();
+  try {
+    await docker.apiVersion();
+    const opened = Array.from(
+      { length: 100 },
+      (_, i) =>
+        docker.request("GET", `/containers/c${i}/stats`, {
+          query: { stream: 1 },
+          stream: true,
+          signal: streams.signal,
+        }).catch(() => undefined),
+    );
+    // Issued while the 100 streams are still opening, as the table does when it opens, and
+    // several at once (as the list's inspects are), so they need new connections too. The
+    // 3 s timeout is far above the milliseconds each takes; queued behind the streams' DNS
+    // lookups, they took 5 s and more.
+    const short = () => docker.json("GET", "/containers/json", { timeoutMs: 3_000 });
+    for (let i = 0; i < 5; i++) {
+      assert.deepEqual(await Promise.all(Array.from({ length: 8 }, short)), Array(8).fill([]));
+      await docker.version();
+    }
+    while (stuck < 100) await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.deepEqual(await listContainers(docker), []);
+    streams.abort();
+    await Promise.all(opened);
+  } finally {
+    streams.abort();
+    docker.close();
+    await engine.close().catch(() => {});
+  }
+});

@@ -6,6 +6,7 @@ import {
   computeSample,
   createStatsHub,
   type EngineStats,
+  MAX_OPENING,
   type StatsSample,
 } from "../../../lib/docker/stats.ts";
 import {
@@ -454,7 +455,7 @@ Deno.test("a missing container, a throwing listener and an Engine restart do not
 
 /** A fake Engine whose /events stays open and quiet, and whose stats and inspect a test scripts. */
 async function fakeStatsEngine(
-  stats: () => Response,
+  stats: () => Response | Promise<Response>,
   inspect: () => Response,
 ) {
   const events: ReadableStreamDefaultController<Uint8Array>[] = [];
@@ -552,6 +553,37 @@ Deno.test("a stats stream that ends for a container that is gone is not reopened
     assert.equal(fake.inspects(), 1, "and not checked again");
     stop();
   } finally {
+    await fake.close();
+  }
+});
+
+Deno.test("many upstreams open in bounded waves, and every one of them opens", async () => {
+  let waiting = 0;
+  let mostWaiting = 0;
+  const fake = await fakeStatsEngine(async () => {
+    waiting++;
+    mostWaiting = Math.max(mostWaiting, waiting);
+    await sleep(30); // the Engine's answer takes a moment: requests pile up meanwhile
+    waiting--;
+    const frame = JSON.stringify({
+      read: new Date().toISOString(),
+      memory_stats: { usage: 1000, limit: 10_000 },
+    }) + "\n";
+    // One frame, then the stream stays open as a running container's does.
+    return new Response(
+      new ReadableStream({ start: (c) => c.enqueue(new TextEncoder().encode(frame)) }),
+    );
+  }, () => Response.json({ message: "not used" }, { status: 500 }));
+  const ids = Array.from({ length: 60 }, (_, i) => i.toString(16).padStart(64, "0"));
+  const seen = new Set<string>();
+  const stops = ids.map((id) => fake.hub.subscribe(id, (sample) => seen.add(sample.id)));
+  try {
+    await waitUntil(() => seen.size === ids.length, 20_000, "a sample from every container");
+    assert.equal(fake.hub.upstreams(), ids.length);
+    assert.ok(mostWaiting <= MAX_OPENING, `${mostWaiting} upstreams waited for headers at once`);
+    assert.ok(mostWaiting >= 2, "opened in parallel, not one by one");
+  } finally {
+    for (const stop of stops) stop();
     await fake.close();
   }
 });
