@@ -5,7 +5,7 @@
  * success closes: the Containers table gets the new row from the Engine's events, so
  * nothing reloads.
  */
-import type { ComponentChildren } from "preact";
+import type { JSX } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api, ApiError, apiWithProgress } from "./api.ts";
 import { formatBytes } from "./images/format.ts";
@@ -13,22 +13,40 @@ import { applyPullLines, initialPull, type PullState, pullTotals } from "./image
 import type { PullLine } from "./images/types.ts";
 import { Modal } from "./shared/Modal.tsx";
 import {
+  type AnyRow,
   emptyForm,
+  emptyRow,
   type EnvRow,
   formField,
   formFromInspect,
   formRisks,
+  LIST_PROP,
+  type ListKind,
   parseEnvLines,
   type PortRow,
   type Proto,
   type RestartName,
   type RowPart,
   type RunForm,
+  type SectionId,
+  sectionOf,
+  sectionSummaries,
   toBody,
   uid,
   validate,
   type VolumeRow,
 } from "./containers/run_form.ts";
+import { Field, RemoveButton, Row, Rows, Section, value } from "./containers/run_fields.tsx";
+import {
+  type FormControls,
+  HealthFields,
+  LabelFields,
+  LoggingFields,
+  NetworkFields,
+  ProcessFields,
+  ResourceFields,
+  SecurityFields,
+} from "./containers/run_sections.tsx";
 import { CONTAINER_RUN, type InspectView, OPEN_RUN_DIALOG } from "./containers/types.ts";
 import type { Risk } from "../lib/risks.ts";
 
@@ -148,6 +166,41 @@ export function RunContainerDialog(_props: RunContainerDialogProps) {
   );
 }
 
+const SECTIONS: {
+  id: SectionId;
+  title: string;
+  Fields: (props: { c: FormControls }) => JSX.Element;
+}[] = [
+  { id: "process", title: "Process", Fields: ProcessFields },
+  { id: "network", title: "Network", Fields: NetworkFields },
+  { id: "resources", title: "Resources", Fields: ResourceFields },
+  { id: "security", title: "Security", Fields: SecurityFields },
+  { id: "logging", title: "Logging", Fields: LoggingFields },
+  { id: "health", title: "Health", Fields: HealthFields },
+  { id: "labels", title: "Labels", Fields: LabelFields },
+];
+
+/** The Engine's networks a container can be put on (host and none stand alone). */
+function useNetworkNames(): { names: string[] | null; error: string | null } {
+  const [state, setState] = useState<{ names: string[] | null; error: string | null }>({
+    names: null,
+    error: null,
+  });
+  useEffect(() => {
+    let live = true;
+    api<{ networks: { name: string }[] }>("GET", "/api/containers/networks")
+      .then((answer) => {
+        const names = answer.networks.map((network) => network.name)
+          .filter((name) => name !== "host" && name !== "none")
+          .sort((a, b) => a.localeCompare(b));
+        if (live) setState({ names, error: null });
+      })
+      .catch((error) => live && setState({ names: null, error: (error as Error).message }));
+    return () => void (live = false);
+  }, []);
+  return state;
+}
+
 function RunModal(
   { form, setForm, onClose, onDone, onFailedAfterClose }: {
     form: RunForm;
@@ -163,10 +216,14 @@ function RunModal(
   const [touched, setTouched] = useState<Set<string>>(new Set());
   const [busy, setBusy] = useState(false);
   const [serverErrors, setServerErrors] = useState<Record<string, string>>({});
+  /** For a server error on a row: the input it is about, when the field says (aliases). */
+  const [serverParts, setServerParts] = useState<Record<string, RowPart>>({});
   const [general, setGeneral] = useState("");
+  const [openSections, setOpenSections] = useState<Set<SectionId>>(new Set());
   /** The pull of an absent image, while the server reports it. */
   const [pull, setPull] = useState<PullState | null>(null);
   const body = useRef<HTMLDivElement>(null);
+  const networks = useNetworkNames();
 
   const { errors: problems, parts } = validate(form);
   // Escape-shaped settings need the same explicit acknowledgement as a compose deploy.
@@ -182,20 +239,65 @@ function RunModal(
     serverErrors[key] ?? ((submitted || touched.has(key)) ? problems[key] : undefined);
   /** Whether one input of a row is the one at fault (the first one when the server said so). */
   const invalid = (key: string, part: RowPart, first: boolean) =>
-    !!errorOf(key) && (serverErrors[key] ? first : parts[key] === part);
+    !!errorOf(key) &&
+    (serverErrors[key]
+      ? (serverParts[key] ? serverParts[key] === part : first)
+      : parts[key] === part);
+  const shownErrors = [...new Set([...Object.keys(problems), ...Object.keys(serverErrors)])]
+    .filter((key) => errorOf(key));
 
   const touch = (key: string) => {
     if (!touched.has(key)) setTouched(new Set(touched).add(key));
   };
-  const update = (patch: Partial<RunForm>, key?: string) => {
+  const update = (patch: Partial<RunForm>, ...keys: string[]) => {
     setForm({ ...form, ...patch });
-    if (key) {
-      touch(key);
-      if (serverErrors[key]) {
-        const { [key]: _, ...rest } = serverErrors;
-        setServerErrors(rest);
-      }
+    const fresh = keys.filter((key) => !touched.has(key));
+    if (fresh.length) setTouched(new Set([...touched, ...fresh]));
+    if (keys.some((key) => serverErrors[key])) {
+      setServerErrors(
+        Object.fromEntries(Object.entries(serverErrors).filter(([key]) => !keys.includes(key))),
+      );
     }
+  };
+  const setRow = (kind: ListKind, i: number, patch: Partial<AnyRow>) => {
+    const prop = LIST_PROP[kind];
+    const rows = (form[prop] as AnyRow[]).map((row, j) => j === i ? { ...row, ...patch } : row);
+    update({ [prop]: rows } as Partial<RunForm>, `${kind}[${i}]`, kind);
+  };
+  const addRow = (kind: ListKind) => {
+    const prop = LIST_PROP[kind];
+    update({ [prop]: [...form[prop], emptyRow(kind)] } as Partial<RunForm>);
+    requestAnimationFrame(() =>
+      body.current?.querySelector<HTMLElement>(
+        `[data-section="${kind}"] .ct-run-item:last-of-type :is(input, select)`,
+      )?.focus()
+    );
+  };
+  const removeRow = (kind: ListKind, i: number) => {
+    // Row errors are keyed by position: drop the server's, the rest are recomputed.
+    setServerErrors({});
+    const prop = LIST_PROP[kind];
+    setForm({ ...form, [prop]: (form[prop] as AnyRow[]).filter((_, j) => j !== i) });
+  };
+  const controls: FormControls = {
+    form,
+    update,
+    setRow,
+    addRow,
+    removeRow,
+    errorOf,
+    invalid,
+    networkNames: networks.names,
+    networksError: networks.error,
+  };
+  const summaries = sectionSummaries(form);
+  /** Opens the sections holding `keys`, then focuses the first input marked invalid. */
+  const reveal = (keys: string[], selector = '[aria-invalid="true"]') => {
+    const sections = keys.map(sectionOf).filter((id): id is SectionId => id !== null);
+    if (sections.some((id) => !openSections.has(id))) {
+      setOpenSections(new Set([...openSections, ...sections]));
+    }
+    requestAnimationFrame(() => body.current?.querySelector<HTMLElement>(selector)?.focus());
   };
 
   async function submit(e: Event) {
@@ -203,16 +305,12 @@ function RunModal(
     setSubmitted(true);
     setGeneral("");
     if (Object.keys(problems).length) {
-      requestAnimationFrame(() =>
-        body.current?.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus()
-      );
+      reveal(Object.keys(problems));
       return;
     }
     if (risks.length && !acknowledged) {
       setRiskRefused(true);
-      requestAnimationFrame(() =>
-        body.current?.querySelector<HTMLElement>('input[name="acknowledge_risks"]')?.focus()
-      );
+      reveal([], 'input[name="acknowledge_risks"]');
       return;
     }
     const { body: request, rows } = toBody(form);
@@ -237,17 +335,16 @@ function RunModal(
         onFailedAfterClose(message);
         return;
       }
-      let key = error instanceof ApiError ? formField(error.field, rows) : null;
-      if (!key && error instanceof ApiError) {
-        if (error.status === 409 && request.name) key = "name";
-        else if (error.status === 404 && /image/i.test(message)) key = "image";
+      let at = error instanceof ApiError ? formField(error.field, rows) : null;
+      if (!at && error instanceof ApiError) {
+        if (error.status === 409 && request.name) at = { key: "name" };
+        else if (error.status === 404 && /image/i.test(message)) at = { key: "image" };
       }
       if (error instanceof ApiError && error.field === "acknowledge_risks") setRiskRefused(true);
-      if (key) {
-        setServerErrors({ [key]: message });
-        requestAnimationFrame(() =>
-          body.current?.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus()
-        );
+      if (at) {
+        setServerErrors({ [at.key]: message });
+        setServerParts(at.part ? { [at.key]: at.part } : {});
+        reveal([at.key]);
       } else setGeneral(message);
       setPull(null);
     } finally {
@@ -256,36 +353,9 @@ function RunModal(
   }
 
   // Rows
-  const setEnv = (i: number, patch: Partial<EnvRow>) =>
-    update({ env: form.env.map((row, j) => j === i ? { ...row, ...patch } : row) }, `env[${i}]`);
-  const setPort = (i: number, patch: Partial<PortRow>) =>
-    update(
-      { ports: form.ports.map((row, j) => j === i ? { ...row, ...patch } : row) },
-      `ports[${i}]`,
-    );
-  const setVolume = (i: number, patch: Partial<VolumeRow>) =>
-    update(
-      { volumes: form.volumes.map((row, j) => j === i ? { ...row, ...patch } : row) },
-      `volumes[${i}]`,
-    );
-  const addRow = (kind: "env" | "ports" | "volumes") => {
-    const row = kind === "env"
-      ? { key: "", value: "", uid: uid() }
-      : kind === "ports"
-      ? { ip: "", host: "", container: "", proto: "tcp" as Proto, uid: uid() }
-      : { source: "", target: "", readOnly: false, uid: uid() };
-    update({ [kind]: [...form[kind], row] } as Partial<RunForm>);
-    requestAnimationFrame(() =>
-      body.current?.querySelector<HTMLElement>(
-        `[data-section="${kind}"] .ct-run-item:last-of-type input`,
-      )?.focus()
-    );
-  };
-  const removeRow = (kind: "env" | "ports" | "volumes", i: number) => {
-    // Row errors are keyed by position: drop the server's, the rest are recomputed.
-    setServerErrors({});
-    setForm({ ...form, [kind]: form[kind].filter((_, j) => j !== i) } as RunForm);
-  };
+  const setEnv = (i: number, patch: Partial<EnvRow>) => setRow("env", i, patch);
+  const setPort = (i: number, patch: Partial<PortRow>) => setRow("ports", i, patch);
+  const setVolume = (i: number, patch: Partial<VolumeRow>) => setRow("volumes", i, patch);
 
   return (
     <Modal class="ct-modal ct-run" labelledBy="ct-run-title" onClose={onClose}>
@@ -515,18 +585,6 @@ function RunModal(
             ))}
           </Rows>
 
-          {risks.length > 0 && (
-            <RiskBox
-              risks={risks}
-              acknowledged={acknowledged}
-              refused={riskRefused}
-              onAcknowledge={(checked) => {
-                setAcknowledged(checked);
-                setRiskRefused(false);
-              }}
-            />
-          )}
-
           <div class="ct-run-grid">
             <Field label="Restart policy" group error={errorOf("restart_policy")}>
               <div class="ct-run-inline">
@@ -575,6 +633,37 @@ function RunModal(
               />
             </Field>
           </div>
+
+          {SECTIONS.map(({ id, title, Fields }) => (
+            <Section
+              key={id}
+              id={id}
+              title={title}
+              summary={summaries[id]}
+              open={openSections.has(id)}
+              invalid={shownErrors.some((key) => sectionOf(key) === id)}
+              onToggle={(open) => {
+                const next = new Set(openSections);
+                if (open) next.add(id);
+                else next.delete(id);
+                setOpenSections(next);
+              }}
+            >
+              <Fields c={controls} />
+            </Section>
+          ))}
+
+          {risks.length > 0 && (
+            <RiskBox
+              risks={risks}
+              acknowledged={acknowledged}
+              refused={riskRefused}
+              onAcknowledge={(checked) => {
+                setAcknowledged(checked);
+                setRiskRefused(false);
+              }}
+            />
+          )}
         </div>
         <footer class="ct-modal-foot">
           {pull && <PullProgressLine pull={pull} />}
@@ -591,6 +680,8 @@ function RunModal(
                 setForm(emptyForm());
                 setSubmitted(false);
                 setTouched(new Set());
+                setServerErrors({});
+                setGeneral("");
               }}
             >
               Reset
@@ -634,8 +725,9 @@ function RiskBox(
       <ul>
         {risks.map((risk) => (
           <li key={risk.message}>
-            {risk.index !== undefined && <span class="muted">Volume {risk.index + 1}:</span>}{" "}
-            {risk.message}
+            {risk.setting === "volumes" && risk.index !== undefined && (
+              <span class="muted">Volume {risk.index + 1}:</span>
+            )} {risk.message}
           </li>
         ))}
       </ul>
@@ -675,85 +767,5 @@ function PullProgressLine({ pull }: { pull: PullState }) {
         value={totals.fraction ?? undefined}
       />
     </div>
-  );
-}
-
-function value(e: Event): string {
-  return (e.target as HTMLInputElement | HTMLSelectElement).value;
-}
-
-function Field(
-  { label, optional, error, hint, group, children }: {
-    label: string;
-    optional?: boolean;
-    error?: string;
-    hint?: string;
-    /** Several controls: a labelled group instead of one <label>. */
-    group?: boolean;
-    children: ComponentChildren;
-  },
-) {
-  const Tag = group ? "div" : "label";
-  return (
-    <Tag
-      class={`ct-field${error ? " invalid" : ""}`}
-      role={group ? "group" : undefined}
-      aria-label={group ? label : undefined}
-    >
-      <span class="ct-field-label">
-        {label}
-        {optional && <span class="muted">(optional)</span>}
-      </span>
-      {children}
-      {error
-        ? <span class="ct-field-error" role="alert">{error}</span>
-        : hint && <span class="ct-field-hint muted">{hint}</span>}
-    </Tag>
-  );
-}
-
-function Rows(
-  { kind, title, addLabel, empty, onAdd, head, children }: {
-    kind: string;
-    title: string;
-    addLabel: string;
-    empty: string;
-    onAdd: () => void;
-    head: ComponentChildren;
-    children: ComponentChildren[];
-  },
-) {
-  return (
-    <fieldset class={`ct-run-rows ct-run-${kind}`} data-section={kind}>
-      <legend>{title}</legend>
-      {children.length > 0
-        ? (
-          <>
-            <div class="ct-run-row ct-run-row-head" aria-hidden="true">{head}</div>
-            {children}
-          </>
-        )
-        : <p class="muted ct-run-empty">{empty}</p>}
-      <button type="button" class="btn small ct-run-add" onClick={onAdd}>+ {addLabel}</button>
-    </fieldset>
-  );
-}
-
-function Row(
-  { error, kind, children }: { error?: string; kind: string; children: ComponentChildren },
-) {
-  return (
-    <div class={`ct-run-item${error ? " invalid" : ""}`} data-kind={kind}>
-      <div class="ct-run-row">{children}</div>
-      {error && <p class="ct-field-error" role="alert">{error}</p>}
-    </div>
-  );
-}
-
-function RemoveButton({ label, onClick }: { label: string; onClick: () => void }) {
-  return (
-    <button type="button" class="ct-row-remove" aria-label={label} title={label} onClick={onClick}>
-      ×
-    </button>
   );
 }

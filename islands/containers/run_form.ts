@@ -29,6 +29,36 @@ export interface VolumeRow {
   uid: number;
 }
 
+/** A label or a log option. */
+export interface KeyValueRow {
+  key: string;
+  value: string;
+  uid: number;
+}
+export interface NetworkRow {
+  name: string;
+  /** Comma- or space-separated. */
+  aliases: string;
+  uid: number;
+}
+export interface CapRow {
+  name: string;
+  uid: number;
+}
+export interface DeviceRow {
+  host: string;
+  container: string;
+  permissions: string;
+  uid: number;
+}
+export interface HealthForm {
+  test: string;
+  interval: string;
+  timeout: string;
+  retries: string;
+  startPeriod: string;
+}
+
 export interface RunForm {
   image: string;
   name: string;
@@ -38,7 +68,45 @@ export interface RunForm {
   restart: RestartName;
   retries: string;
   cmd: string;
+  entrypoint: string;
+  workingDir: string;
+  user: string;
+  hostname: string;
+  networks: NetworkRow[];
+  labels: KeyValueRow[];
+  memory: string;
+  cpus: string;
+  capAdd: CapRow[];
+  capDrop: CapRow[];
+  devices: DeviceRow[];
+  privileged: boolean;
+  logDriver: string;
+  logOptions: KeyValueRow[];
+  health: HealthForm;
 }
+
+/** The form's lists, by their key in the body (and in error keys such as "networks[2]"). */
+export type ListKind =
+  | "env"
+  | "ports"
+  | "volumes"
+  | "networks"
+  | "labels"
+  | "cap_add"
+  | "cap_drop"
+  | "devices"
+  | "log_options";
+export const LIST_PROP = {
+  env: "env",
+  ports: "ports",
+  volumes: "volumes",
+  networks: "networks",
+  labels: "labels",
+  cap_add: "capAdd",
+  cap_drop: "capDrop",
+  devices: "devices",
+  log_options: "logOptions",
+} as const satisfies Record<ListKind, keyof RunForm>;
 
 export interface RunBody {
   image: string;
@@ -48,9 +116,92 @@ export interface RunBody {
   volumes: string[];
   restart_policy: string;
   cmd?: string[];
+  entrypoint?: string[];
+  working_dir?: string;
+  user?: string;
+  hostname?: string;
+  networks?: { name: string; aliases: string[] }[];
+  labels?: Record<string, string>;
+  memory?: string;
+  cpus?: number;
+  cap_add?: string[];
+  cap_drop?: string[];
+  devices?: string[];
+  privileged?: true;
+  log_driver?: string;
+  log_options?: Record<string, string>;
+  healthcheck?: {
+    test: string;
+    interval?: string;
+    timeout?: string;
+    retries?: number;
+    start_period?: string;
+  };
   /** Sent when the form has risky settings and the user ticked the acknowledgement. */
   acknowledge_risks?: true;
 }
+
+/** The log drivers the run API accepts (lib/docker/run_spec.ts); "" is the Engine's default. */
+export const LOG_DRIVERS = [
+  "json-file",
+  "local",
+  "none",
+  "syslog",
+  "journald",
+  "gelf",
+  "fluentd",
+  "awslogs",
+  "splunk",
+  "etwlogs",
+  "gcplogs",
+  "logentries",
+] as const;
+
+/** Linux capabilities by the names Docker takes (without CAP_), and ALL. */
+export const CAPABILITIES = [
+  "ALL",
+  "AUDIT_CONTROL",
+  "AUDIT_READ",
+  "AUDIT_WRITE",
+  "BLOCK_SUSPEND",
+  "BPF",
+  "CHECKPOINT_RESTORE",
+  "CHOWN",
+  "DAC_OVERRIDE",
+  "DAC_READ_SEARCH",
+  "FOWNER",
+  "FSETID",
+  "IPC_LOCK",
+  "IPC_OWNER",
+  "KILL",
+  "LEASE",
+  "LINUX_IMMUTABLE",
+  "MAC_ADMIN",
+  "MAC_OVERRIDE",
+  "MKNOD",
+  "NET_ADMIN",
+  "NET_BIND_SERVICE",
+  "NET_BROADCAST",
+  "NET_RAW",
+  "PERFMON",
+  "SETFCAP",
+  "SETGID",
+  "SETPCAP",
+  "SETUID",
+  "SYSLOG",
+  "SYS_ADMIN",
+  "SYS_BOOT",
+  "SYS_CHROOT",
+  "SYS_MODULE",
+  "SYS_NICE",
+  "SYS_PACCT",
+  "SYS_PTRACE",
+  "SYS_RAWIO",
+  "SYS_RESOURCE",
+  "SYS_TIME",
+  "SYS_TTY_CONFIG",
+  "WAKE_ALARM",
+] as const;
 
 let nextUid = 1;
 export const uid = () => nextUid++;
@@ -65,7 +216,43 @@ export function emptyForm(): RunForm {
     restart: "no",
     retries: "",
     cmd: "",
+    entrypoint: "",
+    workingDir: "",
+    user: "",
+    hostname: "",
+    networks: [],
+    labels: [],
+    memory: "",
+    cpus: "",
+    capAdd: [],
+    capDrop: [],
+    devices: [],
+    privileged: false,
+    logDriver: "",
+    logOptions: [],
+    health: { test: "", interval: "", timeout: "", retries: "", startPeriod: "" },
   };
+}
+
+export type AnyRow = EnvRow | PortRow | VolumeRow | NetworkRow | KeyValueRow | CapRow | DeviceRow;
+
+/** A new empty row of a list. */
+export function emptyRow(kind: ListKind): AnyRow {
+  switch (kind) {
+    case "ports":
+      return { ip: "", host: "", container: "", proto: "tcp", uid: uid() };
+    case "volumes":
+      return { source: "", target: "", readOnly: false, uid: uid() };
+    case "networks":
+      return { name: "", aliases: "", uid: uid() };
+    case "cap_add":
+    case "cap_drop":
+      return { name: "", uid: uid() };
+    case "devices":
+      return { host: "", container: "", permissions: "", uid: uid() };
+    default:
+      return { key: "", value: "", uid: uid() };
+  }
 }
 
 export const NAME_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
@@ -73,10 +260,55 @@ const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
 const VOLUME_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 const IPV6 = /^[0-9a-fA-F:]*:[0-9a-fA-F:.]*$/;
+// The server's rules (lib/docker/run_spec.ts, validate.ts, limits.ts), checked while typing.
+const LABEL_KEY = /^[A-Za-z0-9][A-Za-z0-9._\/-]{0,254}$/;
+const NETWORK_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/;
+const ALIAS = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/;
+const USER = /^[a-zA-Z0-9_][a-zA-Z0-9_.-]*(:[a-zA-Z0-9_][a-zA-Z0-9_.-]*)?$/;
+const HOSTNAME =
+  /^[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/;
+const DEVICE_PATH = /^\/dev\/[a-zA-Z0-9_.\/-]+$/;
+const SIZE = /^(\d+(?:\.\d+)?)\s*([bkmg]?)i?b?$/i;
+const SIZE_UNITS: Record<string, number> = { "": 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
+const MIN_MEMORY = 6 * 1024 * 1024;
+const DURATION = /^(?:(\d+)h)?(?:(\d+)m(?!s))?(?:(\d+(?:\.\d+)?)s)?(?:(\d+)ms)?$/;
 
 const isEmptyEnv = (row: EnvRow) => !row.key.trim() && !row.value;
 const isEmptyPort = (row: PortRow) => !row.ip.trim() && !row.host.trim() && !row.container.trim();
 const isEmptyVolume = (row: VolumeRow) => !row.source.trim() && !row.target.trim();
+const isEmptyPair = (row: KeyValueRow) => !row.key.trim() && !row.value;
+const isEmptyNetwork = (row: NetworkRow) => !row.name.trim() && !row.aliases.trim();
+const isEmptyDevice = (row: DeviceRow) =>
+  !row.host.trim() && !row.container.trim() && !row.permissions.trim();
+const capName = (row: CapRow) => row.name.trim().toUpperCase().replace(/^CAP_/, "");
+const aliasesOf = (row: NetworkRow) => row.aliases.split(/[\s,]+/).filter(Boolean);
+
+/** Bytes from "256m", "1g", "1.5GiB" or a number of bytes; null when it is not a size. */
+export function sizeBytes(text: string): number | null {
+  const match = text.trim().match(SIZE);
+  if (!match) return null;
+  const bytes = Math.round(Number(match[1]) * SIZE_UNITS[match[2].toLowerCase()]);
+  return Number.isSafeInteger(bytes) && bytes <= 2 ** 50 ? bytes : null;
+}
+
+/** Bytes as the shortest exact "256m" / "1g" / "512k" (bytes when none is exact). */
+export function sizeText(bytes: number): string {
+  for (const [unit, size] of [["g", 1024 ** 3], ["m", 1024 ** 2], ["k", 1024]] as const) {
+    if (bytes >= size && bytes % size === 0) return `${bytes / size}${unit}`;
+  }
+  return String(bytes);
+}
+
+function durationOk(text: string): boolean {
+  const match = text.match(DURATION);
+  if (!match || !text) {
+    return /^\d+(\.\d+)?$/.test(text) && Number(text) > 0 &&
+      Number(text) <= 86400;
+  }
+  const seconds = Number(match[1] ?? 0) * 3600 + Number(match[2] ?? 0) * 60 +
+    Number(match[3] ?? 0) + Number(match[4] ?? 0) / 1000;
+  return seconds >= 0.001 && seconds <= 86400;
+}
 
 function portNumber(text: string): number | null {
   if (!/^\d{1,5}$/.test(text.trim())) return null;
@@ -85,10 +317,23 @@ function portNumber(text: string): number | null {
 }
 
 /** Which input of a row a problem is about, so that one is outlined. */
-export type RowPart = "key" | "ip" | "host" | "container" | "source" | "target";
+export type RowPart =
+  | "key"
+  | "value"
+  | "ip"
+  | "host"
+  | "container"
+  | "source"
+  | "target"
+  | "name"
+  | "aliases"
+  | "permissions";
 
 export interface Problems {
-  /** Messages keyed by "image", "name", "env[i]", "ports[i]", "volumes[i]", "restart_policy", "cmd". */
+  /**
+   * Messages keyed by the body's field ("image", "memory", "healthcheck.interval", ...), a
+   * list's row ("env[i]", "networks[i]", ...) or a whole list ("log_options").
+   */
   errors: Record<string, string>;
   /** For row problems: the input at fault. */
   parts: Record<string, RowPart>;
@@ -195,15 +440,168 @@ export function validate(form: RunForm): Problems {
     const { error } = splitCommand(form.cmd);
     if (error) fail("cmd", error);
   }
+  validateProcess(form, fail);
+  validateNetworks(form, fail);
+  validateResources(form, fail);
+  validateSecurity(form, fail);
+  validateLogging(form, fail);
+  validateHealth(form, fail);
+  validatePairs(form.labels, "labels", "label", fail);
   return { errors, parts };
 }
 
+type Fail = (key: string, message: string, part?: RowPart) => void;
+
+function validateProcess(form: RunForm, fail: Fail) {
+  if (form.entrypoint.trim()) {
+    const { error } = splitCommand(form.entrypoint);
+    if (error) fail("entrypoint", error);
+  }
+  const dir = form.workingDir.trim();
+  if (dir && (!dir.startsWith("/") || dir.length > 255)) {
+    fail("working_dir", "An absolute path inside the container, like /srv/app");
+  }
+  const user = form.user.trim();
+  if (user && (user.length > 255 || !USER.test(user))) {
+    fail("user", "A user name or uid, optionally :group (nobody, 1000:1000)");
+  }
+}
+
+function validateNetworks(form: RunForm, fail: Fail) {
+  const hostname = form.hostname.trim();
+  if (hostname && (hostname.length > 255 || !HOSTNAME.test(hostname))) {
+    fail("hostname", "Letters, digits and - in dot-separated parts of at most 63 (web-1)");
+  }
+  const seen = new Set<string>();
+  form.networks.forEach((row, i) => {
+    if (isEmptyNetwork(row)) return;
+    const at = `networks[${i}]`;
+    const name = row.name.trim();
+    const bad = aliasesOf(row).find((alias) => !ALIAS.test(alias));
+    if (!name) fail(at, "Pick a network", "name");
+    else if (!NETWORK_NAME.test(name)) fail(at, "Not a network name", "name");
+    else if (name === "host" || name === "none") {
+      fail(at, `The ${name} network cannot be joined with others`, "name");
+    } else if (seen.has(name)) fail(at, `${name} is listed above`, "name");
+    else if (bad) {
+      fail(at, `“${bad}” is not an alias: letters, digits, _ . - (at most 63)`, "aliases");
+    } else if (name === "bridge" && aliasesOf(row).length) {
+      fail(at, "The default bridge network has no aliases: use a network you created", "aliases");
+    }
+    seen.add(name);
+  });
+}
+
+function validateResources(form: RunForm, fail: Fail) {
+  const memory = form.memory.trim();
+  if (memory) {
+    const bytes = sizeBytes(memory);
+    if (bytes === null) fail("memory", "A size like 256m or 1g");
+    else if (bytes < MIN_MEMORY) fail("memory", "At least 6m (the Engine's minimum)");
+  }
+  const cpus = form.cpus.trim();
+  if (cpus && (!/^\d+(\.\d+)?$/.test(cpus) || Number(cpus) < 0.01 || Number(cpus) > 1024)) {
+    fail("cpus", "A number of CPUs from 0.01 to 1024, like 0.5 or 2");
+  }
+}
+
+function validateSecurity(form: RunForm, fail: Fail) {
+  const added = new Set<string>();
+  for (const kind of ["cap_add", "cap_drop"] as const) {
+    const seen = new Set<string>();
+    form[LIST_PROP[kind]].forEach((row, i) => {
+      const name = capName(row);
+      if (!name) return;
+      const at = `${kind}[${i}]`;
+      if (!(CAPABILITIES as readonly string[]).includes(name)) {
+        fail(at, `${name.slice(0, 40)} is not a Linux capability`, "name");
+      } else if (seen.has(name)) fail(at, `${name} is listed above`, "name");
+      else if (kind === "cap_drop" && added.has(name)) {
+        fail(at, `${name} is also added: keep it in one list`, "name");
+      }
+      seen.add(name);
+      if (kind === "cap_add") added.add(name);
+    });
+  }
+  form.devices.forEach((row, i) => {
+    if (isEmptyDevice(row)) return;
+    const at = `devices[${i}]`;
+    const host = row.host.trim();
+    const inside = row.container.trim();
+    const safe = (path: string) => DEVICE_PATH.test(path) && !path.split("/").includes("..");
+    if (!safe(host)) fail(at, "A device path on the host, like /dev/fuse", "host");
+    else if (inside && !safe(inside)) {
+      fail(at, "A device path in the container, like /dev/fuse (empty: the same)", "container");
+    } else if (row.permissions.trim() && !/^[rwm]{1,3}$/.test(row.permissions.trim())) {
+      fail(at, "Permissions are r, w and m (empty: rwm)", "permissions");
+    }
+  });
+}
+
+function validateLogging(form: RunForm, fail: Fail) {
+  if (form.logDriver && !(LOG_DRIVERS as readonly string[]).includes(form.logDriver)) {
+    fail("log_driver", "Pick a log driver from the list");
+  }
+  validatePairs(form.logOptions, "log_options", "option", fail);
+  if (!form.logDriver && form.logOptions.some((row) => !isEmptyPair(row))) {
+    fail("log_options", "Options need a log driver: pick one above");
+  }
+}
+
+function validateHealth(form: RunForm, fail: Fail) {
+  const health = form.health;
+  const rest = [health.interval, health.timeout, health.retries, health.startPeriod];
+  if (!health.test.trim()) {
+    if (rest.some((text) => text.trim())) {
+      fail("healthcheck.test", "A healthcheck needs a command");
+    }
+    return;
+  }
+  const durations = [
+    ["healthcheck.interval", health.interval],
+    ["healthcheck.timeout", health.timeout],
+    ["healthcheck.start_period", health.startPeriod],
+  ] as const;
+  for (const [key, text] of durations) {
+    if (text.trim() && !durationOk(text.trim())) fail(key, "A duration like 30s, 1m30s or 500ms");
+  }
+  const retries = health.retries.trim();
+  if (retries && (!/^\d{1,3}$/.test(retries) || Number(retries) < 1 || Number(retries) > 100)) {
+    fail("healthcheck.retries", "A whole number from 1 to 100");
+  }
+}
+
+function validatePairs(rows: KeyValueRow[], kind: string, what: string, fail: Fail) {
+  const keys = new Set<string>();
+  rows.forEach((row, i) => {
+    if (isEmptyPair(row)) return;
+    const at = `${kind}[${i}]`;
+    const key = row.key.trim();
+    if (!key) fail(at, `The ${what} needs a key`, "key");
+    else if (!LABEL_KEY.test(key)) {
+      fail(at, "Letters, digits, . _ / - only, starting with a letter or digit", "key");
+    } else if (keys.has(key)) fail(at, `${key} is set above`, "key");
+    else if (row.value.length > 4096) fail(at, "At most 4096 characters", "value");
+    keys.add(key);
+  });
+}
+
+/** For each list sent, which form row each entry of the body came from. */
+export type RowMap = Record<ListKind, number[]>;
+
 /** The request body, and for each array which form row each entry came from. */
-export function toBody(form: RunForm): {
-  body: RunBody;
-  rows: { env: number[]; ports: number[]; volumes: number[] };
-} {
-  const rows = { env: [] as number[], ports: [] as number[], volumes: [] as number[] };
+export function toBody(form: RunForm): { body: RunBody; rows: RowMap } {
+  const rows: RowMap = {
+    env: [],
+    ports: [],
+    volumes: [],
+    networks: [],
+    labels: [],
+    cap_add: [],
+    cap_drop: [],
+    devices: [],
+    log_options: [],
+  };
   const env: string[] = [];
   form.env.forEach((row, i) => {
     if (isEmptyEnv(row)) return;
@@ -234,7 +632,66 @@ export function toBody(form: RunForm): {
   const body: RunBody = { image: form.image.trim(), env, ports, volumes, restart_policy };
   if (form.name.trim()) body.name = form.name.trim();
   if (form.cmd.trim()) body.cmd = splitCommand(form.cmd).args;
+  if (form.entrypoint.trim()) body.entrypoint = splitCommand(form.entrypoint).args;
+  if (form.workingDir.trim()) body.working_dir = form.workingDir.trim();
+  if (form.user.trim()) body.user = form.user.trim();
+  if (form.hostname.trim()) body.hostname = form.hostname.trim();
+
+  const networks = form.networks.flatMap((row, i) => {
+    if (isEmptyNetwork(row)) return [];
+    rows.networks.push(i);
+    return [{ name: row.name.trim(), aliases: aliasesOf(row) }];
+  });
+  if (networks.length) body.networks = networks;
+  const labels = pairs(form.labels, rows.labels);
+  if (labels) body.labels = labels;
+
+  if (form.memory.trim()) body.memory = form.memory.trim();
+  if (form.cpus.trim()) body.cpus = Number(form.cpus.trim());
+
+  for (const kind of ["cap_add", "cap_drop"] as const) {
+    const names = form[LIST_PROP[kind]].flatMap((row, i) => {
+      if (!capName(row)) return [];
+      rows[kind].push(i);
+      return [capName(row)];
+    });
+    if (names.length) body[kind] = names;
+  }
+  const devices = form.devices.flatMap((row, i) => {
+    if (isEmptyDevice(row)) return [];
+    rows.devices.push(i);
+    const host = row.host.trim();
+    const inside = row.container.trim() || host;
+    const permissions = row.permissions.trim();
+    return [`${host}:${inside}${permissions && permissions !== "rwm" ? `:${permissions}` : ""}`];
+  });
+  if (devices.length) body.devices = devices;
+  if (form.privileged) body.privileged = true;
+
+  if (form.logDriver) {
+    body.log_driver = form.logDriver;
+    const options = pairs(form.logOptions, rows.log_options);
+    if (options) body.log_options = options;
+  }
+
+  const health = form.health;
+  if (health.test.trim()) {
+    body.healthcheck = { test: health.test.trim() };
+    if (health.interval.trim()) body.healthcheck.interval = health.interval.trim();
+    if (health.timeout.trim()) body.healthcheck.timeout = health.timeout.trim();
+    if (health.retries.trim()) body.healthcheck.retries = Number(health.retries.trim());
+    if (health.startPeriod.trim()) body.healthcheck.start_period = health.startPeriod.trim();
+  }
   return { body, rows };
+}
+
+function pairs(list: KeyValueRow[], rows: number[]): Record<string, string> | null {
+  const entries = list.flatMap((row, i) => {
+    if (isEmptyPair(row)) return [];
+    rows.push(i);
+    return [[row.key.trim(), row.value] as const];
+  });
+  return entries.length ? Object.fromEntries(entries) : null;
 }
 
 /**
@@ -242,22 +699,143 @@ export function toBody(form: RunForm): {
  * volume risk's `index` is its row in the form.
  */
 export function formRisks(form: RunForm): Risk[] {
-  return risksOf({ binds: form.volumes.map((row) => row.source.trim()) });
+  return risksOf({
+    binds: form.volumes.map((row) => row.source.trim()),
+    capAdd: form.capAdd.map(capName),
+    privileged: form.privileged,
+    devices: form.devices.map((row) => row.host.trim()).filter(Boolean),
+  });
 }
 
-/** Turns the server's field ("ports[1]") into the form's key ("ports[3]"). */
+/** Fields the form shows one input (or one list) for, under the body's own name. */
+const FIELDS = new Set([
+  "image",
+  "name",
+  "restart_policy",
+  "cmd",
+  "entrypoint",
+  "working_dir",
+  "user",
+  "hostname",
+  "memory",
+  "cpus",
+  "privileged",
+  "log_driver",
+  "log_options",
+  "labels",
+  "env",
+  "ports",
+  "volumes",
+  "networks",
+  "cap_add",
+  "cap_drop",
+  "devices",
+  "healthcheck.test",
+  "healthcheck.interval",
+  "healthcheck.timeout",
+  "healthcheck.retries",
+  "healthcheck.start_period",
+]);
+
+/**
+ * Turns the server's field ("ports[1]", "networks[0].aliases") into the form's key
+ * ("ports[3]", "networks[2]") and the input at fault, or null when the form has no such field.
+ */
 export function formField(
   field: string | undefined,
-  rows: { env: number[]; ports: number[]; volumes: number[] },
-): string | null {
+  rows: RowMap,
+): { key: string; part?: RowPart } | null {
   if (!field) return null;
-  const match = /^(env|ports|volumes)\[(\d+)\]/.exec(field);
-  if (match) {
-    const row = rows[match[1] as "env" | "ports" | "volumes"][Number(match[2])];
-    return row === undefined ? null : `${match[1]}[${row}]`;
+  const match = /^([a-z_]+)\[(\d+)\](\.aliases)?/.exec(field);
+  if (match && match[1] in rows) {
+    const row = rows[match[1] as ListKind][Number(match[2])];
+    if (row === undefined) return null;
+    return { key: `${match[1]}[${row}]`, part: match[3] ? "aliases" : undefined };
   }
-  const base = field.split(/[.\[]/)[0];
-  return ["image", "name", "restart_policy", "cmd"].includes(base) ? base : null;
+  if (field === "healthcheck" || /^healthcheck\.[a-z_]+$/.test(field) && !FIELDS.has(field)) {
+    return { key: "healthcheck.test" };
+  }
+  return FIELDS.has(field) ? { key: field } : null;
+}
+
+/** The form's collapsible sections and the keys of the fields in each. */
+export type SectionId =
+  | "process"
+  | "network"
+  | "resources"
+  | "security"
+  | "logging"
+  | "health"
+  | "labels";
+
+export function sectionOf(key: string): SectionId | null {
+  const base = key.split(/[.\[]/)[0];
+  switch (base) {
+    case "entrypoint":
+    case "working_dir":
+    case "user":
+      return "process";
+    case "networks":
+    case "hostname":
+      return "network";
+    case "memory":
+    case "cpus":
+      return "resources";
+    case "privileged":
+    case "cap_add":
+    case "cap_drop":
+    case "devices":
+      return "security";
+    case "log_driver":
+    case "log_options":
+      return "logging";
+    case "healthcheck":
+      return "health";
+    case "labels":
+      return "labels";
+    default:
+      return null;
+  }
+}
+
+/** One line per section saying what is set in it (empty: nothing), shown while it is closed. */
+export function sectionSummaries(form: RunForm): Record<SectionId, string> {
+  const count = (n: number, one: string, many = `${one}s`) =>
+    n ? `${n} ${n === 1 ? one : many}` : "";
+  const join = (...parts: string[]) => parts.filter(Boolean).join(" · ");
+  const networks = form.networks.filter((row) => !isEmptyNetwork(row));
+  const caps = (rows: CapRow[], sign: string) =>
+    rows.map(capName).filter(Boolean).map((name) => `${sign}${name}`).join(" ");
+  const health = form.health;
+  return {
+    process: join(
+      form.entrypoint.trim() && `entrypoint ${form.entrypoint.trim()}`,
+      form.workingDir.trim() && `in ${form.workingDir.trim()}`,
+      form.user.trim() && `as ${form.user.trim()}`,
+    ),
+    network: join(
+      networks.map((row) => row.name.trim() || "?").join(", "),
+      form.hostname.trim() && `host name ${form.hostname.trim()}`,
+    ),
+    resources: join(
+      form.memory.trim() && `memory ${form.memory.trim()}`,
+      form.cpus.trim() && `${form.cpus.trim()} CPUs`,
+    ),
+    security: join(
+      form.privileged ? "privileged" : "",
+      caps(form.capAdd, "+"),
+      caps(form.capDrop, "−"),
+      count(form.devices.filter((row) => !isEmptyDevice(row)).length, "device"),
+    ),
+    logging: join(
+      form.logDriver,
+      count(form.logOptions.filter((row) => !isEmptyPair(row)).length, "option"),
+    ),
+    health: health.test.trim()
+      ? join(health.test.trim(), health.interval.trim() && `every ${health.interval.trim()}`)
+      : "",
+    labels: count(form.labels.filter((row) => !isEmptyPair(row)).length, "label"),
+  };
 }
 
 /** "A=1\nB=2" pasted into a key field: the rows it describes, or null for plain text. */
@@ -271,11 +849,19 @@ export function parseEnvLines(text: string): { key: string; value: string }[] | 
   });
 }
 
+const quote = (word: string) =>
+  /^[A-Za-z0-9_./:=@%+-]+$/.test(word) ? word : `"${word.replace(/(["\\])/g, "\\$1")}"`;
+
 /** Duplicate / edit: the Run form filled from a container's inspect view. */
 export function formFromInspect(view: InspectView): RunForm {
   const policy = view.restart_policy;
-  const quote = (word: string) =>
-    /^[A-Za-z0-9_./:=@%+-]+$/.test(word) ? word : `"${word.replace(/(["\\])/g, "\\$1")}"`;
+  const shortId = view.id.slice(0, 12);
+  const pairRows = (map: Record<string, string>) =>
+    Object.entries(map).map(([key, value]) => ({ key, value, uid: uid() }));
+  const capRows = (names: string[]) => names.map((name) => ({ name, uid: uid() }));
+  const health = view.healthcheck;
+  const test = health?.test ?? [];
+  const seconds = (value: number | null) => value ? `${value}s` : "";
   return {
     image: view.image,
     name: `${view.name}-copy`.slice(0, 128),
@@ -302,5 +888,66 @@ export function formFromInspect(view: InspectView): RunForm {
     restart: (policy.name || "no") as RestartName,
     retries: policy.name === "on-failure" && policy.max_retries ? String(policy.max_retries) : "",
     cmd: (view.cmd ?? []).map(quote).join(" "),
+    entrypoint: (view.entrypoint ?? []).map(quote).join(" "),
+    workingDir: view.working_dir,
+    user: view.user,
+    // The Engine names a container's host after its short id: the copy gets its own.
+    hostname: view.hostname === shortId ? "" : view.hostname,
+    networks: networksFromInspect(view),
+    // Compose's labels would make the copy part of the original's project.
+    labels: pairRows(
+      Object.fromEntries(
+        Object.entries(view.labels).filter(([key]) => !key.startsWith("com.docker.compose.")),
+      ),
+    ),
+    memory: view.limits.memory ? sizeText(view.limits.memory) : "",
+    cpus: view.limits.cpus ? String(view.limits.cpus) : "",
+    capAdd: capRows(view.cap_add),
+    capDrop: capRows(view.cap_drop),
+    devices: view.devices.map((text) => {
+      const [host = "", inside = "", permissions = ""] = text.split(":");
+      return {
+        host,
+        container: inside === host ? "" : inside,
+        permissions: permissions === "rwm" ? "" : permissions,
+        uid: uid(),
+      };
+    }),
+    privileged: view.privileged,
+    logDriver: (LOG_DRIVERS as readonly string[]).includes(view.log.driver) ? view.log.driver : "",
+    logOptions: pairRows(view.log.options),
+    health: test.length && test[0] !== "NONE"
+      ? {
+        test: test[0] === "CMD-SHELL"
+          ? test.slice(1).join(" ")
+          : test.slice(1).map(quote).join(" "),
+        interval: seconds(health!.interval_s),
+        timeout: seconds(health!.timeout_s),
+        retries: health!.retries ? String(health!.retries) : "",
+        startPeriod: seconds(health!.start_period_s),
+      }
+      : { test: "", interval: "", timeout: "", retries: "", startPeriod: "" },
   };
+}
+
+/**
+ * The networks a container is on, its primary (network mode) first, without the alias the
+ * Engine adds itself. Only the default bridge: none (the copy gets it anyway).
+ */
+function networksFromInspect(view: InspectView): NetworkRow[] {
+  const mode = view.network_mode === "default" ? "bridge" : view.network_mode;
+  if (mode === "host" || mode === "none" || mode.startsWith("container:")) return [];
+  const shortId = view.id.slice(0, 12);
+  const networks = [...view.networks].sort((a, b) =>
+    Number(b.name === mode) - Number(a.name === mode)
+  );
+  if (networks.length === 1 && networks[0].name === "bridge") return [];
+  return networks.map((network) => ({
+    name: network.name,
+    // The Engine adds the container's host name (its short id unless set) by itself.
+    aliases: network.aliases.filter((alias) =>
+      alias !== shortId && alias !== view.id && alias !== view.hostname
+    ).join(", "),
+    uid: uid(),
+  }));
 }
