@@ -17,6 +17,7 @@ import {
   emptyForm,
   emptyRow,
   type EnvRow,
+  fieldMessage,
   formField,
   formFromInspect,
   formRisks,
@@ -342,7 +343,7 @@ function RunModal(
       }
       if (error instanceof ApiError && error.field === "acknowledge_risks") setRiskRefused(true);
       if (at) {
-        setServerErrors({ [at.key]: message });
+        setServerErrors({ [at.key]: fieldMessage(message) });
         setServerParts(at.part ? { [at.key]: at.part } : {});
         reveal([at.key]);
       } else setGeneral(message);

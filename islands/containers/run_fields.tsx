@@ -37,9 +37,11 @@ export function Field(
 
 /** A list of rows (ports, networks, labels, ...) with its head, an add button and a list-wide error. */
 export function Rows(
-  { kind, title, addLabel, empty, onAdd, head, error, children }: {
+  { kind, title, bare, addLabel, empty, onAdd, head, error, children }: {
     kind: string;
     title: string;
+    /** Alone in its section: no box, and the title only for screen readers. */
+    bare?: boolean;
     addLabel: string;
     empty: string;
     onAdd: () => void;
@@ -50,10 +52,11 @@ export function Rows(
 ) {
   return (
     <fieldset
-      class={`ct-run-rows ct-run-${kind}${error ? " invalid" : ""}`}
+      class={`ct-run-rows ct-run-${kind}${bare ? " bare" : ""}${error ? " invalid" : ""}`}
       data-section={kind}
+      aria-label={bare ? title : undefined}
     >
-      <legend>{title}</legend>
+      {!bare && <legend>{title}</legend>}
       {children.length > 0
         ? (
           <>

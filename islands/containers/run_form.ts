@@ -838,6 +838,16 @@ export function sectionSummaries(form: RunForm): Record<SectionId, string> {
   };
 }
 
+/**
+ * The server's message for a field, as shown on that field: without the body's own field
+ * prefix ("networks[1]: there is no network" → "There is no network"), whose index is the
+ * body's, not the form's.
+ */
+export function fieldMessage(message: string): string {
+  const text = message.replace(/^[a-z_]+(\[\d+\])?(\.[a-z_]+(\[\d+\])?)?: /, "");
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
 /** "A=1\nB=2" pasted into a key field: the rows it describes, or null for plain text. */
 export function parseEnvLines(text: string): { key: string; value: string }[] | null {
   const lines = text.split(/\r?\n/).map((line) => line.trim()).filter(Boolean)

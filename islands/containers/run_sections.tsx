@@ -126,7 +126,7 @@ export function NetworkFields({ c }: { c: FormControls }) {
               aria-label={`Aliases on network ${i + 1}`}
               spellcheck={false}
               autocomplete="off"
-              placeholder="api, api.internal"
+              placeholder="aliases: api, api.internal"
               value={row.aliases}
               aria-invalid={invalid(`networks[${i}]`, "aliases", false)}
               onInput={(e) =>
@@ -280,7 +280,7 @@ export function SecurityFields({ c }: { c: FormControls }) {
               placeholder={kind === "cap_add" ? "NET_ADMIN" : "NET_RAW"}
               value={row.name}
               aria-invalid={invalid(`${kind}[${i}]`, "name", true)}
-              onInput={(e) => setRow(kind, i, { name: value(e) })}
+              onInput={(e) => setRow(kind, i, { name: value(e).toUpperCase() })}
             />
             <RemoveButton
               label={`Remove ${what.toLowerCase()} capability ${i + 1}`}
@@ -478,6 +478,7 @@ export function LabelFields({ c }: { c: FormControls }) {
       kind="labels"
       rows={c.form.labels}
       title="Labels"
+      bare
       what="label"
       addLabel="Add label"
       empty="No labels."
@@ -489,11 +490,13 @@ export function LabelFields({ c }: { c: FormControls }) {
 
 /** Key/value rows: labels and log options. */
 function PairRows(
-  { c, kind, rows, title, what, addLabel, empty, keyHint, valueHint }: {
+  { c, kind, rows, title, bare, what, addLabel, empty, keyHint, valueHint }: {
     c: FormControls;
     kind: "labels" | "log_options";
     rows: KeyValueRow[];
     title: string;
+    /** The section's only content: no box and no legend of its own. */
+    bare?: boolean;
     what: string;
     addLabel: string;
     empty: string;
@@ -505,6 +508,7 @@ function PairRows(
     <Rows
       kind={kind}
       title={title}
+      bare={bare}
       addLabel={addLabel}
       empty={empty}
       error={c.errorOf(kind)}

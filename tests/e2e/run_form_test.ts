@@ -289,6 +289,16 @@ Deno.test({
     await health.locator('input[name="healthcheck.test"]').fill("true");
     await net.scrollIntoViewIfNeeded();
     await page.screenshot({ path: await screenshotPath("run-form-phone-sections") });
+    await dialog.getByRole("button", { name: "+ Add port" }).click();
+    await dialog.getByLabel("Container port of port 1").fill("80");
+    const security = await openSection(dialog, "security");
+    await security.getByRole("button", { name: "+ Add device" }).click();
+    await security.getByLabel("Host path of device 1").fill("/dev/fuse");
+    await security.getByRole("button", { name: "+ Add capability" }).click();
+    await security.getByLabel("Added capability 1", { exact: true }).fill("sys_admin");
+    await dialog.locator(".ct-run-risks").waitFor();
+    await security.scrollIntoViewIfNeeded();
+    await page.screenshot({ path: await screenshotPath("run-form-phone-security") });
     await health.scrollIntoViewIfNeeded();
     await page.screenshot({ path: await screenshotPath("run-form-phone-health") });
     // Nothing in the dialog is wider than the screen.

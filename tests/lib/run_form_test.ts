@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import {
   emptyForm,
   emptyRow,
+  fieldMessage,
   formField,
   formFromInspect,
   formRisks,
@@ -182,6 +183,16 @@ Deno.test("run form: the server's field lands on the form's row or field", () =>
   assert.deepEqual(formField("devices[0]", rows), { key: "devices[0]", part: undefined });
   assert.equal(formField("networks[5]", rows), null);
   assert.equal(formField("acknowledge_risks", rows), null);
+  // Shown on the field, without the body's own index (the form's row differs).
+  assert.equal(
+    fieldMessage('networks[1]: there is no network "x"'),
+    'There is no network "x"',
+  );
+  assert.equal(
+    fieldMessage('networks[0].aliases[1]: "a b" is not a valid alias'),
+    '"a b" is not a valid alias',
+  );
+  assert.equal(fieldMessage("memory must be at least 6m"), "Memory must be at least 6m");
 });
 
 Deno.test("run form: privileged, devices and dangerous capabilities need the acknowledgement", () => {
