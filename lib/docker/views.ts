@@ -137,13 +137,37 @@ function healthFromStatus(status: string): string | null {
  * list can lag behind it: a crash-looping container is `restarting` there first), and the
  * restart count is known.
  */
+/** What a row takes from a container's inspect (lib/docker/containers.ts keeps these). */
+export interface RowState {
+  State: Pick<ContainerInspect["State"], "Status" | "ExitCode" | "StartedAt" | "FinishedAt"> & {
+    Health?: { Status: string };
+  };
+  RestartCount?: number;
+}
+
+/** Only the fields a row uses, so keeping one per container costs little. */
+export function rowState(info: RowState): RowState {
+  const { Status, ExitCode, StartedAt, FinishedAt, Health } = info.State;
+  return {
+    State: {
+      Status,
+      ExitCode,
+      StartedAt,
+      FinishedAt,
+      ...(Health ? { Health: { Status: Health.Status } } : {}),
+    },
+    RestartCount: info.RestartCount,
+  };
+}
+
 export function containerView(
   summary: ContainerSummary,
   managedLabel: string,
-  info?: ContainerInspect,
+  info?: RowState,
 ): ContainerView {
   const labels = summary.Labels ?? {};
-  const exited = summary.Status.match(/^Exited \((-?\d+)\)/);
+  // A restarting container's status also names the exit code ("Restarting (1) 2 seconds ago").
+  const exited = summary.Status.match(/^(?:Exited|Restarting) \((-?\d+)\)/);
   let state = summary.State as ContainerState;
   let status = summary.Status;
   let exitCode = exited ? Number(exited[1]) : null;

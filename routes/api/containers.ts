@@ -9,6 +9,7 @@ import {
   inspectContainer,
   listContainers,
   listContainerViews,
+  rowStatesFor,
   topContainer,
 } from "../../lib/docker/containers.ts";
 import { containerRef, onlyFields } from "../../lib/docker/validate.ts";
@@ -49,8 +50,11 @@ export function containerApiRoutes(deps: AppDeps): Hono<AppEnv> {
     return containerView(summary, config.managedLabel, info);
   }
 
+  const rowStates = rowStatesFor(deps.events);
   app.get("/", async (c) => {
-    return c.json({ containers: await listContainerViews(docker, config.managedLabel) });
+    return c.json({
+      containers: await listContainerViews(docker, config.managedLabel, undefined, rowStates),
+    });
   });
 
   // The hubs fan out to every client: their listeners queue events without waiting, and a

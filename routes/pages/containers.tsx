@@ -1,5 +1,5 @@
 import type { AppDeps } from "../deps.ts";
-import { listContainerViews } from "../../lib/docker/containers.ts";
+import { listContainerViews, rowStatesFor } from "../../lib/docker/containers.ts";
 import { EngineDown } from "../_components/EngineDown.tsx";
 import { Island } from "../_components/Island.tsx";
 import type { ContainerView, Role } from "../../islands/containers/types.ts";
@@ -16,6 +16,8 @@ export async function containersPage(deps: AppDeps, reachable: boolean, role: Ro
       containers = await listContainerViews(
         deps.docker,
         deps.config.managedLabel,
+        undefined,
+        rowStatesFor(deps.events),
       ) as ContainerView[];
     } catch {
       reachable = false;
