@@ -766,13 +766,14 @@ function ProjectField(
 }
 
 function planSummary(plan: ProjectPreview): string {
-  const count = { create: 0, recreate: 0, unchanged: 0, start: 0, restart: 0 };
+  const count = { create: 0, recreate: 0, unchanged: 0, start: 0, restart: 0, remove: 0 };
   for (const service of plan.services) count[service.action]++;
   const parts: string[] = [];
   if (count.create) parts.push(`creates ${count.create}`);
   if (count.recreate) parts.push(`recreates ${count.recreate}`);
   if (count.start) parts.push(`starts ${count.start}`);
   if (count.restart) parts.push(`restarts ${count.restart}`);
+  if (count.remove) parts.push(`scales down ${count.remove}`);
   if (count.unchanged) parts.push(`${count.unchanged} unchanged`);
   const networks = plan.networks.filter((n) => !n.external && !n.exists).length;
   const volumes = plan.volumes.filter((v) => !v.external && !v.exists).length;

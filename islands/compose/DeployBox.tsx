@@ -151,7 +151,7 @@ function resultText(deploy: DeployState): string {
   const result = deploy.result!;
   const count: Record<string, number> = {};
   for (const service of result.services) count[service.action] = (count[service.action] ?? 0) + 1;
-  const parts = (["created", "recreated", "started", "restarted", "unchanged"] as const)
+  const parts = (["created", "recreated", "started", "restarted", "removed", "unchanged"] as const)
     .filter((action) => count[action])
     .map((action) => `${count[action]} ${action}`);
   let text = parts.length ? `${parts.join(", ")}.` : "";

@@ -96,6 +96,7 @@ const ACTION_TEXT: Record<ServicePreview["action"], string> = {
   unchanged: "unchanged",
   start: "start",
   restart: "restart",
+  remove: "scale down",
 };
 
 const ACTION_TITLE: Record<ServicePreview["action"], string> = {
@@ -105,6 +106,8 @@ const ACTION_TITLE: Record<ServicePreview["action"], string> = {
   unchanged: "Same configuration as the running container: left as it is",
   start: "Same configuration, but the container is not running: it is started",
   restart: "Same configuration; restarted because a dependency with restart: true is renewed",
+  remove:
+    "More containers run than deploy.replicas asks for: the highest numbers are stopped and removed",
 };
 
 const CONDITION_TEXT: Record<string, string> = {
@@ -157,8 +160,12 @@ function ServiceCard({ service, index }: { service: ServicePreview; index: numbe
         {service.reason}
       </p>
       <dl class="cp-facts">
-        <dt>Container</dt>
-        <dd class="mono truncate" title={service.container_name}>{service.container_name}</dd>
+        <dt>{service.replicas > 1 ? "Containers" : "Container"}</dt>
+        <dd class="mono truncate" title={service.container_name}>
+          {service.replicas > 1
+            ? `${service.container_name.replace(/-1$/, "")}-1 … -${service.replicas}`
+            : service.container_name}
+        </dd>
         {service.ports.length > 0 && (
           <>
             <dt>Ports</dt>
@@ -308,7 +315,7 @@ export function PreviewView(
     onJump,
   }: PreviewViewProps,
 ) {
-  const counts = { create: 0, recreate: 0, unchanged: 0, start: 0, restart: 0 };
+  const counts = { create: 0, recreate: 0, unchanged: 0, start: 0, restart: 0, remove: 0 };
   for (const service of preview.services) counts[service.action]++;
   return (
     <div class={`cp-preview-body${stale ? " is-stale" : ""}`} aria-busy={stale ? "true" : "false"}>
@@ -324,6 +331,9 @@ export function PreviewView(
         {counts.start > 0 && <span class="cp-action action-start">{counts.start} start</span>}
         {counts.restart > 0 && (
           <span class="cp-action action-restart">{counts.restart} restart</span>
+        )}
+        {counts.remove > 0 && (
+          <span class="cp-action action-remove">{counts.remove} scale down</span>
         )}
         {counts.unchanged > 0 && (
           <span class="cp-action action-unchanged">{counts.unchanged} unchanged</span>

@@ -38,6 +38,7 @@ const ACTIVE: ReadonlySet<string> = new Set([
   "recreating",
   "replacing",
   "restarting",
+  "removing",
   "starting",
   "waiting",
 ]);
@@ -183,6 +184,7 @@ const STATUS_TEXT: Record<ServiceRow["status"], string> = {
   recreating: "Recreating container",
   replacing: "Replacing the old container",
   restarting: "Restarting",
+  removing: "Removing a replica above deploy.replicas",
   starting: "Starting",
   waiting: "Waiting for dependencies",
   unchanged: "Unchanged",
@@ -201,6 +203,7 @@ export function rowText(row: ServiceRow, result: DeployResult | null): string {
     if (action === "recreated") return "Recreated and started";
     if (action === "started") return "Started (unchanged)";
     if (action === "restarted") return "Restarted (unchanged; a dependency was renewed)";
+    if (action === "removed") return "Scaled down";
     if (action === "unchanged" || row.status === "unchanged") return "Unchanged, running";
     return "Running";
   }

@@ -45,6 +45,8 @@ export type DeployStatus =
   /** A recreate's old container is stopped and removed (the replacement exists). */
   | "replacing"
   | "restarting"
+  /** A replica above deploy.replicas is stopped and removed. */
+  | "removing"
   | "starting"
   | "waiting"
   | "unchanged"
@@ -77,7 +79,14 @@ export interface DeployContext {
   healthTimeoutMs?: number;
 }
 
-export type ServiceOutcome = "created" | "recreated" | "unchanged" | "started" | "restarted";
+export type ServiceOutcome =
+  | "created"
+  | "recreated"
+  | "unchanged"
+  | "started"
+  | "restarted"
+  /** A replica above deploy.replicas, stopped and removed. */
+  | "removed";
 
 export interface ServiceResult {
   service: string;
@@ -102,6 +111,7 @@ export const DONE: Record<ServiceAction, ServiceOutcome> = {
   unchanged: "unchanged",
   start: "started",
   restart: "restarted",
+  remove: "removed",
 };
 
 /** A deploy step failed: the message names the service and carries the daemon's words. */
@@ -227,13 +237,31 @@ async function waitFor(
   condition: string,
 ) {
   const dep = project.services.find((s) => s.name === dependency)!;
-  const name = containerNameOf(project.name, dep);
   const deadline = Date.now() + (ctx.healthTimeoutMs ?? 120_000);
   ctx.progress({
     service: service.name,
     status: "waiting",
     message: `Waiting for ${dependency} (${condition})`,
   });
+  // Every replica of the dependency, as the CLI waits for each.
+  for (let number = 1; number <= (dep.replicas ?? 1); number++) {
+    await waitForContainer(
+      ctx,
+      containerNameOf(project.name, dep, number),
+      dependency,
+      condition,
+      deadline,
+    );
+  }
+}
+
+async function waitForContainer(
+  ctx: DeployContext,
+  name: string,
+  dependency: string,
+  condition: string,
+  deadline: number,
+) {
   while (true) {
     const info = await inspectContainer(ctx.docker, name);
     if (condition === "service_healthy") {
@@ -295,14 +323,17 @@ export async function deployProject(
     await createNetworksAndVolumes(ctx, project, plan);
     const containers = new Map(facts.containers.map((container) => [container.Id, container]));
     const specs = new Map(order.map((service) => [service.name, service]));
+    /** Services whose image was pulled or built and whose dependencies were waited for. */
+    const prepared = new Set<string>();
 
     for (const step of plan.services) {
-      reached++;
+      if (!results.some((result) => result.service === step.service)) reached++;
       const service = specs.get(step.service)!;
       try {
         await executeStep(ctx, project, service, step, {
           apiVersion,
           current: step.current ? containers.get(step.current) : undefined,
+          prepared,
         });
         results.push({
           service: step.service,
@@ -353,16 +384,30 @@ async function executeStep(
   project: ComposeProject,
   service: ServiceSpec,
   step: ServiceStep,
-  facts: { apiVersion: string; current: PlanContainer | undefined },
+  facts: { apiVersion: string; current: PlanContainer | undefined; prepared: Set<string> },
 ): Promise<void> {
-  for (const [dependency, dep] of Object.entries(service.depends_on)) {
-    await waitFor(ctx, project, service, dependency, dep.condition);
+  if (step.action === "remove") {
+    // A replica above the count: stopped as the service asks, then removed.
+    ctx.progress({ service: service.name, status: "removing", message: step.container });
+    await ctx.dispatch("docker.stop", step.current!, stopParams(service));
+    await ctx.dispatch("docker.rm", step.current!, { volumes: false });
+    ctx.progress({ service: service.name, status: "done" });
+    return;
   }
-  if (step.action === "create" || step.action === "recreate") {
+  // Once per service, whatever its number of replicas.
+  if (!facts.prepared.has(service.name)) {
+    for (const [dependency, dep] of Object.entries(service.depends_on)) {
+      await waitFor(ctx, project, service, dependency, dep.condition);
+    }
+  }
+  const renew = step.action === "create" || step.action === "recreate";
+  if (renew && !facts.prepared.has(`${service.name}#image`)) {
     await (service.build
       ? buildService(ctx.dispatch, project, service, ctx.progress)
       : ensureImage(ctx, service));
+    facts.prepared.add(`${service.name}#image`);
   }
+  facts.prepared.add(service.name);
   const current = step.current;
   switch (step.action) {
     case "unchanged":
@@ -378,7 +423,7 @@ async function executeStep(
       break;
     case "create":
       ctx.progress({ service: service.name, status: "creating" });
-      await createContainer(ctx, project, service, step.container, facts.apiVersion);
+      await createContainer(ctx, project, service, step, facts.apiVersion);
       ctx.progress({ service: service.name, status: "starting" });
       await ctx.dispatch("docker.start", step.container, {});
       break;
@@ -404,14 +449,18 @@ async function ensureImage(ctx: DeployContext, service: ServiceSpec) {
   });
 }
 
-/** Creates the service's container as `name` (docker.create removes it again if a connect fails). */
+/**
+ * Creates the step's container as `name` (its own name unless a recreate's temporary one);
+ * docker.create removes it again if a connect fails.
+ */
 async function createContainer(
   ctx: DeployContext,
   project: ComposeProject,
   service: ServiceSpec,
-  name: string,
+  step: ServiceStep,
   apiVersion: string,
   inherit?: Record<string, string>,
+  name = step.container,
 ): Promise<string> {
   const { later } = networkAttachments(project, service, apiVersion);
   const created = await ctx.dispatch(
@@ -420,7 +469,11 @@ async function createContainer(
     { name, image: service.image, networks: later.map((network) => network.name) },
     undefined,
     {
-      body: createBody(project, service, ctx.stackDir, { apiVersion, inherit }),
+      body: createBody(project, service, ctx.stackDir, {
+        apiVersion,
+        inherit,
+        number: step.number,
+      }),
       networks: later,
       files: fileObjectFiles(project, service),
     },
@@ -469,9 +522,10 @@ async function recreate(
       ctx,
       project,
       service,
-      temporary,
+      step,
       apiVersion,
       anonymousVolumes(current),
+      temporary,
     );
   } catch (error) {
     throw fail(
@@ -485,7 +539,7 @@ async function recreate(
     message: "Stopping the old container",
   });
   try {
-    await ctx.dispatch("docker.stop", old, {});
+    await ctx.dispatch("docker.stop", old, stopParams(service));
     await ctx.dispatch("docker.rm", old, { volumes: false });
   } catch (error) {
     // The old container stays (perhaps stopped); the unused replacement goes.
@@ -512,6 +566,17 @@ async function recreate(
       "replaced but not started: the old container was removed; the new one exists, not running",
     );
   }
+}
+
+/**
+ * docker.stop's params for a container of `service`: its stop_grace_period (the CLI's
+ * timeout) and stop_signal; without them the container's own settings apply.
+ */
+export function stopParams(service: ServiceSpec): Record<string, unknown> {
+  return {
+    ...(service.stop_grace_period_s !== undefined ? { timeout: service.stop_grace_period_s } : {}),
+    ...(service.stop_signal ? { signal: service.stop_signal } : {}),
+  };
 }
 
 async function removeOrphans(

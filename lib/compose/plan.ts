@@ -29,13 +29,17 @@ export const LABEL = {
   volume: "com.docker.compose.volume",
 } as const;
 
-export function containerNameOf(project: string, service: ServiceSpec): string {
-  return service.container_name ?? `${project}-${service.name}-1`;
+/** The name of the service's container `number` (its replicas count from 1). */
+export function containerNameOf(project: string, service: ServiceSpec, number = 1): string {
+  return service.container_name ?? `${project}-${service.name}-${number}`;
 }
 
-/** SHA-256 of the service's normalised config (its line number aside), with sorted keys. */
+/**
+ * SHA-256 of the service's normalised config (its line number aside), with sorted keys.
+ * The replica count is left out, as the CLI leaves it out: scaling recreates nothing.
+ */
 export function configHash(service: ServiceSpec): string {
-  const { line: _line, ...config } = service;
+  const { line: _line, replicas: _replicas, ...config } = service;
   return createHash("sha256").update(canonicalJson(config)).digest("hex");
 }
 
@@ -55,12 +59,13 @@ export function containerLabels(
   project: ComposeProject,
   service: ServiceSpec,
   stackDir: string,
+  number = 1,
 ): Record<string, string> {
   return {
     ...service.labels,
     [LABEL.project]: project.name,
     [LABEL.service]: service.name,
-    [LABEL.number]: "1",
+    [LABEL.number]: String(number),
     [LABEL.oneoff]: "False",
     [LABEL.hash]: configHash(service),
     [LABEL.version]: COMPOSE_VERSION,
@@ -135,6 +140,8 @@ export function createBody(
     apiVersion?: string;
     /** Target → volume name: the replaced container's anonymous volumes, kept as the CLI does. */
     inherit?: Record<string, string>;
+    /** Which of the service's replicas (from 1). */
+    number?: number;
   } = {},
 ) {
   const exposed: Record<string, Record<string, never>> = {};
@@ -175,7 +182,7 @@ export function createBody(
     ...(service.command ? { Cmd: service.command } : {}),
     ...(service.entrypoint ? { Entrypoint: service.entrypoint } : {}),
     Env: Object.entries(service.environment).map(([key, value]) => `${key}=${value}`),
-    Labels: containerLabels(project, service, stackDir),
+    Labels: containerLabels(project, service, stackDir, options.number),
     ExposedPorts: exposed,
     Tty: service.tty,
     OpenStdin: service.stdin_open,
@@ -314,17 +321,22 @@ function addMount(
   }
 }
 
-/** What a deploy does to a service's container. */
-export type ServiceAction = "create" | "recreate" | "unchanged" | "start" | "restart";
+/**
+ * What a deploy does to one container of a service; "remove" takes away a replica above
+ * `deploy.replicas` (the highest numbers go, as the CLI scales down).
+ */
+export type ServiceAction = "create" | "recreate" | "unchanged" | "start" | "restart" | "remove";
 
-/** One service's step of a plan, with the reason in words. */
+/** One container's step of a plan (one per replica), with the reason in words. */
 export interface ServiceStep {
   service: string;
   /** The container's name once the step is done. */
   container: string;
+  /** Which replica (its container-number label). */
+  number: number;
   action: ServiceAction;
   reason: string;
-  /** The existing container this step recreates, starts or restarts (its id). */
+  /** The existing container this step recreates, starts, restarts or removes (its id). */
   current?: string;
   /** The image is not present and is pulled first. */
   pull: boolean;
@@ -425,6 +437,43 @@ function staleReason(
   return null;
 }
 
+/** The step of one replica, existing (`current`) or not: what is done and why. */
+function replicaStep(
+  project: ComposeProject,
+  service: ServiceSpec,
+  current: PlanContainer | undefined,
+  step: (action: ServiceAction, reason: string) => ServiceStep,
+  firstActions: Map<string, ServiceAction>,
+  renewedServices: Set<string>,
+): ServiceStep {
+  if (!current) return step("create", "no container yet");
+  const shared = service.network_mode?.startsWith("service:")
+    ? service.network_mode.slice("service:".length)
+    : null;
+  const sharedAction = shared ? firstActions.get(shared) : undefined;
+  if (sharedAction === "create" || sharedAction === "recreate") {
+    return step("recreate", `it shares the network stack of ${shared}, which is replaced`);
+  }
+  const stale = staleReason(project, service, current);
+  if (stale) return step("recreate", stale);
+  if (current.State !== "running") {
+    return step("start", `unchanged; its container is ${current.State || "not running"}`);
+  }
+  // Dependencies come first in deploy order, so their steps are known here.
+  const renewed = Object.entries(service.depends_on)
+    .filter(([dependency, dep]) => dep.restart && renewedServices.has(dependency))
+    .map(([dependency]) => dependency);
+  if (renewed.length) {
+    return step(
+      "restart",
+      `it depends on ${renewed.join(", ")} with restart: true, which ${
+        renewed.length > 1 ? "are" : "is"
+      } renewed`,
+    );
+  }
+  return step("unchanged", "unchanged and running");
+}
+
 /**
  * The plan of a deploy: per network, volume, service and orphan what is done and why.
  * Services come in `order` (dependency order). A service sharing the network stack of a
@@ -437,60 +486,62 @@ export function planProject(
   facts: PlanFacts,
   options: { removeOrphans?: boolean } = {},
 ): ProjectPlan {
-  const byService = new Map<string, PlanContainer>();
+  const byService = new Map<string, PlanContainer[]>();
   for (const container of facts.containers) {
     const service = container.Labels?.[LABEL.service];
-    if (service) byService.set(service, container);
+    if (service) byService.set(service, [...byService.get(service) ?? [], container]);
   }
-  const actions = new Map<string, ServiceAction>();
-  const services = order.map((service): ServiceStep => {
-    const container = containerNameOf(project.name, service);
-    const current = byService.get(service.name);
+  /** Per service, the action of its first replica (the one `service:x` network modes join). */
+  const firstActions = new Map<string, ServiceAction>();
+  /** Services with a replica created, recreated, started or restarted. */
+  const renewedServices = new Set<string>();
+  const services = order.flatMap((service): ServiceStep[] => {
+    const existing = byService.get(service.name) ?? [];
+    const replicas = service.replicas ?? 1;
+    const numberOf = (container: PlanContainer) => Number(container.Labels?.[LABEL.number]) || 1;
     const pull = !service.build && !facts.hasImage(service.image);
-    const step = (action: ServiceAction, reason: string): ServiceStep => {
-      actions.set(service.name, action);
-      return {
+    const steps: ServiceStep[] = [];
+    for (let number = 1; number <= replicas; number++) {
+      // A fixed container_name (one replica only) keeps whatever container the service has.
+      const current = service.container_name
+        ? existing[0]
+        : existing.find((container) => numberOf(container) === number);
+      const step = (action: ServiceAction, reason: string): ServiceStep => ({
         service: service.name,
-        container,
+        container: containerNameOf(project.name, service, number),
+        number,
         action,
         reason,
         ...(current ? { current: current.Id } : {}),
         pull,
         ...(service.build ? { build: true as const } : {}),
-      };
-    };
-    if (!current) return step("create", "no container yet");
-    const shared = service.network_mode?.startsWith("service:")
-      ? service.network_mode.slice("service:".length)
-      : null;
-    const sharedAction = shared ? actions.get(shared) : undefined;
-    if (sharedAction === "create" || sharedAction === "recreate") {
-      return step("recreate", `it shares the network stack of ${shared}, which is replaced`);
+      });
+      steps.push(replicaStep(project, service, current, step, firstActions, renewedServices));
     }
-    const stale = staleReason(project, service, current);
-    if (stale) return step("recreate", stale);
-    if (current.State !== "running") {
-      return step("start", `unchanged; its container is ${current.State || "not running"}`);
+    if (steps.some((step) => step.action !== "unchanged")) renewedServices.add(service.name);
+    firstActions.set(service.name, steps[0]?.action ?? "unchanged");
+    if (!service.container_name) {
+      // Above the replica count: the highest numbers go first, as the CLI scales down.
+      const extra = existing.filter((container) => numberOf(container) > replicas)
+        .sort((a, b) => numberOf(b) - numberOf(a));
+      for (const container of extra) {
+        steps.push({
+          service: service.name,
+          container: displayName(container),
+          number: numberOf(container),
+          action: "remove",
+          reason: `scaled down to ${replicas} ${replicas === 1 ? "replica" : "replicas"}`,
+          current: container.Id,
+          pull: false,
+        });
+      }
     }
-    const renewed = Object.entries(service.depends_on)
-      .filter(([dependency, dep]) => {
-        const action = actions.get(dependency);
-        return dep.restart && action !== undefined && action !== "unchanged";
-      })
-      .map(([dependency]) => dependency);
-    if (renewed.length) {
-      return step(
-        "restart",
-        `it depends on ${renewed.join(", ")} with restart: true, which ${
-          renewed.length > 1 ? "are" : "is"
-        } renewed`,
-      );
-    }
-    return step("unchanged", "unchanged and running");
+    return steps;
   });
   const inFile = new Set(project.services.map((service) => service.name));
   const orphans = [...byService.entries()].filter(([service]) => !inFile.has(service))
-    .map(([service, container]): OrphanStep => ({
+    .flatMap(([service, containers]) => containers.map((container) => ({ service, container })))
+    .map(({ service, container }): OrphanStep => ({
       service,
       container: displayName(container),
       id: container.Id,
@@ -526,8 +577,11 @@ export interface ServicePreview {
   command: string[] | null;
   networks: string[];
   depends_on: { service: string; condition: string }[];
+  /** `deploy.replicas`: how many containers the service runs. */
+  replicas: number;
+  /** The weightiest of its containers' actions (each is in the plan). */
   action: ServiceAction;
-  /** Why (the plan's reason). */
+  /** Why (the plan's reason; per container when its containers differ). */
   reason: string;
   warnings: ComposeWarning[];
 }
@@ -555,6 +609,26 @@ export function formatPort(
   return `${host ? `${host}:` : ""}${published}:${port.target}/${port.protocol}`;
 }
 
+/** Weightiest first: what a service's card shows when its containers differ. */
+const WEIGHT: ServiceAction[] = ["recreate", "create", "remove", "restart", "start", "unchanged"];
+
+/** One service's steps in a line: the shared action and reason, or each container's. */
+function summaryOf(steps: ServiceStep[]): { action: ServiceAction; reason: string } {
+  const action = WEIGHT.find((weight) => steps.some((step) => step.action === weight)) ??
+    "unchanged";
+  const same = steps.every((step) =>
+    step.action === steps[0].action && step.reason === steps[0].reason
+  );
+  if (same) {
+    const reason = steps[0]?.reason ?? "no container (deploy.replicas is 0)";
+    return { action, reason: steps.length > 1 ? `${reason} (${steps.length} containers)` : reason };
+  }
+  return {
+    action,
+    reason: steps.map((step) => `${step.container}: ${step.action} (${step.reason})`).join("; "),
+  };
+}
+
 /** What a deploy would do, given the project's containers and the images present. */
 export function previewProject(
   project: ComposeProject,
@@ -563,15 +637,16 @@ export function previewProject(
   options: { removeOrphans?: boolean } = {},
 ): ProjectPreview {
   const plan = planProject(project, order, facts, options);
-  const steps = new Map(plan.services.map((step) => [step.service, step]));
   const services = order.map((service): ServicePreview => {
-    const step = steps.get(service.name)!;
+    const steps = plan.services.filter((step) => step.service === service.name);
+    const { action, reason } = summaryOf(steps);
     return {
       name: service.name,
-      container_name: step.container,
+      container_name: containerNameOf(project.name, service),
       image: service.image,
-      image_local: !step.pull,
-      ...(step.build ? { build: true as const } : {}),
+      // As the plan's pull: a build: service is never pulled.
+      image_local: Boolean(service.build) || facts.hasImage(service.image),
+      ...(service.build ? { build: true as const } : {}),
       ports: service.ports.map(formatPort),
       volumes: service.volumes.map((volume) => ({
         type: volume.type,
@@ -591,8 +666,9 @@ export function previewProject(
         service: name,
         condition: dep.condition,
       })),
-      action: step.action,
-      reason: step.reason,
+      replicas: service.replicas ?? 1,
+      action,
+      reason,
       warnings: project.warnings.filter((warning) => warning.service === service.name),
     };
   });

@@ -288,12 +288,12 @@ export function service(
     const settings = deploy(ctx, node, name);
     if (settings.resources) spec.resources = settings.resources;
     if (settings.replicas !== undefined) spec.replicas = settings.replicas;
-    if (settings.replicas !== undefined && settings.replicas > 1) {
-      ctx.warn(
-        "unsupported",
+    if (spec.container_name && settings.replicas !== undefined && settings.replicas > 1) {
+      ctx.fail(
+        `${what}container_name ${
+          shown(spec.container_name)
+        } names one container, but deploy.replicas asks for ${settings.replicas} replicas: remove container_name to run several (as the CLI requires)`,
         lineOf("deploy"),
-        name,
-        `${what}deploy.replicas: ${settings.replicas} is not applied yet: the panel creates one container for the service, where the CLI creates ${settings.replicas}`,
       );
     }
   }

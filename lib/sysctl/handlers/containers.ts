@@ -190,6 +190,29 @@ async function run(
   return { ...await stateOf(docker, created.Id), warnings: created.Warnings ?? [] };
 }
 
+/** Longest stop timeout accepted (a day): the request waits for it. */
+const MAX_STOP_TIMEOUT_S = 86_400;
+
+function stopTimeout(value: unknown): number {
+  if (
+    typeof value !== "number" || !Number.isInteger(value) || value < 0 ||
+    value > MAX_STOP_TIMEOUT_S
+  ) {
+    throw new ValidationError(
+      `timeout must be a whole number of seconds from 0 to ${MAX_STOP_TIMEOUT_S}`,
+      "timeout",
+    );
+  }
+  return value;
+}
+
+/** A container's StopTimeout as the Engine reports it (unset: the Engine's 10 s). */
+function ownStopTimeout(value: unknown): number {
+  return typeof value === "number" && Number.isInteger(value) && value >= 0
+    ? Math.min(value, MAX_STOP_TIMEOUT_S)
+    : 10;
+}
+
 export function containerHandlers(
   docker: DockerClient,
   managedLabel: string,
@@ -201,8 +224,13 @@ export function containerHandlers(
       await startContainer(docker, target);
       return await stateOf(docker, target);
     },
-    "docker.stop": async ({ target }) => {
-      await stopContainer(docker, target);
+    // `timeout` (seconds, as `docker stop -t`): compose passes a service's stop_grace_period.
+    // Without it the container's own StopTimeout applies, else the Engine's 10 s.
+    "docker.stop": async ({ target, params }) => {
+      const timeout = params.timeout === undefined
+        ? ownStopTimeout((await inspectContainer(docker, target)).Config.StopTimeout)
+        : stopTimeout(params.timeout);
+      await stopContainer(docker, target, timeout);
       return await stateOf(docker, target);
     },
     "docker.restart": async ({ target }) => {

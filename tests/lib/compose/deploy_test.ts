@@ -37,6 +37,11 @@ Deno.test("deploy.replicas: 0 creates nothing; 1 is the default; others are kept
   assert.equal(service(web("deploy: {replicas: 1}")).replicas, undefined);
   const three = parse(web("deploy: {replicas: 3}"));
   assert.equal(three.services[0].replicas, 3);
-  findWarning(three.warnings, "unsupported", /replicas: 3 is not applied yet/);
+  assert.equal(three.warnings.some((w) => /replicas/.test(w.message)), false);
+  // Replicas need distinct names, as the CLI says.
+  rejects(
+    () => parse(web("container_name: fixed\ndeploy: {replicas: 2}")),
+    /container_name "fixed".*2 replicas/,
+  );
   rejects(() => parse(web("deploy: {replicas: 1000}")), /replicas must be a whole number/);
 });

@@ -10,6 +10,7 @@ import {
   networkAttachments,
   type PlanContainer,
   planProject,
+  previewProject,
   supportsStartInterval,
 } from "../../../lib/compose/plan.ts";
 import { deployOrder } from "../../../lib/compose/order.ts";
@@ -391,4 +392,45 @@ Deno.test("project lock: a second holder is refused with who and since when, unt
   release(); // twice is harmless
   locks.acquire("demo", { operation: "teardown", actor: "bob" });
   assert.equal(locks.holder("demo")?.actor, "bob");
+});
+
+Deno.test("planProject: deploy.replicas plans one step per container, and scaling down removes the highest numbers", () => {
+  const three = parse(web("deploy: {replicas: 3}"));
+  const created = planProject(three, deployOrder(three), facts([]));
+  assert.deepEqual(
+    created.services.map((s) => `${s.container}#${s.number}:${s.action}`),
+    ["demo-web-1#1:create", "demo-web-2#2:create", "demo-web-3#3:create"],
+  );
+  // Each replica carries its own number label, as the CLI's do.
+  const numbered = (number: number, state = "running"): PlanContainer => {
+    const container = containerOf(three, "web", state);
+    return {
+      ...container,
+      Id: `web-${number}`.padEnd(64, "0"),
+      Names: [`/demo-web-${number}`],
+      Labels: { ...container.Labels, [LABEL.number]: String(number) },
+    };
+  };
+  assert.equal(
+    createBody(three, three.services[0], STACK_DIR, { number: 2 }).Labels[LABEL.number],
+    "2",
+  );
+  const running = [numbered(3), numbered(1), numbered(2)];
+  const two = parse(web("deploy: {replicas: 2}"));
+  // The hash covers the spec, replicas included: a scale change alone must not recreate.
+  const scaled = planProject(two, deployOrder(two), facts(running));
+  assert.deepEqual(
+    scaled.services.map((s) => `${s.container}:${s.action}:${s.reason}`),
+    [
+      "demo-web-1:unchanged:unchanged and running",
+      "demo-web-2:unchanged:unchanged and running",
+      "demo-web-3:remove:scaled down to 2 replicas",
+    ],
+  );
+  assert.equal(scaled.services[2].current, running[0].Id);
+  assert.deepEqual(scaled.orphans, []);
+  const preview = previewProject(two, deployOrder(two), facts(running));
+  assert.equal(preview.services[0].replicas, 2);
+  assert.equal(preview.services[0].action, "remove");
+  assert.match(preview.services[0].reason, /demo-web-3: remove/);
 });
