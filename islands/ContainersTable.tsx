@@ -37,6 +37,10 @@ import { SortHeader, type SortState } from "./shared/SortHeader.tsx";
 import { ExecTerminal } from "./containers/Terminal.tsx";
 import { SPARK_SAMPLES, Sparkline } from "./containers/Sparkline.tsx";
 import { openStream } from "./containers/sse.ts";
+import { useUpdates } from "./updates/useUpdates.ts";
+import { UpdateBadge } from "./updates/UpdateBadge.tsx";
+import { UpdatesControls } from "./updates/UpdatesControls.tsx";
+import { hasUpdate } from "./updates/text.ts";
 import {
   CONTAINER_RUN,
   type ContainerEvent,
@@ -117,6 +121,7 @@ export function ContainersTable({ role: initialRole, initial, endpoint }: Contai
   const [showStopped, setShowStopped] = useState(true);
   const [sort, setSort] = useState<SortState<SortKey>>({ key: "name", dir: 1 });
   const [engineUp, setEngineUp] = useState(true);
+  const updates = useUpdates();
   const [streamDown, setStreamDown] = useState(false);
   const [busy, setBusy] = useState<Record<string, Action>>({});
   // `/containers?image=<id>` (the Images tab's used-by link) or `?q=` opens pre-filtered.
@@ -327,6 +332,7 @@ export function ContainersTable({ role: initialRole, initial, endpoint }: Contai
   const rows = useMemo(() => {
     const filtered = containers.filter((c) => {
       if (!showStopped && !ACTIVE.has(c.state) && !busy[c.id]) return false;
+      if (updates.onlyUpdates && !hasUpdate(updates.byId.get(c.id))) return false;
       if (!needle) return true;
       return c.name.toLowerCase().includes(needle) ||
         c.image.toLowerCase().includes(needle) ||
@@ -371,6 +377,7 @@ export function ContainersTable({ role: initialRole, initial, endpoint }: Contai
     showStopped,
     sort,
     busy,
+    updates.onlyUpdates && updates.byId,
     sort.key === "cpu" || sort.key === "mem" ? statsVersion : 0,
   ]);
 
@@ -438,6 +445,11 @@ export function ContainersTable({ role: initialRole, initial, endpoint }: Contai
           label: "Recreate…",
           onSelect: () => setOperation({ kind: "recreate", container: c }),
           disabled: locked,
+        },
+        {
+          label: "Check for updates",
+          onSelect: () => updates.check([c.id]),
+          disabled: updates.checking,
         },
       );
       items.push({
@@ -529,6 +541,7 @@ export function ContainersTable({ role: initialRole, initial, endpoint }: Contai
           />
           Show stopped
         </label>
+        <UpdatesControls updates={updates} isAdmin={isAdmin} />
         <span class="muted ct-count">
           {containers.length} {containers.length === 1 ? "container" : "containers"}, {running}{" "}
           running
@@ -700,6 +713,7 @@ export function ContainersTable({ role: initialRole, initial, endpoint }: Contai
                               {c.restart_count} {c.restart_count === 1 ? "restart" : "restarts"}
                             </span>
                           )}
+                          <UpdateBadge result={updates.byId.get(c.id)} />
                           <span class="mono muted ct-id" title={c.id}>{c.id.slice(0, 12)}</span>
                         </div>
                       </td>

@@ -3,6 +3,11 @@ import { formatAge, formatBytes, formatDate } from "./format.ts";
 import type { ImageView } from "./types.ts";
 import { SortHeader, type SortState } from "../shared/SortHeader.tsx";
 import { OPEN_RUN_DIALOG } from "../containers/types.ts";
+import { useUpdates } from "../updates/useUpdates.ts";
+import { ImageUpdateBadge } from "../updates/UpdateBadge.tsx";
+import { UpdatesControls } from "../updates/UpdatesControls.tsx";
+import { hasUpdate } from "../updates/text.ts";
+import type { UpdateResult } from "../updates/types.ts";
 
 export type SortKey = "name" | "size" | "created" | "used";
 export type Sort = SortState<SortKey>;
@@ -62,6 +67,10 @@ export interface ImageTableProps {
 export function ImageTable(
   { images, sort, onSort, isAdmin, now, highlight, onDelete }: ImageTableProps,
 ) {
+  const updates = useUpdates();
+  const rows = updates.onlyUpdates
+    ? images.filter((image) => (updates.byImage.get(image.id) ?? []).some(hasUpdate))
+    : images;
   const header = (key: SortKey, label: string, className: string, firstDir: 1 | -1) => (
     <SortHeader
       column={key}
@@ -74,6 +83,11 @@ export function ImageTable(
   );
   return (
     <table class="table im-table">
+      <caption class="im-updates">
+        <div class="ct-toolbar">
+          <UpdatesControls updates={updates} isAdmin={isAdmin} />
+        </div>
+      </caption>
       <thead>
         <tr>
           {header("name", "Repository:tag", "im-col-name", 1)}
@@ -89,10 +103,11 @@ export function ImageTable(
         </tr>
       </thead>
       <tbody>
-        {images.map((image) => (
+        {rows.map((image) => (
           <ImageRow
             key={image.id}
             image={image}
+            updates={updates.byImage.get(image.id)}
             isAdmin={isAdmin}
             now={now}
             highlight={highlight === image.id}
@@ -121,8 +136,9 @@ function TagChip({ tag }: { tag: string }) {
 }
 
 function ImageRow(
-  { image, isAdmin, now, highlight, onDelete }: {
+  { image, isAdmin, now, highlight, onDelete, updates }: {
     image: ImageView;
+    updates?: UpdateResult[];
     isAdmin: boolean;
     now: number;
     highlight: boolean;
@@ -159,6 +175,7 @@ function ImageRow(
                 )}
               </>
             )}
+          <ImageUpdateBadge results={updates} />
         </div>
       </td>
       <td class="im-col-id mono" title={image.id}>{image.short_id}</td>

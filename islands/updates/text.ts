@@ -1,0 +1,66 @@
+/** What a badge says and its tooltip: the check's time and result. */
+import type { NewerVersions, UpdateResult } from "./types.ts";
+
+/** A newer digest for the tag, or a newer version of it. */
+export function hasUpdate(result: UpdateResult | undefined): boolean {
+  return !!result &&
+    (result.state === "update_available" || Object.keys(result.versions ?? {}).length > 0);
+}
+
+export function shortDigest(digest: string | null | undefined): string {
+  return digest ? digest.replace(/^sha256:([0-9a-f]{12})[0-9a-f]*$/, "sha256:$1…") : "none";
+}
+
+export function versionsText(versions: NewerVersions | undefined): string {
+  if (!versions) return "";
+  return (["patch", "minor", "major"] as const)
+    .filter((level) => versions[level])
+    .map((level) => `${versions[level]} (${level})`)
+    .join(", ");
+}
+
+function when(iso: string | undefined): string {
+  if (!iso) return "";
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime()) ? iso : date.toLocaleString();
+}
+
+/** The badge's label, or undefined when there is nothing to show on the row. */
+export function badgeLabel(result: UpdateResult | undefined): string | undefined {
+  if (!result) return undefined;
+  if (result.state === "update_available") return "update";
+  const newest = result.versions?.major ?? result.versions?.minor ?? result.versions?.patch;
+  if (newest) return `${newest} available`;
+  if (result.state === "error") return "update check failed";
+  return undefined;
+}
+
+export function tooltip(result: UpdateResult): string {
+  const lines: string[] = [];
+  switch (result.state) {
+    case "update_available":
+      lines.push(
+        `Update available for ${result.image}: new digest ${shortDigest(result.remote_digest)}` +
+          (result.update_seen_at ? ` (first seen ${when(result.update_seen_at)})` : ""),
+        `Running ${shortDigest(result.local_digest)}`,
+      );
+      break;
+    case "up_to_date":
+      lines.push(
+        result.pinned
+          ? `${result.image} is pinned to a digest`
+          : `${result.image} is up to date (${shortDigest(result.remote_digest)})`,
+      );
+      break;
+    case "unknown":
+      lines.push(`No registry digest to compare: ${result.error ?? "unknown"}`);
+      break;
+    case "error":
+      lines.push(`The check failed (${result.error_kind ?? "error"}): ${result.error ?? ""}`);
+      break;
+  }
+  const versions = versionsText(result.versions);
+  if (versions) lines.push(`Newer versions: ${versions}`);
+  lines.push(`Checked ${when(result.checked_at)}`);
+  return lines.join("\n");
+}

@@ -1,0 +1,95 @@
+/**
+ * The last update check per container, for the Containers and Images tabs: read once when
+ * the tab opens and again after a check this tab ran.
+ */
+import { useCallback, useEffect, useMemo, useState } from "preact/hooks";
+import { api } from "../api.ts";
+import type { CheckAnswer, UpdateResult } from "./types.ts";
+import { hasUpdate } from "./text.ts";
+
+export interface Updates {
+  byId: Map<string, UpdateResult>;
+  /** Results by the image their container runs. */
+  byImage: Map<string, UpdateResult[]>;
+  /** The "has updates" filter. */
+  onlyUpdates: boolean;
+  setOnlyUpdates: (on: boolean) => void;
+  /** How many containers have an update (a newer digest or version). */
+  count: number;
+  checking: boolean;
+  /** What the last check run from this tab said, or its error. */
+  status: string;
+  failed: boolean;
+  check: (containers?: string[]) => Promise<void>;
+}
+
+export function useUpdates(): Updates {
+  const [results, setResults] = useState<UpdateResult[]>([]);
+  const [onlyUpdates, setOnlyUpdates] = useState(false);
+  const [checking, setChecking] = useState(false);
+  const [status, setStatus] = useState("");
+  const [failed, setFailed] = useState(false);
+
+  const load = useCallback(async () => {
+    try {
+      const answer = await api<{ updates: UpdateResult[] }>("GET", "/api/containers/updates");
+      setResults(answer.updates);
+    } catch {
+      // The badges are extra: the tables work without them.
+    }
+  }, []);
+  useEffect(() => {
+    load();
+  }, [load]);
+
+  const check = useCallback(async (containers?: string[]) => {
+    setChecking(true);
+    setFailed(false);
+    setStatus(containers?.length === 1 ? "Checking the registry…" : "Checking registries…");
+    try {
+      const answer = await api<CheckAnswer>(
+        "POST",
+        "/api/containers/updates/check",
+        containers ? { containers } : {},
+      );
+      const parts = [`${answer.update_available} with updates`];
+      if (answer.error) parts.push(`${answer.error} failed`);
+      setStatus(
+        `Checked ${answer.checked} ${answer.checked === 1 ? "container" : "containers"}: ` +
+          parts.join(", "),
+      );
+      if (containers) {
+        setResults((list) => {
+          const fresh = new Map(answer.results.map((r) => [r.id, r]));
+          return [...list.filter((r) => !fresh.has(r.id)), ...answer.results];
+        });
+      } else {
+        setResults(answer.results);
+      }
+    } catch (error) {
+      setFailed(true);
+      setStatus(`Update check failed: ${(error as Error).message}`);
+    } finally {
+      setChecking(false);
+    }
+  }, []);
+
+  return useMemo(() => {
+    const byId = new Map(results.map((r) => [r.id, r]));
+    const byImage = new Map<string, UpdateResult[]>();
+    for (const result of results) {
+      byImage.set(result.image_id, [...byImage.get(result.image_id) ?? [], result]);
+    }
+    return {
+      byId,
+      byImage,
+      onlyUpdates,
+      setOnlyUpdates,
+      count: results.filter(hasUpdate).length,
+      checking,
+      status,
+      failed,
+      check,
+    };
+  }, [results, onlyUpdates, checking, status, failed, check]);
+}
