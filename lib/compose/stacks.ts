@@ -141,6 +141,49 @@ export async function writeStackFiles(
   return dir;
 }
 
+/** The files writeStackFiles writes, as they were on disk (null: absent). */
+export type StoredStackFiles = Record<string, string | null>;
+
+const STORED_FILES = ["compose.yaml", ".env", ENV_FILES, PROFILES];
+
+/** What the stack directory holds of the files a deploy stores, to put back if it fails. */
+export async function snapshotStackFiles(
+  stacksDir: string,
+  project: string,
+): Promise<StoredStackFiles> {
+  const dir = stackDirOf(stacksDir, project);
+  const snapshot: StoredStackFiles = {};
+  for (const name of STORED_FILES) {
+    snapshot[name] = await Deno.readTextFile(`${dir}/${name}`).catch((error) => {
+      if (error instanceof Deno.errors.NotFound) return null;
+      throw error;
+    });
+  }
+  return snapshot;
+}
+
+/** Puts the stored files back as `snapshot` has them (absent ones removed). */
+export async function restoreStackFiles(
+  stacksDir: string,
+  project: string,
+  snapshot: StoredStackFiles,
+): Promise<void> {
+  const dir = stackDirOf(stacksDir, project);
+  for (const [name, text] of Object.entries(snapshot)) {
+    if (text === null) {
+      await Deno.remove(`${dir}/${name}`).catch((error) => {
+        if (!(error instanceof Deno.errors.NotFound)) throw error;
+      });
+    } else {
+      await Deno.writeTextFile(`${dir}/${name}`, text, { mode: 0o600 });
+    }
+  }
+  // A directory the failed deploy made and left empty goes too (it would list as a stack).
+  if (Object.values(snapshot).every((text) => text === null)) {
+    await Deno.remove(dir).catch(() => {});
+  }
+}
+
 export async function listStacks(docker: DockerClient, stacksDir: string): Promise<StackSummary[]> {
   const containers = await listContainers(docker, {
     all: true,

@@ -20,6 +20,9 @@ import {
   checkProjectName,
   listProjectContainers,
   removeStackFiles,
+  restoreStackFiles,
+  snapshotStackFiles,
+  type StoredStackFiles,
   writeStackFiles,
 } from "../../compose/stacks.ts";
 import { createProjectLocks } from "../../compose/lock.ts";
@@ -69,6 +72,22 @@ export function composeInputOf(params: Record<string, unknown>): ComposeInput {
     ...(params.profiles !== undefined ? { profiles: params.profiles as string[] } : {}),
     ...(params.files !== undefined ? { files: params.files as Record<string, string> } : {}),
   };
+}
+
+/** Restores the stored files after a failed deploy; says what the stack's files are now. */
+async function putBack(
+  stacksDir: string,
+  project: string,
+  previous: StoredStackFiles,
+): Promise<string> {
+  try {
+    await restoreStackFiles(stacksDir, project, previous);
+  } catch {
+    return "restoring the stack's previous stored files failed: the stored file is this one";
+  }
+  return previous["compose.yaml"] === null
+    ? "no file was stored for the stack: it had none before"
+    : "the stack's stored files are the previous deploy's again";
 }
 
 /** A 404 from a removal: someone else removed it meanwhile, which is what was wanted. */
@@ -220,7 +239,9 @@ export function composeHandlers(
         operation: "deploy",
         actor: context.actor.username,
       });
+      let previous: StoredStackFiles | undefined;
       try {
+        previous = await snapshotStackFiles(stacksDir, project.name);
         const stackDir = await writeStackFiles(
           stacksDir,
           project.name,
@@ -241,11 +262,14 @@ export function composeHandlers(
           { removeOrphans: context.params.remove_orphans === true },
         );
       } catch (error) {
+        // The stored files stay those of what ran before (a failed deploy replaced nothing,
+        // or only part of it): the stack opens and redeploys as it was.
+        const stored = previous ? await putBack(stacksDir, project.name, previous) : "";
         if (error instanceof DeployError) {
           // The audit row keeps only the error's message: it carries the per-service outcome.
           throw new HttpError(
             error.status >= 400 ? error.status : 502,
-            `${error.message} [${failureSummary(error)}]`,
+            `${error.message} (${stored}) [${failureSummary(error)}]`,
           );
         }
         throw error;
