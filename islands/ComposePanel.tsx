@@ -17,6 +17,7 @@ import { PreviewView } from "./compose/Preview.tsx";
 import { Stacks } from "./compose/Stacks.tsx";
 import { lineCount, lineOfMessage, nameFromYaml, PROJECT_NAME } from "./compose/text.ts";
 import { readNdjson } from "./ndjson.ts";
+import { previewBody as bodyOf, previewKey as keyOf } from "./compose/request.ts";
 import type {
   ComposeSource,
   DeployLine,
@@ -53,27 +54,6 @@ const SEVERITY: Record<WarningKind | "error", number> = {
   host: 2,
   obsolete: 1,
 };
-
-/** The request body of a preview or deploy. */
-function bodyOf(source: ComposeSource): Record<string, unknown> {
-  return {
-    yaml: source.yaml,
-    ...(source.env.trim() ? { env: source.env } : {}),
-    ...(source.project ? { project: source.project } : {}),
-    ...(source.envFiles ? { env_files: source.envFiles } : {}),
-    ...(source.profiles?.length ? { profiles: source.profiles } : {}),
-  };
-}
-
-function keyOf(source: ComposeSource): string {
-  return JSON.stringify([
-    source.yaml,
-    source.env,
-    source.project,
-    source.envFiles ?? null,
-    source.profiles ?? [],
-  ]);
-}
 
 export function ComposePanel({ role: initialRole, stacks: initialStacks }: ComposePanelProps) {
   const [role, setRole] = useState<Role>(initialRole ?? "viewer");
@@ -122,7 +102,7 @@ export function ComposePanel({ role: initialRole, stacks: initialStacks }: Compo
   const projectValue = projectTouched ? projectInput : (nameInFile ?? "");
   const project = projectValue.trim() || nameInFile || "";
   const projectInvalid = project !== "" && !PROJECT_NAME.test(project);
-  const source: ComposeSource = { yaml, env, project, envFiles, profiles };
+  const source: ComposeSource = { yaml, env, project, envFiles, profiles, removeOrphans };
   const key = keyOf(source);
   const latest = useRef({ source, key });
   latest.current = { source, key };

@@ -373,7 +373,12 @@ export function PreviewView(
             Containers of this project whose service is no longer in the file.
           </p>
           <ul class="cp-chips cp-orphan-list">
-            {preview.orphans.map((name) => <li key={name} class="cp-chip mono">{name}</li>)}
+            {preview.plan.orphans.map((orphan) => (
+              <li key={orphan.container} class="cp-chip mono" title={orphan.reason}>
+                {orphan.container}
+                {orphan.action === "remove" ? " (removed)" : " (kept)"}
+              </li>
+            ))}
           </ul>
           {isAdmin && (
             <label class="cp-check">

@@ -36,4 +36,6 @@ export interface ComposeSource {
   envFiles?: Record<string, string> | null;
   /** Active profiles (chosen in the preview, stored with the stack). */
   profiles?: string[];
+  /** Orphans are removed by the deploy (and shown so in the preview's plan). */
+  removeOrphans?: boolean;
 }
