@@ -38,6 +38,7 @@ function Head({ title }: { title: string }) {
       <link rel="stylesheet" href="/static/images.css" />
       <link rel="stylesheet" href="/static/compose.css" />
       <link rel="icon" href="/static/icon.svg" type="image/svg+xml" />
+      <script src="/static/theme.js" />
       <script type="module" src="/static/build/client.js" />
     </head>
   );
@@ -45,10 +46,33 @@ function Head({ title }: { title: string }) {
 
 function Brand() {
   return (
-    <a class="brand" href="/containers">
+    <a class="brand" href="/containers" aria-label="Container Manager">
       <img src="/static/icon.svg" alt="" width="22" height="22" />
-      Container Manager
+      <span class="brand-name">Container Manager</span>
     </a>
+  );
+}
+
+/**
+ * Below 1000 px the tabs and the account fold into a menu. A checkbox and :has() open it,
+ * so it works before (and without) the scripts.
+ */
+function MenuToggle() {
+  return (
+    <>
+      <input
+        type="checkbox"
+        id="topbar-menu-toggle"
+        class="menu-toggle-input"
+        aria-label="Menu: sections and account"
+        aria-controls="topbar-menu"
+      />
+      <label for="topbar-menu-toggle" class="menu-toggle" aria-hidden="true">
+        <svg viewBox="0 0 20 20" width="20" height="20">
+          <path d="M3 5h14M3 10h14M3 15h14" stroke="currentColor" stroke-width="2" />
+        </svg>
+      </label>
+    </>
   );
 }
 
@@ -59,21 +83,26 @@ export function Layout({ title, active, engine, user, children }: LayoutProps) {
       <body>
         <header class="topbar">
           <Brand />
-          <nav class="tabs" aria-label="Sections">
-            {TABS.map((tab) => (
-              <a
-                href={tab.href}
-                class={tab.id === active ? "tab active" : "tab"}
-                aria-current={tab.id === active ? "page" : undefined}
-              >
-                {tab.label}
-              </a>
-            ))}
-          </nav>
           <div class="topbar-actions">
             <Island name="EngineStatus" props={engine} />
             {user.role === "admin" && <Island name="RunContainerDialog" props={{}} />}
-            <Island name="UserMenu" props={user} />
+          </div>
+          <MenuToggle />
+          <div class="topbar-menu" id="topbar-menu">
+            <nav class="tabs" aria-label="Sections">
+              {TABS.map((tab) => (
+                <a
+                  href={tab.href}
+                  class={tab.id === active ? "tab active" : "tab"}
+                  aria-current={tab.id === active ? "page" : undefined}
+                >
+                  {tab.label}
+                </a>
+              ))}
+            </nav>
+            <div class="topbar-account">
+              <Island name="UserMenu" props={user} />
+            </div>
           </div>
         </header>
         <main class="page">{children}</main>
