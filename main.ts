@@ -20,6 +20,7 @@ import { createStatsHub } from "./lib/docker/stats.ts";
 import { backupCommand, restoreCommand } from "./lib/backup.ts";
 import { installCommand, uninstallCommand } from "./lib/install.ts";
 import { startUpdateSchedule } from "./lib/updates/schedule.ts";
+import { lastUpdateCheck } from "./lib/updates/store.ts";
 
 const SHUTDOWN_GRACE_MS = 10_000;
 
@@ -260,6 +261,7 @@ async function serve(config: Config): Promise<number> {
     dispatcher,
     intervalMs: config.updateCheckIntervalMs,
     log,
+    lastCheckedAt: lastUpdateCheck(db),
   });
 
   let stopped!: () => void;

@@ -1,9 +1,13 @@
 /**
  * The scheduled update check: every `intervalMs` (from the start of one check to the next;
  * a check that takes longer delays the next, never overlaps it) the panel dispatches
- * docker.updates.check as "system", audited like any other.
+ * docker.updates.check as "system", audited like any other. The first check comes one
+ * interval after the last one recorded (so restarts do not add checks), or after a minute
+ * (at most one interval) when none is recorded.
  */
 import type { Dispatcher } from "../sysctl/dispatch.ts";
+
+const FIRST_CHECK_MS = 60_000;
 
 export interface UpdateSchedule {
   /** Stops scheduling and waits for a check that is running. */
@@ -14,6 +18,8 @@ export function startUpdateSchedule(options: {
   dispatcher: Dispatcher;
   intervalMs: number;
   log: (message: string) => void;
+  /** When the last check recorded in the database ran (ms since the epoch). */
+  lastCheckedAt?: number;
 }): UpdateSchedule {
   const { dispatcher, intervalMs, log } = options;
   let stopped = false;
@@ -37,7 +43,12 @@ export function startUpdateSchedule(options: {
   const tick = () => {
     running = run();
   };
-  if (intervalMs > 0) timer = setTimeout(tick, intervalMs);
+  if (intervalMs > 0) {
+    const first = options.lastCheckedAt === undefined
+      ? Math.min(intervalMs, FIRST_CHECK_MS)
+      : Math.min(intervalMs, Math.max(0, options.lastCheckedAt + intervalMs - Date.now()));
+    timer = setTimeout(tick, first);
+  }
 
   return {
     async stop() {

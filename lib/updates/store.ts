@@ -79,6 +79,15 @@ export function listUpdateResults(db: Db): UpdateResult[] {
   return rows.map((row) => fromRow(row as unknown as Row));
 }
 
+/** When the newest stored result was checked (ms since the epoch), if any. */
+export function lastUpdateCheck(db: Db): number | undefined {
+  const row = db.prepare("SELECT MAX(checked_at) AS at FROM image_update_checks").get() as
+    | { at: string | null }
+    | undefined;
+  const at = row?.at ? Date.parse(row.at) : NaN;
+  return Number.isNaN(at) ? undefined : at;
+}
+
 export function updateResultsById(db: Db): Map<string, UpdateResult> {
   return new Map(listUpdateResults(db).map((result) => [result.id, result]));
 }

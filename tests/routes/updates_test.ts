@@ -12,6 +12,7 @@ import { delay, startPanel } from "../fixtures/server.ts";
 import { deleteRegistry, findRegistry, upsertRegistry } from "../../lib/registries.ts";
 import type { DockerClient } from "../../lib/docker/client.ts";
 import type { UpdateResult } from "../../lib/updates/store.ts";
+import { ConfigError, parseCommand } from "../../lib/config.ts";
 
 /** A new image (its own config, so its own id and digest) committed from the test image. */
 async function newImage(
@@ -363,3 +364,27 @@ async function removeTestContainersFirst(engine: { docker: DockerClient; prefix:
   const { removeTestContainers } = await import("../fixtures/engine.ts");
   await removeTestContainers(engine.docker, engine.prefix);
 }
+
+Deno.test("--update-check-interval: 6h by default, 0 disables, CM_UPDATE_CHECK_INTERVAL, refused when not a duration", () => {
+  const interval = (args: string[], env: Record<string, string> = {}) => {
+    const command = parseCommand(args, (name) => env[name]);
+    if (command.kind !== "serve") throw new Error("not serve");
+    return command.config.updateCheckIntervalMs;
+  };
+  assert.equal(interval([]), 6 * 3_600_000);
+  assert.equal(interval(["--update-check-interval", "0"]), 0);
+  assert.equal(interval(["--update-check-interval", "2s"]), 2000);
+  assert.equal(interval([], { CM_UPDATE_CHECK_INTERVAL: "30m" }), 1_800_000);
+  assert.equal(
+    interval(["--update-check-interval", "1h"], { CM_UPDATE_CHECK_INTERVAL: "0" }),
+    3_600_000,
+  );
+  for (const bad of ["5", "-1s", "1w", ""]) {
+    assert.throws(
+      () => interval(["--update-check-interval", bad]),
+      (error: Error) =>
+        error instanceof ConfigError && /--update-check-interval/.test(error.message),
+      bad,
+    );
+  }
+});
