@@ -5,7 +5,12 @@
 import { Hono } from "hono";
 import type { AppDeps } from "../deps.ts";
 import type { AppEnv } from "../env.ts";
-import { createParsePool, type ParseTurn } from "../../lib/compose/parse_pool.ts";
+import {
+  createParsePool,
+  type ParsePool,
+  type ParseTurn,
+  PreviewBusyError,
+} from "../../lib/compose/parse_pool.ts";
 import { deployOrder } from "../../lib/compose/order.ts";
 import { engineWarnings, previewProject } from "../../lib/compose/plan.ts";
 import { readPlanFacts } from "../../lib/compose/facts.ts";
@@ -92,7 +97,7 @@ export function composeApiRoutes(deps: AppDeps): Hono<AppEnv> {
     // per-user preview limit. The audit row's target is the project's name, also when it
     // comes from `name:` in the file. A file that does not parse is refused by the handler
     // (audited).
-    const turn = parsePool.reserve(`deploy:${c.get("requestId")}`);
+    const turn = reserveForDeploy(parsePool, c.get("requestId"));
     let body: Record<string, unknown> = {};
     let input: ComposeInput | undefined;
     let attachment: DeployAttachment;
@@ -228,4 +233,17 @@ async function parseWithStackFiles(
   const files = await readFiles(project.name, input);
   if (Object.keys(files).length === Object.keys(input.files ?? {}).length) return project;
   return await turn.parse(() => Promise.resolve({ ...input, files }));
+}
+
+/** A parse turn for a deploy; when every place is taken, a 429 that speaks of the deploy. */
+function reserveForDeploy(pool: ParsePool, requestId: string): ParseTurn {
+  try {
+    return pool.reserve(`deploy:${requestId}`);
+  } catch (error) {
+    if (!(error instanceof PreviewBusyError)) throw error;
+    throw new PreviewBusyError(
+      error.retryAfterSeconds,
+      "The panel is busy checking other compose files; deploy again in a moment (nothing was deployed)",
+    );
+  }
 }
