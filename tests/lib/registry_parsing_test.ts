@@ -145,6 +145,14 @@ Deno.test("platform: the manifest-list entry for the Engine's os/arch(/variant)"
     ),
     "sha256:armv6",
   );
+  // …but an arm/v6 Engine cannot run a v7 image.
+  assert.equal(
+    pick(
+      { os: "linux", architecture: "arm", variant: "v6" },
+      entries.filter((e) => e.digest !== "sha256:armv6"),
+    ),
+    undefined,
+  );
   assert.equal(pick({ os: "linux", architecture: "s390x" }), undefined);
   assert.equal(pick({ os: "linux", architecture: "amd64" }, entries.slice(0, 1)), undefined);
 });
