@@ -16,6 +16,8 @@ services:
   web:
     image: ${TEST_IMAGE}
     command: httpd -f -p 80 -h /www
+    # httpd and sleep as pid 1 ignore TERM: a recreate or stop waits only this long.
+    stop_grace_period: 1s
     ports:
       - "127.0.0.1:${port}:80"
     volumes:
@@ -29,6 +31,7 @@ services:
   api:
     image: ${TEST_IMAGE}
     command: ["sleep", "3600"]
+    stop_grace_period: 1s
     environment:
       API_TOKEN: \${TOKEN:-unset}
     depends_on:
@@ -37,6 +40,7 @@ services:
   worker:
     image: ${TEST_IMAGE}
     command: ${workerCommand}
+    stop_grace_period: 1s
     networks:
       - backend
       - default
@@ -335,9 +339,11 @@ services:
   web:
     image: ${TEST_IMAGE}
     command: ["sh", "-c", "mkdir -p /www && echo ${greeting} > /www/index.html && exec httpd -f -p 80 -h /www"]
+    stop_grace_period: 1s
   sidecar:
     image: ${TEST_IMAGE}
     command: sleep 3600
+    stop_grace_period: 1s
     network_mode: service:web
     env_file: ./sidecar.env
   watcher:
