@@ -6,9 +6,11 @@
  *   A body is read only when its turn comes;
  * - files are parsed in a worker (YAML parsing is synchronous), so even the costliest file
  *   the caps admit never blocks the panel's event loop. One worker serves the previews
- *   that queue up and is ended as soon as none is waiting (a worker kept alive would keep
- *   the heap of every file it parsed), at shutdown, or when a parse runs past its time
- *   (that preview is refused).
+ *   that queue up. It stays warm for a short idle period after the last one (starting a
+ *   worker and warming its JIT was most of a 300-service preview), then ends: a worker
+ *   kept alive for good would keep the heap of every file it parsed. For the same reason
+ *   it is replaced once it has parsed RECYCLE_BYTES of input. It also ends at shutdown,
+ *   or when a parse runs past its time (that preview is refused).
  */
 import { HttpError, RateLimitedError, ValidationError } from "../errors.ts";
 import type { ComposeInput, ComposeProject } from "./types.ts";
@@ -21,7 +23,12 @@ export interface ParsePoolOptions {
   timeoutMs?: number;
   /** Ends the worker (the panel's shutdown). */
   signal?: AbortSignal;
+  /** How long the worker stays warm after the last preview. Default 15 s; 0 ends it at once. */
+  idleMs?: number;
 }
+
+/** A worker that parsed this much input is replaced after its current preview. */
+export const RECYCLE_BYTES = 8 * 1024 * 1024;
 
 /** A place taken for one preview; release it whatever happens. */
 export interface ParseTurn {
@@ -49,7 +56,7 @@ export function createParsePool(options: ParsePoolOptions = {}): ParsePool {
   const users = new Set<string>();
   const queue: (() => void)[] = [];
   let busy = false;
-  const worker = createWorkerSlot(options.signal);
+  const worker = createWorkerSlot(options.signal, options.idleMs ?? 15_000);
 
   const turn = (): Promise<void> => {
     if (!busy) {
@@ -62,7 +69,7 @@ export function createParsePool(options: ParsePoolOptions = {}): ParsePool {
     const waiting = queue.shift();
     if (waiting) return waiting();
     busy = false;
-    worker.end();
+    worker.idle();
   };
 
   return {
@@ -104,15 +111,21 @@ export function setParseWorkerUrl(url: string | URL): void {
   parseWorkerUrl = url;
 }
 
-/** The parse worker: started on demand, one request at a time. */
-function createWorkerSlot(signal?: AbortSignal) {
+/** The parse worker: started on demand, one request at a time, ended when idle. */
+function createWorkerSlot(signal: AbortSignal | undefined, idleMs: number) {
   let worker: Worker | undefined;
   let nextId = 1;
   let settle: ((answer: WorkerAnswer | Error) => void) | undefined;
+  let idleTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Input the current worker has parsed, in UTF-16 code units (a bound, not a count). */
+  let parsed = 0;
 
   const end = (reason?: Error) => {
+    clearTimeout(idleTimer);
+    idleTimer = undefined;
     worker?.terminate();
     worker = undefined;
+    parsed = 0;
     const pending = settle;
     settle = undefined;
     if (reason) pending?.(reason);
@@ -137,10 +150,23 @@ function createWorkerSlot(signal?: AbortSignal) {
   };
 
   return {
-    end: () => end(),
+    /** Nothing is waiting: keep the worker warm for a while, unless it has done its share. */
+    idle() {
+      clearTimeout(idleTimer);
+      idleTimer = undefined;
+      if (!worker) return;
+      if (idleMs <= 0 || parsed >= RECYCLE_BYTES) return end();
+      const timer = setTimeout(() => end(), idleMs);
+      Deno.unrefTimer(timer as unknown as number); // a warm worker never holds the panel up
+      idleTimer = timer;
+    },
     run(input: ComposeInput, timeoutMs: number): Promise<ComposeProject> {
       if (signal?.aborted) return Promise.reject(new HttpError(503, "The panel is shutting down"));
+      clearTimeout(idleTimer);
+      idleTimer = undefined;
+      if (worker && parsed >= RECYCLE_BYTES) end();
       worker ??= start();
+      parsed += inputSize(input);
       const message: WorkerRequest = { id: nextId++, input };
       return new Promise<ComposeProject>((resolve, reject) => {
         const timer = setTimeout(() => {
@@ -163,4 +189,11 @@ function createWorkerSlot(signal?: AbortSignal) {
       });
     },
   };
+}
+
+function inputSize(input: ComposeInput): number {
+  let size = input.yaml.length + (input.env?.length ?? 0);
+  for (const text of Object.values(input.envFiles ?? {})) size += text.length;
+  for (const text of Object.values(input.files ?? {})) size += text.length;
+  return size;
 }
