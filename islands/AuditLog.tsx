@@ -7,6 +7,7 @@
 import { Fragment } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { api } from "./api.ts";
+import { useLive } from "./shared/live.ts";
 
 /** The server's row type (a type-only import: nothing of lib/ reaches the bundle). */
 export type AuditRowView = import("../lib/sysctl/audit.ts").AuditRow;
@@ -65,15 +66,47 @@ function queryOf(filters: typeof EMPTY_FILTERS, extra: Record<string, string> = 
   return params.toString();
 }
 
+/** "UTC+01:00", "UTC-05:30", "UTC": the browser's offset at `time`. */
+export function zoneLabel(time: Date): string {
+  const minutes = -time.getTimezoneOffset();
+  if (minutes === 0) return "UTC";
+  const sign = minutes > 0 ? "+" : "-";
+  const abs = Math.abs(minutes);
+  const pad = (n: number) => String(n).padStart(2, "0");
+  return `UTC${sign}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`;
+}
+
+/** An ISO instant as the browser's wall-clock "YYYY-MM-DD HH:MM:SS" (the filters' zone). */
+export function localTime(iso: string): string {
+  const time = new Date(iso);
+  if (Number.isNaN(time.getTime())) return iso;
+  const pad = (n: number) => String(n).padStart(2, "0");
+  return `${time.getFullYear()}-${pad(time.getMonth() + 1)}-${pad(time.getDate())} ` +
+    `${pad(time.getHours())}:${pad(time.getMinutes())}:${pad(time.getSeconds())}`;
+}
+
 export function AuditLog({ initial, actions }: AuditLogProps) {
   const [filters, setFilters] = useState(EMPTY_FILTERS);
   const [page, setPage] = useState<Page>(initial);
   const [error, setError] = useState("");
   const [expanded, setExpanded] = useState<number | null>(null);
   const [loaded, setLoaded] = useState(false);
+  /** Rows written since the list was last read, while the reader is scrolled or paged on. */
+  const [newRows, setNewRows] = useState(0);
+  // The server renders UTC; once in the browser, times are local like the filters.
+  const [zone, setZone] = useState<string | null>(null);
+  useEffect(() => setZone(zoneLabel(new Date())), []);
+
+  const pagedOn = page.rows.length > initial.rows.length && page.next_cursor !== null;
+  useLive((event) => event.kind === "audit", (events) => {
+    const atTop = globalThis.scrollY < 200 && !pagedOn;
+    if (atTop) void load();
+    else setNewRows((n) => n + events.length);
+  });
 
   async function load(cursor?: number) {
     setError("");
+    if (!cursor) setNewRows(0);
     try {
       const next = await api<Page>(
         "GET",
@@ -139,6 +172,18 @@ export function AuditLog({ initial, actions }: AuditLogProps) {
         </div>
       </form>
       {error && <div class="notice error" role="alert">{error}</div>}
+      {newRows > 0 && (
+        <button
+          type="button"
+          class="notice audit-new"
+          onClick={() => {
+            void load();
+            globalThis.scrollTo({ top: 0 });
+          }}
+        >
+          New audit rows were written: show the newest
+        </button>
+      )}
       {page.rows.length === 0
         ? (
           <div class="empty">
@@ -151,7 +196,7 @@ export function AuditLog({ initial, actions }: AuditLogProps) {
             <thead>
               <tr>
                 <th class="col-seq">#</th>
-                <th class="col-time">Time (UTC)</th>
+                <th class="col-time">Time ({zone ?? "UTC"})</th>
                 <th>User</th>
                 <th>Action</th>
                 <th>Target</th>
@@ -168,7 +213,9 @@ export function AuditLog({ initial, actions }: AuditLogProps) {
                     title="Show details"
                   >
                     <td class="mono muted">{row.seq}</td>
-                    <td class="mono">{row.ts.replace("T", " ").slice(0, 19)}</td>
+                    <td class="mono" title={row.ts}>
+                      {zone ? localTime(row.ts) : row.ts.replace("T", " ").slice(0, 19)}
+                    </td>
                     <td class="truncate" title={`${row.actor} from ${row.client_ip}`}>
                       {row.actor}
                     </td>

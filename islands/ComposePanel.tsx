@@ -17,6 +17,7 @@ import { PreviewView } from "./compose/Preview.tsx";
 import { Stacks } from "./compose/Stacks.tsx";
 import { lineCount, lineOfMessage, nameFromYaml, PROJECT_NAME } from "./compose/text.ts";
 import { readNdjson } from "./ndjson.ts";
+import { useLive } from "./shared/live.ts";
 import { previewBody as bodyOf, previewKey as keyOf } from "./compose/request.ts";
 import type {
   ComposeSource,
@@ -42,7 +43,6 @@ interface PreviewError {
 }
 
 const PREVIEW_DELAY_MS = 600;
-const STACKS_POLL_MS = 15_000;
 const BASE = "/api/containers/compose";
 
 const SEVERITY: Record<WarningKind | "error", number> = {
@@ -130,6 +130,13 @@ export function ComposePanel({ role: initialRole, stacks: initialStacks }: Compo
     }
   }
 
+  // A stack's state is its containers': any start, stop, die, create or destroy (from the
+  // panel or `docker compose` on the host) reloads the list.
+  useLive(
+    (event) => event.kind === "container",
+    () => void loadStacks().catch(() => {}),
+  );
+
   useEffect(() => {
     mounted.current = true;
     if (initialRole === null) {
@@ -138,16 +145,12 @@ export function ComposePanel({ role: initialRole, stacks: initialStacks }: Compo
         .catch(() => setRole("viewer"));
     }
     if (initialStacks === null) refreshStacks();
-    const poll = setInterval(() => {
-      if (document.visibilityState === "visible") loadStacks().catch(() => {});
-    }, STACKS_POLL_MS);
     const onVisible = () => {
       if (document.visibilityState === "visible") loadStacks().catch(() => {});
     };
     document.addEventListener("visibilitychange", onVisible);
     return () => {
       mounted.current = false;
-      clearInterval(poll);
       document.removeEventListener("visibilitychange", onVisible);
     };
   }, []);

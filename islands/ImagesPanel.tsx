@@ -19,6 +19,7 @@ import { PruneDialog, type PruneResult } from "./images/PruneDialog.tsx";
 import { PullBox } from "./images/PullBox.tsx";
 import { Registries } from "./images/Registries.tsx";
 import type { ImageView, RegistryView, Role } from "./images/types.ts";
+import { useLive } from "./shared/live.ts";
 
 export interface ImagesPanelProps {
   /** The signed-in user's role; null makes the island ask /api/auth/me. */
@@ -67,6 +68,15 @@ export function ImagesPanel(
     const answer = await api<{ registries: RegistryView[] }>("GET", "/api/containers/registries");
     setRegistries(answer.registries);
   }
+
+  // A tag, untag, pull, delete or import from anywhere (the CLI too); a container's create
+  // or destroy changes an image's "used by".
+  useLive(
+    (event) =>
+      (event.kind === "object" && event.type === "image") ||
+      (event.kind === "container" && (event.action === "create" || event.action === "destroy")),
+    () => void loadImages().catch(() => {}),
+  );
 
   useEffect(() => {
     if (initialRole === null) {

@@ -14,6 +14,7 @@ import { ConnectDialog } from "./networks/ConnectDialog.tsx";
 import { keyValueEntries } from "./volumes/kv.ts";
 import { formatDate } from "./images/format.ts";
 import type { NetworkView } from "../lib/docker/networks.ts";
+import { useLive } from "./shared/live.ts";
 
 export interface NetworksPanelProps {
   role: "admin" | "viewer";
@@ -44,6 +45,9 @@ export function NetworksPanel({ role, networks: initial }: NetworksPanelProps) {
       setNotice({ kind: "error", text: `Could not read the networks: ${(e as Error).message}` });
     }
   }
+
+  // Created, removed, connected or disconnected anywhere (the CLI too).
+  useLive((event) => event.kind === "object" && event.type === "network", () => void refresh());
 
   async function loadDetail(id: string) {
     try {

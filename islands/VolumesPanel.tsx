@@ -13,6 +13,7 @@ import { CreateVolumeDialog } from "./volumes/CreateVolumeDialog.tsx";
 import { BrowseDialog } from "./volumes/BrowseDialog.tsx";
 import { keyValueEntries } from "./volumes/kv.ts";
 import type { Role, VolumeSizes, VolumeView } from "./volumes/types.ts";
+import { useLive } from "./shared/live.ts";
 
 export interface VolumesPanelProps {
   role: Role;
@@ -53,6 +54,15 @@ export function VolumesPanel({ role, volumes: initial }: VolumesPanelProps) {
       setNotice({ kind: "error", text: `Could not read the volumes: ${(e as Error).message}` });
     }
   }
+
+  // Created or removed anywhere (the CLI too); a container's create or destroy changes
+  // which containers use a volume.
+  useLive(
+    (event) =>
+      (event.kind === "object" && event.type === "volume") ||
+      (event.kind === "container" && (event.action === "create" || event.action === "destroy")),
+    () => void refresh(),
+  );
 
   async function measure() {
     setMeasuring(true);

@@ -27,6 +27,7 @@ import { pageRoutes } from "./pages/mod.tsx";
 import { volumeApiRoutes } from "./api/volumes.ts";
 import { networkApiRoutes } from "./api/networks.ts";
 import { updateApiRoutes } from "./api/updates.ts";
+import { liveApiRoutes } from "./api/live.ts";
 
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
 
@@ -110,6 +111,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.route("/api/auth", authApiRoutes(deps));
   app.route("/api/users", userApiRoutes(deps));
   app.route("/api/audit", auditApiRoutes(deps));
+  app.route("/api/live", liveApiRoutes(deps));
   // Before /api/containers/:id, which would otherwise take "images" for a container id.
   app.route("/api/containers/images", imageApiRoutes(deps));
   app.route("/api/containers/registries", registryApiRoutes(deps));

@@ -1,6 +1,6 @@
 /**
- * One shared subscription to the Engine's `GET /events` (container events only), fanned out
- * to every listener. It opens with the first listener, closes with the last, and reconnects
+ * One shared subscription to the Engine's `GET /events` (container, image, volume and network
+ * events), fanned out to every listener. It opens with the first listener, closes with the last, and reconnects
  * by itself with backoff when the stream ends (dockerd restarted or down).
  */
 import type { DockerClient } from "./client.ts";
@@ -23,6 +23,18 @@ export interface ContainerEvent {
   time: number;
 }
 
+/** An image, volume or network event (the Images, Volumes and Networks tabs follow these). */
+export interface ObjectEvent {
+  type: "image" | "volume" | "network";
+  /** e.g. `tag`, `untag`, `delete`, `pull`; `create`, `destroy`; `connect`, `disconnect`. */
+  action: string;
+  /** `Actor.ID`: the image id or reference, the volume name, the network id. */
+  id: string;
+  /** `Actor.Attributes.name` when the Engine sends one. */
+  name: string;
+  time: number;
+}
+
 export type EngineEvent =
   | { kind: "container"; event: ContainerEvent }
   | { kind: "engine"; connected: boolean };
@@ -30,6 +42,11 @@ export type EngineEvent =
 export interface EventsHub {
   /** Returns the unsubscribe function. */
   subscribe(listener: (event: EngineEvent) => void): () => void;
+  /**
+   * Image, volume and network events (kept out of `subscribe`, whose listeners expect
+   * container events). Keeps the upstream open like `subscribe`; returns the unsubscribe.
+   */
+  subscribeObjects(listener: (event: ObjectEvent) => void): () => void;
   /** Whether the upstream `/events` stream is open right now. */
   connected(): boolean;
   /** Stops everything (shutdown); later subscribers get nothing. */
@@ -57,6 +74,7 @@ export function createEventsHub(docker: DockerClient, options: EventsHubOptions 
   const log = options.log ?? ((message: string) => console.error(message));
   const firstRetryMs = options.retryMs ?? 500;
   const listeners = new Set<(event: EngineEvent) => void>();
+  const objectListeners = new Set<(event: ObjectEvent) => void>();
   let upstream: AbortController | undefined;
   let retryTimer: ReturnType<typeof setTimeout> | undefined;
   let retryMs = firstRetryMs;
@@ -67,6 +85,17 @@ export function createEventsHub(docker: DockerClient, options: EventsHubOptions 
 
   function emit(event: EngineEvent) {
     for (const listener of [...listeners]) {
+      try {
+        listener(event);
+      } catch (error) {
+        log(`An Engine events listener threw: ${describe(error)}`);
+      }
+    }
+  }
+
+  function emitObject(event: ObjectEvent | undefined) {
+    if (!event) return;
+    for (const listener of [...objectListeners]) {
       try {
         listener(event);
       } catch (error) {
@@ -87,7 +116,7 @@ export function createEventsHub(docker: DockerClient, options: EventsHubOptions 
     upstream = controller;
     try {
       const response = await docker.request("GET", "/events", {
-        query: { filters: JSON.stringify({ type: ["container"] }) },
+        query: { filters: JSON.stringify({ type: ["container", "image", "volume", "network"] }) },
         stream: true,
         signal: controller.signal,
       });
@@ -97,6 +126,7 @@ export function createEventsHub(docker: DockerClient, options: EventsHubOptions 
       for await (const raw of ndjson<RawEvent>(response.body)) {
         const event = containerEvent(raw);
         if (event) emit({ kind: "container", event });
+        else emitObject(objectEvent(raw));
       }
       if (upstream === controller) log("The Engine closed the events stream; reconnecting");
     } catch (error) {
@@ -129,7 +159,7 @@ export function createEventsHub(docker: DockerClient, options: EventsHubOptions 
     retryMs = firstRetryMs;
   }
 
-  return {
+  const hub: EventsHub = {
     subscribe(listener) {
       if (closed) return () => {};
       // A copy per call, so subscribing the same function twice needs two unsubscribes.
@@ -141,12 +171,38 @@ export function createEventsHub(docker: DockerClient, options: EventsHubOptions 
         if (listeners.size === 0) stop();
       };
     },
+    subscribeObjects(listener) {
+      const entry = (event: ObjectEvent) => listener(event);
+      objectListeners.add(entry);
+      const release = hub.subscribe(() => {});
+      return () => {
+        objectListeners.delete(entry);
+        release();
+      };
+    },
     connected: () => isConnected,
     close() {
       closed = true;
       listeners.clear();
+      objectListeners.clear();
       stop();
     },
+  };
+  return hub;
+}
+
+function objectEvent(raw: RawEvent): ObjectEvent | undefined {
+  if (typeof raw !== "object" || raw === null) return undefined;
+  const type = raw.Type;
+  if (type !== "image" && type !== "volume" && type !== "network") return undefined;
+  const id = raw.Actor?.ID;
+  if (typeof id !== "string" || typeof raw.Action !== "string") return undefined;
+  return {
+    type,
+    action: raw.Action,
+    id,
+    name: raw.Actor?.Attributes?.name ?? "",
+    time: typeof raw.time === "number" ? raw.time * 1000 : Date.now(),
   };
 }
 
