@@ -147,8 +147,17 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     const line = expected && typeof (error as { line?: unknown }).line === "number"
       ? (error as unknown as { line: number }).line
       : undefined;
+    // A translated Engine error keeps the Engine's own text (lib/docker/error_text.ts).
+    const details = expected && typeof (error as { details?: unknown }).details === "string"
+      ? (error as unknown as { details: string }).details
+      : undefined;
     return c.json(
-      { error: message, ...(field ? { field } : {}), ...(line ? { line } : {}) },
+      {
+        error: message,
+        ...(field ? { field } : {}),
+        ...(line ? { line } : {}),
+        ...(details ? { details } : {}),
+      },
       status as 400,
     );
   });

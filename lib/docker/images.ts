@@ -3,6 +3,7 @@ import type { DockerClient } from "./client.ts";
 import type { ImageInspect, ImageSummary } from "./types.ts";
 import { imageRef } from "./validate.ts";
 import { type ImageReference, parseReference } from "./reference.ts";
+import { pullError } from "./error_text.ts";
 import { DockerError } from "./errors.ts";
 import { ndjson } from "./streams.ts";
 
@@ -80,15 +81,20 @@ export async function* pullImage(
   reference: ImageReference,
   options: { auth?: string; signal?: AbortSignal } = {},
 ): AsyncGenerator<PullProgress> {
+  const name = reference.digest
+    ? `${reference.repository}@${reference.digest}`
+    : `${reference.repository}:${reference.tag ?? "latest"}`;
   const response = await docker.request("POST", "/images/create", {
     query: { fromImage: reference.repository, tag: reference.digest ?? reference.tag ?? "latest" },
     headers: options.auth ? { "X-Registry-Auth": options.auth } : {},
     stream: true,
     signal: options.signal,
+  }).catch((error) => {
+    throw error instanceof DockerError ? pullError(name, error.daemonStatus, error.message) : error;
   });
   for await (const line of ndjson<PullProgress>(response.body!)) {
     if (line.error || line.errorDetail) {
-      throw new DockerError(500, line.errorDetail?.message ?? line.error ?? "The pull failed");
+      throw pullError(name, 500, line.errorDetail?.message ?? line.error ?? "The pull failed");
     }
     yield line;
   }

@@ -5,6 +5,7 @@
  */
 import type { DockerClient } from "../../docker/client.ts";
 import { type InjectedFile, injectFiles } from "../../compose/secrets.ts";
+import { explainEngineError } from "../../docker/error_text.ts";
 import { DockerError } from "../../docker/errors.ts";
 import {
   checkProcessSettings,
@@ -182,6 +183,8 @@ export function composeHandlers(
           json: body,
         }));
       } catch (error) {
+        const explained = await explainEngineError(docker, error);
+        if (explained !== error) throw explained;
         if (error instanceof DockerError && error.daemonStatus === 409) {
           throw new HttpError(409, error.message, "name");
         }

@@ -25,6 +25,7 @@ import { containerName } from "../../docker/validate.ts";
 import { inspectImage } from "../../docker/images.ts";
 import { removeVolume, volumeExists } from "../../docker/volumes.ts";
 import { inspectNetwork } from "../../docker/networks.ts";
+import { explainEngineError } from "../../docker/error_text.ts";
 import { DockerError } from "../../docker/errors.ts";
 import { createBody, parseRunSpec } from "../../docker/run_spec.ts";
 import { HttpError, ValidationError } from "../../errors.ts";
@@ -185,7 +186,7 @@ async function run(
   } catch (error) {
     await removeContainer(docker, created.Id, { force: true, volumes: true }).catch(() => {});
     for (const volume of newVolumes) await removeVolume(docker, volume).catch(() => {});
-    throw error;
+    throw await explainEngineError(docker, error, created.Id);
   }
   return { ...await stateOf(docker, created.Id), warnings: created.Warnings ?? [] };
 }
@@ -221,7 +222,9 @@ export function containerHandlers(
   return {
     "docker.run": (context) => run(docker, context, managedLabel, dispatcher),
     "docker.start": async ({ target }) => {
-      await startContainer(docker, target);
+      await startContainer(docker, target).catch(async (error) => {
+        throw await explainEngineError(docker, error, target);
+      });
       return await stateOf(docker, target);
     },
     // `timeout` (seconds, as `docker stop -t`): compose passes a service's stop_grace_period.
