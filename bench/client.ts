@@ -33,7 +33,7 @@ const raw = Deno.createHttpClient({ proxy: { transport: "unix", path: dockerHost
 const version = await docker.apiVersion();
 const rawList = async () => {
   const response = await fetch(
-    `http://docker/v${version}/containers/json?all=1`,
+    `http://127.0.0.1/v${version}/containers/json?all=1`,
     { client: raw } as RequestInit,
   );
   return await response.json();
