@@ -4,12 +4,19 @@ import { safeNextPath } from "../lib/auth/next.ts";
 
 export interface LoginFormProps {
   next?: string;
+  /** Set when the plain form post (no scripts) was refused and the page is shown again. */
+  username?: string;
+  error?: string;
 }
 
-export function LoginForm({ next }: LoginFormProps) {
-  const [username, setUsername] = useState("");
+/**
+ * Posts as JSON once hydrated; before that (or without scripts) the browser posts the form
+ * itself and the server answers a redirect or this page again with the error.
+ */
+export function LoginForm({ next, username: given, error: refused }: LoginFormProps) {
+  const [username, setUsername] = useState(given ?? "");
   const [password, setPassword] = useState("");
-  const [error, setError] = useState("");
+  const [error, setError] = useState(refused ?? "");
   const [busy, setBusy] = useState(false);
 
   async function submit(event: Event) {
@@ -29,6 +36,7 @@ export function LoginForm({ next }: LoginFormProps) {
   return (
     <form class="card form" onSubmit={submit} method="post" action="/api/auth/login">
       <h1>Sign in</h1>
+      {next && <input type="hidden" name="next" value={next} />}
       <label>
         Username
         <input

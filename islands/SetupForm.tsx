@@ -1,9 +1,21 @@
 import { useState } from "preact/hooks";
 import { api } from "./api.ts";
 
-export function SetupForm(_props: Record<string, never>) {
-  const [fields, setFields] = useState({ token: "", username: "admin", password: "", confirm: "" });
-  const [error, setError] = useState("");
+export interface SetupFormProps {
+  /** Set when the plain form post (no scripts) was refused and the page is shown again. */
+  username?: string;
+  error?: string;
+}
+
+/** Posts as JSON once hydrated; without scripts the browser posts the form itself. */
+export function SetupForm({ username, error: refused }: SetupFormProps) {
+  const [fields, setFields] = useState({
+    token: "",
+    username: username ?? "admin",
+    password: "",
+    confirm: "",
+  });
+  const [error, setError] = useState(refused ?? "");
   const [busy, setBusy] = useState(false);
   const set = (name: keyof typeof fields) => (e: Event) =>
     setFields({ ...fields, [name]: (e.target as HTMLInputElement).value });
@@ -30,7 +42,7 @@ export function SetupForm(_props: Record<string, never>) {
   }
 
   return (
-    <form class="card form" onSubmit={submit}>
+    <form class="card form" onSubmit={submit} method="post" action="/api/auth/setup">
       <h1>Set up Container Manager</h1>
       <p class="muted">
         Create the first admin. The setup token is printed in the panel's log when it starts without

@@ -20,6 +20,14 @@ import { isSecureRequest, sessionCookieName } from "../middleware/auth.ts";
 import { readJsonObject, stringField } from "./body.ts";
 import { dispatchAs } from "./dispatch.ts";
 import { dispatchUserUpdate } from "./password_change.ts";
+import { safeNextPath } from "../../lib/auth/next.ts";
+import { loginPage, setupPage } from "../pages/bare.tsx";
+
+/** A plain HTML form post (the page's scripts did not run). */
+function isFormPost(c: Context): boolean {
+  const type = c.req.header("Content-Type") ?? "";
+  return type.startsWith("application/x-www-form-urlencoded");
+}
 
 /** The throttle's account name for setup attempts; no username can look like it. */
 const SETUP_ACCOUNT = "(setup)";
@@ -35,6 +43,15 @@ export function authApiRoutes(deps: AppDeps): Hono<AppEnv> {
 
   /** Signs a verified user in with a brand-new token (the old session, if any, ends). */
   async function signIn(c: Context<AppEnv>, user: { id: number; username: string; role: Role }) {
+    await startSession(c, user);
+    return c.json({ user: { id: user.id, username: user.username, role: user.role } });
+  }
+
+  /** Sets the cookie of a new session for a verified user. */
+  async function startSession(
+    c: Context<AppEnv>,
+    user: { id: number; username: string; role: Role },
+  ) {
     const previous = getCookie(c, sessionCookieName(c));
     if (previous) deleteSession(db, hashToken(previous));
     const { token } = await dispatcher.dispatch<{ token: string }>({
@@ -51,13 +68,46 @@ export function authApiRoutes(deps: AppDeps): Hono<AppEnv> {
       secure: isSecureRequest(c),
       maxAge: Math.floor(config.sessionAbsoluteMs / 1000),
     });
-    return c.json({ user: { id: user.id, username: user.username, role: user.role } });
   }
 
   app.post("/login", async (c) => {
+    if (isFormPost(c)) return await formLogin(c);
     const body = await readJsonObject(c);
     const username = stringField(body, "username", { max: 128 });
     const password = stringField(body, "password", { max: 1024 });
+    return await signIn(c, await verifyLogin(c, username, password));
+  });
+
+  /**
+   * The sign-in form posted before (or without) the scripts: the same checks, throttle and
+   * audit as the JSON sign-in; a 303 to the page asked for with the cookie, or the form
+   * again with the error.
+   */
+  async function formLogin(c: Context<AppEnv>) {
+    const form = await c.req.parseBody();
+    const field = (name: string) => typeof form[name] === "string" ? form[name] as string : "";
+    const next = safeNextPath(field("next")) ?? undefined;
+    const username = field("username");
+    try {
+      const user = await verifyLogin(
+        c,
+        stringField({ username }, "username", { max: 128 }),
+        stringField({ password: field("password") }, "password", { max: 1024 }),
+      );
+      await startSession(c, user);
+      return c.redirect(next ?? "/containers", 303);
+    } catch (error) {
+      if (!(error instanceof HttpError)) throw error;
+      if (error instanceof RateLimitedError) {
+        c.header("Retry-After", String(error.retryAfterSeconds));
+      }
+      c.header("Cache-Control", "no-store");
+      return c.html(loginPage({ next, username, error: error.message }), error.status as 400);
+    }
+  }
+
+  /** Checks a sign-in (throttled, audited when refused); the user, or throws the refusal. */
+  async function verifyLogin(c: Context<AppEnv>, username: string, password: string) {
     const ip = c.get("clientIp");
 
     /** Audits the failed attempt; its handler answers 401, or 429 with `retry_after`. */
@@ -90,14 +140,38 @@ export function authApiRoutes(deps: AppDeps): Hono<AppEnv> {
     }
     if (!user || !valid) return await refuse();
     attempt.succeeded();
-    return await signIn(c, user);
-  });
+    return user;
+  }
 
   app.post("/setup", async (c) => {
+    if (!isFormPost(c)) return await signIn(c, await setUp(c, await readJsonObject(c)));
+    const form = await c.req.parseBody();
+    const body: Record<string, unknown> = {};
+    for (const name of ["token", "username", "password", "confirm"]) {
+      if (typeof form[name] === "string") body[name] = form[name];
+    }
+    try {
+      if (body.password !== body.confirm) {
+        throw new HttpError(400, "The two passwords do not match", "confirm");
+      }
+      await startSession(c, await setUp(c, body));
+      return c.redirect("/containers", 303);
+    } catch (error) {
+      if (!(error instanceof HttpError)) throw error;
+      if (error instanceof RateLimitedError) {
+        c.header("Retry-After", String(error.retryAfterSeconds));
+      }
+      c.header("Cache-Control", "no-store");
+      const username = typeof body.username === "string" ? body.username : undefined;
+      return c.html(setupPage({ username, error: error.message }), error.status as 400);
+    }
+  });
+
+  /** Creates the first admin with the setup token (throttled); the user, or throws. */
+  async function setUp(c: Context<AppEnv>, body: Record<string, unknown>) {
     if (countUsers(db) > 0 || !deps.setup.token) {
       throw new HttpError(409, "This panel is already set up. Sign in instead.");
     }
-    const body = await readJsonObject(c);
     const ip = c.get("clientIp");
     const token = stringField(body, "token", { max: 256 });
     const expected = deps.setup.token;
@@ -136,8 +210,8 @@ export function authApiRoutes(deps: AppDeps): Hono<AppEnv> {
       if (countUsers(db) === 0) deps.setup.token = expected;
       throw error;
     }
-    return await signIn(c, user);
-  });
+    return user;
+  }
 
   app.post("/logout", async (c) => {
     await dispatchAs(c, dispatcher, "auth.logout", c.get("actor").username);

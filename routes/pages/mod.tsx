@@ -3,7 +3,8 @@ import { type Context, Hono } from "hono";
 import type { VNode } from "preact";
 import type { AppDeps } from "../deps.ts";
 import type { AppEnv } from "../env.ts";
-import { BareLayout, Layout, type Tab } from "../_components/Layout.tsx";
+import { Layout, type Tab } from "../_components/Layout.tsx";
+import { loginPage, setupPage } from "./bare.tsx";
 import { Island } from "../_components/Island.tsx";
 import { renderDocument } from "../_components/render.ts";
 import { checkHealth } from "../api/health.ts";
@@ -127,19 +128,11 @@ export function pageRoutes(deps: AppDeps): Hono<AppEnv> {
   app.get("/login", (c) => {
     if (c.get("session")) return c.redirect("/containers");
     if (countUsers(deps.db) === 0) return c.redirect("/setup");
-    return c.html(renderDocument(
-      <BareLayout title="Sign in">
-        <Island name="LoginForm" props={{ next: safeNextPath(c.req.query("next")) }} />
-      </BareLayout>,
-    ));
+    return c.html(loginPage({ next: safeNextPath(c.req.query("next")) }));
   });
   app.get("/setup", (c) => {
     if (countUsers(deps.db) > 0) return c.redirect("/login");
-    return c.html(renderDocument(
-      <BareLayout title="Set up">
-        <Island name="SetupForm" props={{}} />
-      </BareLayout>,
-    ));
+    return c.html(setupPage({}));
   });
   return app;
 }
