@@ -41,3 +41,17 @@ async function hydrateAll() {
 }
 
 hydrateAll();
+
+// "/" focuses the tab's filter (as in GitHub or Gmail), unless the user is typing or a
+// dialog is open.
+document.addEventListener("keydown", (event) => {
+  if (event.key !== "/" || event.ctrlKey || event.metaKey || event.altKey) return;
+  const target = event.target as HTMLElement | null;
+  if (target?.closest("input, textarea, select, [contenteditable], dialog")) return;
+  if (document.querySelector("dialog[open]")) return;
+  const filter = document.querySelector<HTMLInputElement>('.page input[placeholder^="Filter"]');
+  if (!filter) return;
+  event.preventDefault();
+  filter.focus();
+  filter.select();
+});

@@ -91,6 +91,8 @@ export function ActionMenu({ anchor, label, items, onClose }: ActionMenuProps) {
           disabled={item.disabled}
           onClick={() => {
             onClose();
+            // The menu is about to go: the dialog an item opens returns focus to the button.
+            anchor.focus();
             item.onSelect();
           }}
         >

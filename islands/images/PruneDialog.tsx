@@ -63,11 +63,13 @@ export function PruneDialog(
             ? <button type="button" class="btn" data-autofocus onClick={onClose}>Close</button>
             : (
               <>
-                <button type="button" class="btn ghost-dark" onClick={onClose}>Cancel</button>
+                {/* Cancel is the default: Enter must never delete. */}
+                <button type="button" class="btn ghost-dark" data-autofocus onClick={onClose}>
+                  Cancel
+                </button>
                 <button
                   type="button"
                   class="btn danger"
-                  data-autofocus
                   disabled={busy}
                   onClick={prune}
                 >
