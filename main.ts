@@ -118,8 +118,20 @@ async function firstRun(
   }
   const bytes = crypto.getRandomValues(new Uint8Array(24));
   const token = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-  log(`No user exists yet. Open /setup and enter this one-time setup token: ${token}`);
+  // Printed by the listening line (setupBanner), last, where it cannot be missed.
   return token;
+}
+
+/** The first-run notice, framed, for after the listening line (and the build output). */
+function setupBanner(url: string, token: string): string {
+  const lines = [
+    "FIRST RUN: no user exists yet. Create the first admin at",
+    `  ${url}setup`,
+    `with this one-time setup token: ${token}`,
+  ];
+  const width = Math.max(...lines.map((line) => line.length)) + 4;
+  const rule = "=".repeat(width);
+  return ["", rule, ...lines.map((line) => `  ${line}`), rule, ""].join("\n");
 }
 
 /** The certificate and key for HTTPS, read before anything else starts. */
@@ -218,6 +230,18 @@ async function serve(config: Config): Promise<number> {
 
   const shutdown = new AbortController();
   const events = createEventsHub(docker, { log });
+  // Said once when the Engine goes away and once when it is back, not per request: the
+  // shared events stream notices both (and reconnects with backoff meanwhile).
+  let engineDown = false;
+  events.subscribe((event) => {
+    if (event.kind !== "engine" || event.connected === !engineDown) return;
+    engineDown = !event.connected;
+    log(
+      engineDown
+        ? `Docker Engine unreachable at ${docker.endpoint}; retrying`
+        : `Docker Engine at ${docker.endpoint} is reachable again`,
+    );
+  });
   const stats = createStatsHub(docker, events, { log });
   const app = createApp({
     config,
@@ -243,7 +267,10 @@ async function serve(config: Config): Promise<number> {
       onListen: ({ hostname, port }) => {
         const host = hostname.includes(":") ? `[${hostname}]` : hostname;
         const scheme = tls ? "https" : "http";
-        console.log(`Container Manager ${VERSION} listening on ${scheme}://${host}:${port}/`);
+        const url = `${scheme}://${host}:${port}/`;
+        const listening = `Container Manager ${VERSION} listening on ${url}`;
+        // One write, so whoever waits for the listening line has the token too.
+        console.log(setupToken ? `${listening}\n${setupBanner(url, setupToken)}` : listening);
       },
     }, app.fetch);
   } catch (error) {
