@@ -90,9 +90,11 @@ async function sse(
   const response = await fetch(url, { headers: { Cookie: cookie }, signal });
   if (!response.ok) throw new Error(`${url} answered ${response.status}`);
   const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+  // Aborting the fetch does not always reach a body read through a pipe: cancel it too.
+  signal.addEventListener("abort", () => reader.cancel().catch(() => {}), { once: true });
   let buffer = "";
   try {
-    while (true) {
+    while (!signal.aborted) {
       const { value, done } = await reader.read();
       if (done) return;
       buffer += value;
@@ -130,8 +132,10 @@ async function cleanup() {
     }
   }));
 }
+/** The panel process running now, stopped on Ctrl-C too. */
+let activePanel: PanelProcess | undefined;
 const onInterrupt = () => {
-  cleanup().finally(() => Deno.exit(130));
+  Promise.resolve(activePanel?.stop()).catch(() => {}).then(cleanup).finally(() => Deno.exit(130));
 };
 Deno.addSignalListener("SIGINT", onInterrupt);
 
@@ -219,6 +223,7 @@ try {
 
   // 1. Streams never starve requests, on a freshly started panel.
   const panel = await startPanel(panelOptions);
+  activePanel = panel;
   try {
     const cookie = await panel.login();
     const health = async () => {
@@ -374,6 +379,7 @@ try {
     console.log(`\nCreating ${LARGE - SMALL} more containers (not started) ...`);
     await grow(LARGE, RUNNING);
     const large = await startPanel(panelOptions);
+    activePanel = large;
     try {
       await listRatio(large, await large.login());
     } finally {
