@@ -38,7 +38,14 @@ if (Deno.args.includes("--if-stale")) {
   if (built !== undefined && built >= await newestSourceMtime()) Deno.exit(0);
 }
 
-await Deno.remove(OUT_DIR, { recursive: true }).catch(() => {});
+// Built beside the served files and then moved in file by file (each rename is atomic), so
+// a page loading while the islands are rebuilt (a test running next to another) never finds
+// client.js or a chunk half-written or missing. The staging folder starts with a dot, which
+// routes/static.ts never serves.
+await Deno.mkdir(OUT_DIR, { recursive: true });
+const STAGING = `static/build/.next-${Deno.pid}`;
+const stagingDir = new URL(`${STAGING}/`, ROOT);
+await Deno.remove(stagingDir, { recursive: true }).catch(() => {});
 const command = new Deno.Command("deno", {
   args: [
     "bundle",
@@ -47,7 +54,7 @@ const command = new Deno.Command("deno", {
     "--code-splitting",
     "--minify",
     "--outdir",
-    "static/build",
+    STAGING,
     ENTRY,
   ],
   cwd: ROOT,
@@ -56,6 +63,24 @@ const command = new Deno.Command("deno", {
 });
 const { code } = await command.output();
 if (code !== 0) {
+  await Deno.remove(stagingDir, { recursive: true }).catch(() => {});
   console.error("Bundling the islands failed.");
   Deno.exit(code);
+}
+const built = new Set<string>();
+for await (const entry of Deno.readDir(stagingDir)) {
+  if (!entry.isFile) continue;
+  built.add(entry.name);
+  // Chunks first, the entry last: a new client.js only ever imports chunks already there.
+  if (entry.name !== "client.js") {
+    await Deno.rename(new URL(entry.name, stagingDir), new URL(entry.name, OUT_DIR));
+  }
+}
+await Deno.rename(new URL("client.js", stagingDir), new URL("client.js", OUT_DIR));
+await Deno.remove(stagingDir, { recursive: true });
+// Chunks of earlier builds go; their names are content hashes, so none of them is reused.
+for await (const entry of Deno.readDir(OUT_DIR)) {
+  if (entry.isFile && !built.has(entry.name)) {
+    await Deno.remove(new URL(entry.name, OUT_DIR)).catch(() => {});
+  }
 }

@@ -222,7 +222,7 @@ Deno.test({
       await page.getByRole("button", { name: "Create network" }).click();
       const dialog = page.locator("dialog#vn-network-create");
       await dialog.locator('input[name="name"]').fill(name);
-      await dialog.locator('input[name="subnet"]').fill("172.31.246.0");
+      await dialog.locator('input[name="subnet"]').fill("10.231.246.0");
       await dialog.locator('input[name="attachable"]').check();
       await dialog.locator('textarea[name="labels"]').fill(`${TEST_LABEL}=${prefix}`);
       await dialog.getByRole("button", { name: "Create" }).click();
@@ -233,13 +233,13 @@ Deno.test({
         "true",
       );
       await page.screenshot({ path: await screenshotPath("networks-create-bad-subnet") });
-      await dialog.locator('input[name="subnet"]').fill("172.31.246.0/24");
-      await dialog.locator('input[name="gateway"]').fill("172.31.246.1");
+      await dialog.locator('input[name="subnet"]').fill("10.231.246.0/24");
+      await dialog.locator('input[name="gateway"]').fill("10.231.246.1");
       await dialog.getByRole("button", { name: "Create" }).click();
       await dialog.waitFor({ state: "detached" });
       const row = page.locator(`tr[data-network="${name}"]`);
       await row.waitFor();
-      assert.match(await row.innerText(), /172\.31\.246\.0\/24 via 172\.31\.246\.1/);
+      assert.match(await row.innerText(), /10\.231\.246\.0\/24 via 10\.231\.246\.1/);
       assert.match(await row.innerText(), /attachable/);
 
       // Connect a container with an alias and a fixed address.
@@ -251,11 +251,11 @@ Deno.test({
       });
       await connect.locator('select[name="container"]').selectOption(`${prefix}api`);
       await connect.locator('input[name="aliases"]').fill("api api.internal");
-      await connect.locator('input[name="ipv4"]').fill("172.31.246.30");
+      await connect.locator('input[name="ipv4"]').fill("10.231.246.30");
       await page.screenshot({ path: await screenshotPath("networks-connect") });
       await connect.getByRole("button", { name: "Connect" }).click();
       await connect.waitFor({ state: "detached" });
-      await row.locator("a.vn-user", { hasText: "172.31.246.30" }).waitFor();
+      await row.locator("a.vn-user", { hasText: "10.231.246.30" }).waitFor();
       assert.equal(await row.getByRole("button", { name: `Remove ${name}` }).isDisabled(), true);
 
       await row.locator("button.vn-name").click();
@@ -300,24 +300,25 @@ Deno.test({
     const real = Deno.createHttpClient({
       proxy: { transport: "unix", path: dockerHost.kind === "unix" ? dockerHost.path : "" },
     });
+    // Streams (the panel's /events subscription) are passed through as streams and cut when
+    // the test ends, or the fake Engine's shutdown would wait for them forever.
+    const proxied = new AbortController();
     const engine = await startFakeEngine(withVersion(async (request) => {
       const url = new URL(request.url);
       if (/^\/v[\d.]+\/volumes$/.test(url.pathname)) {
         return Response.json({ Volumes: [], Warnings: null });
       }
       if (/^\/v[\d.]+\/containers\/json$/.test(url.pathname)) return Response.json([]);
-      const answer = await fetch(`http://docker${url.pathname}${url.search}`, {
+      const answer = await fetch(`http://127.0.0.1${url.pathname}${url.search}`, {
         method: request.method,
         client: real,
+        signal: proxied.signal,
       } as RequestInit);
       if (/^\/v[\d.]+\/networks$/.test(url.pathname)) {
         const all = await answer.json() as { Name: string }[];
         return Response.json(all.filter((n) => ["bridge", "host", "none"].includes(n.Name)));
       }
-      return new Response(await answer.arrayBuffer(), {
-        status: answer.status,
-        headers: answer.headers,
-      });
+      return new Response(answer.body, { status: answer.status, headers: answer.headers });
     }));
     try {
       await using panel = await startPanel({ args: ["--docker-host", `unix://${engine.path}`] });
@@ -339,6 +340,7 @@ Deno.test({
       await page.screenshot({ path: await screenshotPath("networks-empty") });
       assert.deepEqual(errors, []);
     } finally {
+      proxied.abort();
       await engine.close();
       real.close();
     }

@@ -2,7 +2,7 @@
  * /api/containers/networks against the real Engine: create with subnet checks (CIDR,
  * gateway and range inside, no overlap), names in use, connect with aliases and a fixed
  * address, disconnect, remove (refused while attached, built-ins never), prune. Networks
- * use 172.31.250.0/24 and neighbours (one per test), carry the test label and are removed
+ * use 10.231.250.0/24 and neighbours (one per test), carry the test label and are removed
  * afterwards; no traffic is sent to them.
  */
 import assert from "node:assert/strict";
@@ -62,9 +62,9 @@ Deno.test("networks: create with subnet, gateway and range; bad and overlapping 
     const created = await call(t, "POST", "/api/containers/networks", admin, {
       name,
       driver: "bridge",
-      subnet: "172.31.250.0/24",
-      gateway: "172.31.250.1",
-      ip_range: "172.31.250.128/25",
+      subnet: "10.231.250.0/24",
+      gateway: "10.231.250.1",
+      ip_range: "10.231.250.128/25",
       internal: true,
       attachable: true,
       labels,
@@ -73,9 +73,9 @@ Deno.test("networks: create with subnet, gateway and range; bad and overlapping 
     const network = created.body.network as Record<string, unknown>;
     assert.equal(network.name, name);
     assert.deepEqual(network.subnets, [{
-      subnet: "172.31.250.0/24",
-      gateway: "172.31.250.1",
-      ip_range: "172.31.250.128/25",
+      subnet: "10.231.250.0/24",
+      gateway: "10.231.250.1",
+      ip_range: "10.231.250.128/25",
     }]);
     assert.equal(network.internal, true);
     assert.equal(network.attachable, true);
@@ -84,33 +84,33 @@ Deno.test("networks: create with subnet, gateway and range; bad and overlapping 
     const refusals: [unknown, number, string, RegExp][] = [
       [{ name }, 409, "name", /already exists/],
       [
-        { name: `${prefix}x`, subnet: "172.31.250.0/25" },
+        { name: `${prefix}x`, subnet: "10.231.250.0/25" },
         409,
         "subnet",
-        new RegExp(`overlaps 172\\.31\\.250\\.0/24 of network ${name}`),
+        new RegExp(`overlaps 10\\.231\\.250\\.0/24 of network ${name}`),
       ],
-      [{ name: `${prefix}x`, subnet: "172.31.0.0/16" }, 409, "subnet", /overlaps/],
-      [{ name: `${prefix}x`, subnet: "172.31.250" }, 400, "subnet", /CIDR/],
+      [{ name: `${prefix}x`, subnet: "10.231.0.0/16" }, 409, "subnet", /overlaps/],
+      [{ name: `${prefix}x`, subnet: "10.231.250" }, 400, "subnet", /CIDR/],
       [
-        { name: `${prefix}x`, subnet: "172.31.251.9/24" },
+        { name: `${prefix}x`, subnet: "10.231.251.9/24" },
         400,
         "subnet",
-        /host bits.*172\.31\.251\.0\/24/,
+        /host bits.*10\.231\.251\.0\/24/,
       ],
       [{ name: `${prefix}x`, subnet: "300.1.1.0/24" }, 400, "subnet", /IP address/],
       [
-        { name: `${prefix}x`, subnet: "172.31.251.0/24", gateway: "172.31.9.1" },
+        { name: `${prefix}x`, subnet: "10.231.251.0/24", gateway: "10.231.9.1" },
         400,
         "gateway",
-        /not a host address in 172\.31\.251\.0\/24/,
+        /not a host address in 10\.231\.251\.0\/24/,
       ],
       [
-        { name: `${prefix}x`, subnet: "172.31.251.0/24", ip_range: "172.31.0.0/25" },
+        { name: `${prefix}x`, subnet: "10.231.251.0/24", ip_range: "10.231.0.0/25" },
         400,
         "ip_range",
         /not inside/,
       ],
-      [{ name: `${prefix}x`, gateway: "172.31.251.1" }, 400, "gateway", /needs a subnet/],
+      [{ name: `${prefix}x`, gateway: "10.231.251.1" }, 400, "gateway", /needs a subnet/],
       [{ name: `${prefix}x`, driver: "overlay" }, 400, "driver", /bridge, macvlan/],
       [{ name: `${prefix}x`, ipv6: true }, 400, "ipv6_subnet", /IPv6 subnet/],
       [
@@ -138,7 +138,7 @@ Deno.test("networks: create with subnet, gateway and range; bad and overlapping 
 
     const v6 = await call(t, "POST", "/api/containers/networks", admin, {
       name: `${prefix}v6`,
-      subnet: "172.31.251.0/24",
+      subnet: "10.231.251.0/24",
       ipv6: true,
       ipv6_subnet: "fd00:31:251::/64",
       labels,
@@ -204,7 +204,7 @@ Deno.test("networks: connect with aliases and a fixed address, removal refused w
     const name = `${prefix}app`;
     const created = await call(t, "POST", "/api/containers/networks", admin, {
       name,
-      subnet: "172.31.252.0/24",
+      subnet: "10.231.252.0/24",
       labels: { [TEST_LABEL]: prefix },
     });
     assert.equal(created.status, 201, created.text);
@@ -216,7 +216,7 @@ Deno.test("networks: connect with aliases and a fixed address, removal refused w
 
     const outside = await call(t, "POST", `${base}/connect`, admin, {
       container: `${prefix}api`,
-      ipv4: "172.31.9.20",
+      ipv4: "10.231.9.20",
     });
     assert.equal(outside.status, 400);
     assert.equal(outside.body.field, "ipv4");
@@ -240,7 +240,7 @@ Deno.test("networks: connect with aliases and a fixed address, removal refused w
     const connected = await call(t, "POST", `${base}/connect`, admin, {
       container: `${prefix}api`,
       aliases: ["api", "api.internal"],
-      ipv4: "172.31.252.20",
+      ipv4: "10.231.252.20",
     });
     assert.equal(connected.status, 200, connected.text);
     const again = await call(t, "POST", `${base}/connect`, admin, { container: `${prefix}api` });
@@ -252,7 +252,7 @@ Deno.test("networks: connect with aliases and a fixed address, removal refused w
       .find((n) => n.id === id)!;
     assert.equal(row.containers.length, 1);
     assert.equal(row.containers[0].name, `${prefix}api`);
-    assert.equal(row.containers[0].ipv4, "172.31.252.20");
+    assert.equal(row.containers[0].ipv4, "10.231.252.20");
     const detail = await call(t, "GET", `/api/containers/networks/${id}`, admin);
     const attached = (detail.body.network as { containers: { aliases: string[] }[] }).containers;
     assert.deepEqual(attached[0].aliases, ["api", "api.internal"]);
@@ -299,7 +299,7 @@ Deno.test("networks: connect with aliases and a fixed address, removal refused w
     assert.deepEqual(await names(t, prefix), []);
 
     // Prune, limited to this test's label: only the unused network goes.
-    for (const [suffix, subnet] of [["unused", "172.31.253.0/24"], ["kept", "172.31.254.0/24"]]) {
+    for (const [suffix, subnet] of [["unused", "10.231.253.0/24"], ["kept", "10.231.254.0/24"]]) {
       const made = await call(t, "POST", "/api/containers/networks", admin, {
         name: `${prefix}${suffix}`,
         subnet,
