@@ -547,7 +547,8 @@ export function* iterateAudit(
   }
 }
 
-const ROW_COLUMNS = [
+/** Every column of an audit row, in table order (the export's columns too). */
+export const AUDIT_COLUMNS = [
   "seq",
   "ts",
   "actor",
@@ -603,7 +604,7 @@ function toRows(arrays: unknown[][]): AuditRow[] {
 
 /** Every row in seq order, BATCH_ROWS at a time (for verify). */
 function* rowsInOrder(db: Db): Generator<AuditRow> {
-  const sql = `SELECT ${ROW_COLUMNS.join(", ")} FROM sysctl_audit WHERE seq > ? ORDER BY seq ` +
+  const sql = `SELECT ${AUDIT_COLUMNS.join(", ")} FROM sysctl_audit WHERE seq > ? ORDER BY seq ` +
     `LIMIT ${BATCH_ROWS}`;
   const read = rowReader(db, sql);
   let after = Number.MIN_SAFE_INTEGER;
@@ -639,7 +640,7 @@ export function auditQuery(
     const clauses = [...arm.clauses, ...(driver ? [driver.clause] : []), ...exact.clauses];
     values.push(...arm.values, ...(driver?.values ?? []), ...exact.values);
     const where = clauses.length ? ` WHERE ${clauses.join(" AND ")}` : "";
-    return `SELECT ${ROW_COLUMNS.join(", ")} FROM sysctl_audit${where}`;
+    return `SELECT ${AUDIT_COLUMNS.join(", ")} FROM sysctl_audit${where}`;
   });
   return {
     sql: `${selects.join(" UNION ALL ")} ORDER BY seq DESC`,

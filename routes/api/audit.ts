@@ -5,8 +5,8 @@
  */
 import { type Context, Hono } from "hono";
 import {
+  AUDIT_COLUMNS,
   type AuditFilter,
-  type AuditRow,
   iterateAudit,
   listAudit,
   MAX_PAGE,
@@ -14,25 +14,6 @@ import {
 import { ValidationError } from "../../lib/errors.ts";
 import type { AppDeps } from "../deps.ts";
 import type { AppEnv } from "../env.ts";
-
-export const AUDIT_COLUMNS = [
-  "seq",
-  "ts",
-  "actor",
-  "client_ip",
-  "action",
-  "target",
-  "params",
-  "exit_code",
-  "duration_ms",
-  "stdout",
-  "stderr",
-  "request_id",
-  "prev_hash",
-  "hash",
-  "phase",
-  "started_seq",
-] as const satisfies readonly (keyof AuditRow)[];
 
 export function parseAuditFilter(c: Context): AuditFilter {
   const q = (name: string) => {
