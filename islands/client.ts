@@ -24,6 +24,31 @@ const LOADERS: Record<IslandName, Loader> = {
   NetworksPanel: () => import("./NetworksPanel.tsx").then((m) => m.NetworksPanel),
 };
 
+/** Set once the page is being left: imports cut off by the navigation are not errors. */
+let leaving = false;
+addEventListener("pagehide", () => leaving = true);
+addEventListener("beforeunload", () => leaving = true);
+
+/**
+ * Loads an island's chunk, once more after a moment if the first fetch failed (a panel under
+ * load, a connection reset); an import cut off because the page is being left is dropped.
+ */
+async function loadIsland(load: Loader): Promise<ComponentType | undefined> {
+  try {
+    return await load();
+  } catch (error) {
+    if (leaving) return undefined;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    if (leaving) return undefined;
+    try {
+      return await load();
+    } catch (again) {
+      if (leaving) return undefined;
+      throw again ?? error;
+    }
+  }
+}
+
 async function hydrateAll() {
   const elements = document.querySelectorAll<HTMLElement>("[data-island]");
   await Promise.all([...elements].map(async (element) => {
@@ -34,7 +59,8 @@ async function hydrateAll() {
       return;
     }
     const props = JSON.parse(element.dataset.props ?? "{}");
-    const Component = await load();
+    const Component = await loadIsland(load);
+    if (!Component) return;
     hydrate(h(Component, props), element);
     element.dataset.hydrated = "true";
   }));

@@ -66,3 +66,34 @@ Deno.test({
     });
   },
 });
+
+Deno.test({
+  name: "e2e: an island whose chunk fails to load once is loaded again and hydrates",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    await using panel = await startPanel();
+    await using browser = await launchBrowser();
+    const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+    await signIn(page, panel.url);
+    const errors: string[] = [];
+    page.on("pageerror", (error) => errors.push(error.message));
+    page.on("console", (message) => message.type() === "error" && errors.push(message.text()));
+    // The first fetch of the EngineStatus chunk is cut, as a reset connection would be.
+    let cut = 0;
+    await page.route(/\/static\/build\/EngineStatus-[^/]+\.js$/, async (route) => {
+      if (cut++ === 0) await route.abort("connectionreset");
+      else await route.continue();
+    });
+    await page.goto(`${panel.url}/containers`);
+    await page.locator('[data-island="EngineStatus"][data-hydrated="true"]').waitFor({
+      timeout: 10_000,
+    });
+    assert.equal(cut, 2, "the chunk was asked for twice");
+    assert.deepEqual(
+      errors.filter((error) => !/net::ERR_CONNECTION_RESET/.test(error)),
+      [],
+      "no error beyond the cut request itself",
+    );
+  },
+});
