@@ -29,7 +29,14 @@ function endpointOf(
   };
 }
 
-export function recreatePlan(info: ContainerInspect): RecreatePlan {
+/**
+ * `image` replaces the image reference (an image update moving to a newer tag); every other
+ * field stays as it was.
+ */
+export function recreatePlan(
+  info: ContainerInspect,
+  options: { image?: string } = {},
+): RecreatePlan {
   const shortId = info.Id.slice(0, 12);
   const config: Record<string, unknown> = { ...info.Config };
   // A hostname the Engine derived from the old id would otherwise outlive it.
@@ -74,7 +81,7 @@ export function recreatePlan(info: ContainerInspect): RecreatePlan {
   return {
     body: {
       ...config,
-      Image: info.Config.Image,
+      Image: options.image ?? info.Config.Image,
       HostConfig: hostConfig,
       NetworkingConfig: { EndpointsConfig: endpoints },
     } as ContainerCreateBody,

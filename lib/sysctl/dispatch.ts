@@ -62,6 +62,7 @@ export const VERBS = {
   "registry.upsert": "admin",
   "registry.delete": "admin",
   "docker.updates.check": "admin",
+  "docker.update": "admin",
   "user.create": "admin",
   "user.delete": "admin",
   // Admins change anything; every user may change their own password (the handler checks).
@@ -97,6 +98,7 @@ export const LONG_VERBS: ReadonlySet<Verb> = new Set<Verb>([
   "compose.stack.down",
   "registry.upsert",
   "docker.updates.check",
+  "docker.update",
 ]);
 
 /** How many request ids hasAudited remembers. */

@@ -15,6 +15,7 @@ import { buildHandlers } from "../compose/build.ts";
 import { volumeHandlers } from "./handlers/volumes.ts";
 import { networkHandlers } from "./handlers/networks.ts";
 import { DEFAULT_UPDATE_CHECK_INTERVAL_MS, updateHandlers } from "../updates/handler.ts";
+import { updateApplyHandlers } from "../updates/apply.ts";
 
 export function createPanelDispatcher(
   deps: {
@@ -52,6 +53,7 @@ export function createPanelDispatcher(
       listen: deps.listen,
       cacheMs: deps.updateCheckIntervalMs ?? DEFAULT_UPDATE_CHECK_INTERVAL_MS,
     }),
+    ...updateApplyHandlers({ docker: deps.docker, dispatcher: () => dispatcher }),
   }, { log: deps.log });
   return dispatcher;
 }

@@ -258,11 +258,24 @@ export function containerApiRoutes(deps: AppDeps): Hono<AppEnv> {
     return c.json(await dispatchAs(c, dispatcher, "docker.rename", id, body));
   });
 
-  // `docker update`: restart policy and limits (POST /:id/update is the image-updates issue's).
+  // `docker update`: restart policy and limits (POST /:id/update is the image update).
   app.patch("/:id", async (c) => {
     const id = containerRef(c.req.param("id"));
     const body = await readJsonObject(c);
     return c.json(await dispatchAs(c, dispatcher, "docker.container.update", id, body));
+  });
+
+  // Image update (lib/updates/apply.ts): the pull's progress as NDJSON, then the outcome.
+  app.post("/:id/update", async (c) => {
+    const id = containerRef(c.req.param("id"));
+    const body = await optionalJsonObject(c);
+    return await jsonUntilProgress(
+      c,
+      200,
+      (progress) => dispatchAs<object>(c, dispatcher, "docker.update", id, body, progress),
+      deps.log,
+      deps,
+    );
   });
 
   app.post("/:id/recreate", async (c) => {
