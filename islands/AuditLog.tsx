@@ -5,7 +5,7 @@
  * sweep or by a shutdown that could not wait shows as interrupted.
  */
 import { Fragment } from "preact";
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { api } from "./api.ts";
 import { useLive } from "./shared/live.ts";
 
@@ -39,6 +39,8 @@ function outcomeOf(row: AuditRowView): { label: string; className: string; title
     ? { label: "ok", className: "state-running" }
     : { label: `failed ${row.exit_code}`, className: "state-exited" };
 }
+
+const NAMES_REREAD_MS = 5_000;
 
 const EMPTY_FILTERS = { user: "", action: "", target: "", outcome: "", from: "", to: "" };
 
@@ -85,6 +87,25 @@ export function localTime(iso: string): string {
     `${pad(time.getHours())}:${pad(time.getMinutes())}:${pad(time.getSeconds())}`;
 }
 
+const CONTAINER_ID = /^[0-9a-f]{12,64}$/;
+
+/**
+ * The Target cell: a container id as the container's name while it exists (the id in the
+ * tooltip), else as a 12-character short id; anything else as written. `names` is keyed by
+ * the first 12 characters of container ids.
+ */
+export function targetText(
+  target: string,
+  names: ReadonlyMap<string, { id: string; name: string }>,
+): { text: string; title: string } {
+  if (!CONTAINER_ID.test(target)) return { text: target || "–", title: target };
+  const container = names.get(target.slice(0, 12));
+  if (container && container.id.startsWith(target)) {
+    return { text: container.name, title: `${container.name} (${target})` };
+  }
+  return { text: target.slice(0, 12), title: target };
+}
+
 export function AuditLog({ initial, actions }: AuditLogProps) {
   const [filters, setFilters] = useState(EMPTY_FILTERS);
   const [page, setPage] = useState<Page>(initial);
@@ -96,6 +117,22 @@ export function AuditLog({ initial, actions }: AuditLogProps) {
   // The server renders UTC; once in the browser, times are local like the filters.
   const [zone, setZone] = useState<string | null>(null);
   useEffect(() => setZone(zoneLabel(new Date())), []);
+  const [names, setNames] = useState<Map<string, { id: string; name: string }>>(new Map());
+  const namesReadAt = useRef(0);
+  // Ids the list of containers does not know yet (a container made since): read it again,
+  // at most every few seconds.
+  useEffect(() => {
+    const unknown = page.rows.some((row) =>
+      CONTAINER_ID.test(row.target) && !names.has(row.target.slice(0, 12))
+    );
+    if (!unknown || Date.now() - namesReadAt.current < NAMES_REREAD_MS) return;
+    namesReadAt.current = Date.now();
+    api<{ containers: { id: string; name: string }[] }>("GET", "/api/containers")
+      .then(({ containers }) =>
+        setNames(new Map(containers.map((c) => [c.id.slice(0, 12), { id: c.id, name: c.name }])))
+      )
+      .catch(() => {}); // the ids stay as they are
+  }, [page]);
 
   const pagedOn = page.rows.length > initial.rows.length && page.next_cursor !== null;
   useLive((event) => event.kind === "audit", (events) => {
@@ -220,7 +257,10 @@ export function AuditLog({ initial, actions }: AuditLogProps) {
                       {row.actor}
                     </td>
                     <td class="mono">{row.action}</td>
-                    <td class="mono truncate" title={row.target}>{row.target || "–"}</td>
+                    {(() => {
+                      const target = targetText(row.target, names);
+                      return <td class="mono truncate" title={target.title}>{target.text}</td>;
+                    })()}
                     <td>
                       {(() => {
                         const outcome = outcomeOf(row);

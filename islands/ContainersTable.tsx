@@ -36,9 +36,11 @@ import { Modal } from "./shared/Modal.tsx";
 import { SortHeader, type SortState } from "./shared/SortHeader.tsx";
 import { ExecTerminal } from "./containers/Terminal.tsx";
 import { SPARK_SAMPLES, Sparkline } from "./containers/Sparkline.tsx";
+import { COLLAPSED_KEY, GROUP_KEY, groupByStack, parseCollapsed } from "./containers/grouping.ts";
 import { openStream } from "./containers/sse.ts";
 import { useUpdates } from "./updates/useUpdates.ts";
 import { UpdateBadge } from "./updates/UpdateBadge.tsx";
+import { updateItems } from "./updates/menu.ts";
 import { UpdatesControls } from "./updates/UpdatesControls.tsx";
 import { hasUpdate } from "./updates/text.ts";
 import {
@@ -98,6 +100,9 @@ const FAILED_TEXT: Record<Action, string> = {
   pause: "Pause failed",
   unpause: "Resume failed",
 };
+const MANAGED_TITLE =
+  "Owned by another system (it carries the --managed-label); the panel still acts on it";
+const PANEL_TITLE = "Created by this panel (label io.container-manager.created-by=panel)";
 const STATS_FLUSH_MS = 250;
 const RESYNC_MS = 500;
 const CLOCK_MS = 5_000;
@@ -119,6 +124,8 @@ export function ContainersTable({ role: initialRole, initial, endpoint }: Contai
   const [containers, setContainers] = useState<ContainerView[]>(initial);
   const [query, setQuery] = useState("");
   const [showStopped, setShowStopped] = useState(true);
+  const [grouped, setGrouped] = useState(false);
+  const [collapsed, setCollapsed] = useState<Set<string>>(new Set());
   const [sort, setSort] = useState<SortState<SortKey>>({ key: "name", dir: 1 });
   const [engineUp, setEngineUp] = useState(true);
   const updates = useUpdates();
@@ -172,6 +179,8 @@ export function ContainersTable({ role: initialRole, initial, endpoint }: Contai
     setHostname(location.hostname);
     try {
       if (localStorage.getItem(SHOW_STOPPED_KEY) === "0") setShowStopped(false);
+      if (localStorage.getItem(GROUP_KEY) === "1") setGrouped(true);
+      setCollapsed(parseCollapsed(localStorage.getItem(COLLAPSED_KEY)));
     } catch {
       // storage disabled
     }
@@ -381,6 +390,23 @@ export function ContainersTable({ role: initialRole, initial, endpoint }: Contai
     sort.key === "cpu" || sort.key === "mem" ? statsVersion : 0,
   ]);
 
+  const groups = useMemo(() => grouped ? groupByStack(rows) : [], [grouped, rows]);
+
+  function remember(key: string, value: string) {
+    try {
+      localStorage.setItem(key, value);
+    } catch {
+      // storage disabled
+    }
+  }
+
+  function toggleGroup(key: string) {
+    const next = new Set(collapsed);
+    if (!next.delete(key)) next.add(key);
+    setCollapsed(next);
+    remember(COLLAPSED_KEY, JSON.stringify([...next]));
+  }
+
   const running = containers.filter((c) => c.state === "running").length;
   const hiddenStopped = showStopped ? 0 : containers.filter((c) => !ACTIVE.has(c.state)).length;
 
@@ -451,6 +477,7 @@ export function ContainersTable({ role: initialRole, initial, endpoint }: Contai
           onSelect: () => updates.check([c.id]),
           disabled: updates.checking,
         },
+        ...updateItems(updates, c, locked),
       );
       items.push({
         label: "Remove…",
@@ -499,6 +526,211 @@ export function ContainersTable({ role: initialRole, initial, endpoint }: Contai
     />
   );
 
+  const renderRow = (c: ContainerView) => {
+    const action = busy[c.id];
+    const error = errors[c.id];
+    const stats = c.state === "running" ? series.current.get(c.id) : undefined;
+    const life = lifetime(c, now, receivedAt(c, loadedAt));
+    const ports = portLinks(c.ports, hostname);
+    const classes = [
+      "ct-row",
+      `is-${c.state}`,
+      action ? "is-busy" : "",
+      error ? "has-error" : "",
+      flash === c.id ? "is-new" : "",
+    ].filter(Boolean).join(" ");
+    return (
+      <Fragment key={c.id}>
+        <tr class={classes} data-id={c.id} data-name={c.name} aria-busy={!!action}>
+          {isAdmin && (
+            <td class="ct-col-select">
+              <input
+                type="checkbox"
+                aria-label={`Select ${c.name}`}
+                checked={selected.has(c.id)}
+                onClick={(e) => {
+                  e.preventDefault();
+                  toggleRow(c, (e as MouseEvent).shiftKey);
+                }}
+              />
+            </td>
+          )}
+          <td class="ct-col-name">
+            <button
+              type="button"
+              class="ct-name"
+              title={c.name}
+              onClick={() => setDrawer({ kind: "inspect", id: c.id, name: c.name })}
+            >
+              {c.name}
+            </button>
+            <div class="ct-sub">
+              {c.compose && (
+                <span
+                  class="badge badge-stack"
+                  title={`Compose project ${c.compose.project}, service ${c.compose.service}`}
+                >
+                  {c.compose.project}/{c.compose.service}
+                </span>
+              )}
+              {c.managed && (
+                <span class="badge badge-managed" title={MANAGED_TITLE}>
+                  managed
+                </span>
+              )}
+              {c.panel_created && (
+                <span class="badge badge-panel" title={PANEL_TITLE}>
+                  panel
+                </span>
+              )}
+              {(c.restart_count ?? 0) > 0 && (
+                <span
+                  class="badge badge-restarts"
+                  title="Restarts by the Engine under the restart policy"
+                  data-restarts={c.restart_count}
+                >
+                  {c.restart_count} {c.restart_count === 1 ? "restart" : "restarts"}
+                </span>
+              )}
+              <UpdateBadge
+                result={updates.byId.get(c.id)}
+                onUpdate={isAdmin ? () => updates.apply(c) : undefined}
+                busy={!!updates.updating}
+              />
+              <span class="mono muted ct-id" title={c.id}>{c.id.slice(0, 12)}</span>
+            </div>
+          </td>
+          <td class="ct-col-image mono" title={c.image}>
+            <span class="ct-ellipsis">{c.image}</span>
+          </td>
+          <td class="ct-col-state">
+            {action
+              ? (
+                <span class="pill state-busy">
+                  <span class="ct-spinner" aria-hidden="true" />
+                  {BUSY_TEXT[action]}
+                </span>
+              )
+              : (
+                <span class={pillClass(c)} title={c.status} data-state={c.state}>
+                  {stateLabel(c)}
+                </span>
+              )}
+          </td>
+          <td class="ct-col-cpu">
+            {c.state !== "running" ? <span class="muted">–</span> : stats
+              ? (
+                <span
+                  class="ct-metric"
+                  title={`CPU ${formatPercent(stats.last.cpu_percent)}`}
+                >
+                  <Sparkline
+                    values={stats.cpu}
+                    max={Math.max(10, ...stats.cpu)}
+                    kind="cpu"
+                    label={`CPU of ${c.name}`}
+                  />
+                  <span class="ct-metric-value">
+                    {formatPercent(stats.last.cpu_percent)}
+                  </span>
+                </span>
+              )
+              : <span class="muted ct-waiting">…</span>}
+          </td>
+          <td class="ct-col-mem">
+            {c.state !== "running" ? <span class="muted">–</span> : stats
+              ? (
+                <span
+                  class="ct-metric"
+                  title={`Memory ${formatBytes(stats.last.mem_bytes)}${
+                    stats.last.mem_limit
+                      ? ` of ${formatBytes(stats.last.mem_limit)} (${
+                        formatPercent(stats.last.mem_percent)
+                      })`
+                      : ""
+                  }`}
+                >
+                  <Sparkline
+                    values={stats.mem}
+                    max={Math.max(...stats.mem) * 1.2}
+                    kind="mem"
+                    label={`Memory of ${c.name}`}
+                  />
+                  <span class="ct-metric-value">
+                    {formatBytes(stats.last.mem_bytes)}
+                  </span>
+                </span>
+              )
+              : <span class="muted ct-waiting">…</span>}
+          </td>
+          <td class="ct-col-ports mono">
+            {ports.length === 0 ? <span class="muted">–</span> : (
+              <ul class="ct-ports">
+                {ports.slice(0, 3).map((port) => (
+                  <li key={port.label} title={port.title}>
+                    {port.href
+                      ? (
+                        <a href={port.href} target="_blank" rel="noopener">
+                          {port.label}
+                        </a>
+                      )
+                      : port.label}
+                  </li>
+                ))}
+                {ports.length > 3 && (
+                  <li
+                    class="muted"
+                    title={ports.slice(3).map((port) => port.label).join(", ")}
+                  >
+                    +{ports.length - 3} more
+                  </li>
+                )}
+              </ul>
+            )}
+          </td>
+          <td
+            class="ct-col-life"
+            title={`${c.status}; created ${
+              formatDateTime(new Date(c.created * 1000).toISOString())
+            }`}
+          >
+            <span class="ct-ellipsis">{life}</span>
+          </td>
+          <td class="ct-col-actions">
+            <button
+              type="button"
+              class={`ct-menu-btn${menu?.id === c.id ? " open" : ""}`}
+              aria-label={`Actions for ${c.name}`}
+              aria-haspopup="menu"
+              aria-expanded={menu?.id === c.id}
+              title="Actions"
+              onClick={(e) => {
+                const anchor = e.currentTarget as HTMLElement;
+                setMenu(menu?.id === c.id ? null : { id: c.id, anchor });
+              }}
+            >
+              ⋯
+            </button>
+          </td>
+        </tr>
+        {error && (
+          <tr class="ct-row-error">
+            <td colSpan={isAdmin ? 9 : 8}>
+              <span role="alert">{error}</span>
+              <button
+                type="button"
+                class="btn small ghost-dark"
+                onClick={() => setErrors(({ [c.id]: _, ...rest }) => rest)}
+              >
+                Dismiss
+              </button>
+            </td>
+          </tr>
+        )}
+      </Fragment>
+    );
+  };
+
   const openDrawerContainer = drawer ? byId.get(drawer.id) : undefined;
 
   return (
@@ -540,6 +772,18 @@ export function ContainersTable({ role: initialRole, initial, endpoint }: Contai
             }}
           />
           Show stopped
+        </label>
+        <label class="ct-check">
+          <input
+            type="checkbox"
+            checked={grouped}
+            onChange={(e) => {
+              const checked = (e.target as HTMLInputElement).checked;
+              setGrouped(checked);
+              remember(GROUP_KEY, checked ? "1" : "0");
+            }}
+          />
+          Group by stack
         </label>
         <UpdatesControls updates={updates} isAdmin={isAdmin} />
         <span class="muted ct-count">
@@ -652,202 +896,42 @@ export function ContainersTable({ role: initialRole, initial, endpoint }: Contai
               </tr>
             </thead>
             <tbody>
-              {rows.map((c) => {
-                const action = busy[c.id];
-                const error = errors[c.id];
-                const stats = c.state === "running" ? series.current.get(c.id) : undefined;
-                const life = lifetime(c, now, receivedAt(c, loadedAt));
-                const ports = portLinks(c.ports, hostname);
-                const classes = [
-                  "ct-row",
-                  `is-${c.state}`,
-                  action ? "is-busy" : "",
-                  error ? "has-error" : "",
-                  flash === c.id ? "is-new" : "",
-                ].filter(Boolean).join(" ");
-                return (
-                  <Fragment key={c.id}>
-                    <tr class={classes} data-id={c.id} data-name={c.name} aria-busy={!!action}>
-                      {isAdmin && (
-                        <td class="ct-col-select">
-                          <input
-                            type="checkbox"
-                            aria-label={`Select ${c.name}`}
-                            checked={selected.has(c.id)}
-                            onClick={(e) => {
-                              e.preventDefault();
-                              toggleRow(c, (e as MouseEvent).shiftKey);
-                            }}
-                          />
-                        </td>
-                      )}
-                      <td class="ct-col-name">
+              {grouped
+                ? groups.flatMap((group) => {
+                  const key = group.project ?? "";
+                  const closed = collapsed.has(key);
+                  const label = group.project ?? "No stack";
+                  const up = group.rows.filter((c) => c.state === "running").length;
+                  return [
+                    <tr
+                      key={`group:${key}`}
+                      class="ct-group"
+                      data-group={label}
+                    >
+                      <td colSpan={isAdmin ? 9 : 8}>
                         <button
                           type="button"
-                          class="ct-name"
-                          title={c.name}
-                          onClick={() => setDrawer({ kind: "inspect", id: c.id, name: c.name })}
+                          class="ct-group-toggle"
+                          aria-expanded={!closed}
+                          onClick={() => toggleGroup(key)}
                         >
-                          {c.name}
-                        </button>
-                        <div class="ct-sub">
-                          {c.compose && (
-                            <span
-                              class="badge badge-stack"
-                              title={`Compose project ${c.compose.project}, service ${c.compose.service}`}
-                            >
-                              {c.compose.project}/{c.compose.service}
-                            </span>
-                          )}
-                          {c.managed && (
-                            <span class="badge badge-managed" title="Managed by this panel">
-                              managed
-                            </span>
-                          )}
-                          {(c.restart_count ?? 0) > 0 && (
-                            <span
-                              class="badge badge-restarts"
-                              title="Restarts by the Engine under the restart policy"
-                              data-restarts={c.restart_count}
-                            >
-                              {c.restart_count} {c.restart_count === 1 ? "restart" : "restarts"}
-                            </span>
-                          )}
-                          <UpdateBadge result={updates.byId.get(c.id)} />
-                          <span class="mono muted ct-id" title={c.id}>{c.id.slice(0, 12)}</span>
-                        </div>
-                      </td>
-                      <td class="ct-col-image mono" title={c.image}>
-                        <span class="ct-ellipsis">{c.image}</span>
-                      </td>
-                      <td class="ct-col-state">
-                        {action
-                          ? (
-                            <span class="pill state-busy">
-                              <span class="ct-spinner" aria-hidden="true" />
-                              {BUSY_TEXT[action]}
-                            </span>
-                          )
-                          : (
-                            <span class={pillClass(c)} title={c.status} data-state={c.state}>
-                              {stateLabel(c)}
-                            </span>
-                          )}
-                      </td>
-                      <td class="ct-col-cpu">
-                        {c.state !== "running" ? <span class="muted">–</span> : stats
-                          ? (
-                            <span
-                              class="ct-metric"
-                              title={`CPU ${formatPercent(stats.last.cpu_percent)}`}
-                            >
-                              <Sparkline
-                                values={stats.cpu}
-                                max={Math.max(10, ...stats.cpu)}
-                                kind="cpu"
-                                label={`CPU of ${c.name}`}
-                              />
-                              <span class="ct-metric-value">
-                                {formatPercent(stats.last.cpu_percent)}
-                              </span>
-                            </span>
-                          )
-                          : <span class="muted ct-waiting">…</span>}
-                      </td>
-                      <td class="ct-col-mem">
-                        {c.state !== "running" ? <span class="muted">–</span> : stats
-                          ? (
-                            <span
-                              class="ct-metric"
-                              title={`Memory ${formatBytes(stats.last.mem_bytes)}${
-                                stats.last.mem_limit
-                                  ? ` of ${formatBytes(stats.last.mem_limit)} (${
-                                    formatPercent(stats.last.mem_percent)
-                                  })`
-                                  : ""
-                              }`}
-                            >
-                              <Sparkline
-                                values={stats.mem}
-                                max={Math.max(...stats.mem) * 1.2}
-                                kind="mem"
-                                label={`Memory of ${c.name}`}
-                              />
-                              <span class="ct-metric-value">
-                                {formatBytes(stats.last.mem_bytes)}
-                              </span>
-                            </span>
-                          )
-                          : <span class="muted ct-waiting">…</span>}
-                      </td>
-                      <td class="ct-col-ports mono">
-                        {ports.length === 0 ? <span class="muted">–</span> : (
-                          <ul class="ct-ports">
-                            {ports.slice(0, 3).map((port) => (
-                              <li key={port.label} title={port.title}>
-                                {port.href
-                                  ? (
-                                    <a href={port.href} target="_blank" rel="noopener">
-                                      {port.label}
-                                    </a>
-                                  )
-                                  : port.label}
-                              </li>
-                            ))}
-                            {ports.length > 3 && (
-                              <li
-                                class="muted"
-                                title={ports.slice(3).map((port) => port.label).join(", ")}
-                              >
-                                +{ports.length - 3} more
-                              </li>
-                            )}
-                          </ul>
-                        )}
-                      </td>
-                      <td
-                        class="ct-col-life"
-                        title={`${c.status}; created ${
-                          formatDateTime(new Date(c.created * 1000).toISOString())
-                        }`}
-                      >
-                        <span class="ct-ellipsis">{life}</span>
-                        <div class="ct-sub muted">created {ago(c.created * 1000, now)}</div>
-                      </td>
-                      <td class="ct-col-actions">
-                        <button
-                          type="button"
-                          class={`ct-menu-btn${menu?.id === c.id ? " open" : ""}`}
-                          aria-label={`Actions for ${c.name}`}
-                          aria-haspopup="menu"
-                          aria-expanded={menu?.id === c.id}
-                          title="Actions"
-                          onClick={(e) => {
-                            const anchor = e.currentTarget as HTMLElement;
-                            setMenu(menu?.id === c.id ? null : { id: c.id, anchor });
-                          }}
-                        >
-                          ⋯
+                          <span class="ct-group-caret" aria-hidden="true">
+                            {closed ? "▸" : "▾"}
+                          </span>
+                          <span class={group.project ? "ct-group-name" : "ct-group-name muted"}>
+                            {label}
+                          </span>
+                          <span class="muted ct-group-count">
+                            {group.rows.length}{" "}
+                            {group.rows.length === 1 ? "container" : "containers"}, {up} running
+                          </span>
                         </button>
                       </td>
-                    </tr>
-                    {error && (
-                      <tr class="ct-row-error">
-                        <td colSpan={isAdmin ? 9 : 8}>
-                          <span role="alert">{error}</span>
-                          <button
-                            type="button"
-                            class="btn small ghost-dark"
-                            onClick={() => setErrors(({ [c.id]: _, ...rest }) => rest)}
-                          >
-                            Dismiss
-                          </button>
-                        </td>
-                      </tr>
-                    )}
-                  </Fragment>
-                );
-              })}
+                    </tr>,
+                    ...(closed ? [] : group.rows.map(renderRow)),
+                  ];
+                })
+                : rows.map(renderRow)}
             </tbody>
           </table>
         )}
@@ -946,14 +1030,6 @@ export function ContainersTable({ role: initialRole, initial, endpoint }: Contai
       )}
     </div>
   );
-}
-
-function ago(ms: number, nowMs: number) {
-  const seconds = Math.max(0, (nowMs - ms) / 1000);
-  if (seconds < 60) return "<1m ago";
-  if (seconds < 3600) return `${Math.floor(seconds / 60)}m ago`;
-  if (seconds < 86400) return `${Math.floor(seconds / 3600)}h ago`;
-  return `${Math.floor(seconds / 86400)}d ago`;
 }
 
 function ConfirmRemove(

@@ -1,6 +1,7 @@
 /** Users page: everyone changes their own password; admins manage every account. */
 import { useState } from "preact/hooks";
 import { api } from "./api.ts";
+import { ConfirmDialog } from "./shared/ConfirmDialog.tsx";
 
 interface UserRow {
   id: number;
@@ -76,11 +77,15 @@ export function UsersPanel({ me, users: initial }: UsersPanelProps) {
                         () => api("PATCH", `/api/users/${user.id}`, { password }),
                         `Password of ${user.username} was reset.`,
                       )}
-                    onDelete={() =>
-                      run(
-                        () => api("DELETE", `/api/users/${user.id}`),
-                        `${user.username} was deleted.`,
-                      )}
+                    onDelete={async () => {
+                      try {
+                        await api("DELETE", `/api/users/${user.id}`);
+                      } catch (e) {
+                        return (e as Error).message;
+                      }
+                      await run(() => Promise.resolve(), `${user.username} was deleted.`);
+                      return null;
+                    }}
                   />
                 ))}
               </tbody>
@@ -105,7 +110,8 @@ function UserRowView(
     self: boolean;
     onRole: (role: string) => void;
     onReset: (password: string) => Promise<boolean>;
-    onDelete: () => void;
+    /** Resolves to the error to show, or null once deleted. */
+    onDelete: () => Promise<string | null>;
   },
 ) {
   const [resetting, setResetting] = useState(false);
@@ -160,20 +166,6 @@ function UserRowView(
               </button>
             </form>
           )
-          : confirming
-          ? (
-            <span class="inline-form">
-              Delete {user.username}?
-              <button type="button" class="btn small danger" onClick={onDelete}>Delete</button>
-              <button
-                type="button"
-                class="btn small ghost-dark"
-                onClick={() => setConfirming(false)}
-              >
-                Cancel
-              </button>
-            </span>
-          )
           : (
             <span class="inline-form">
               {!self && (
@@ -193,6 +185,24 @@ function UserRowView(
               {self && <span class="muted">Change yours above</span>}
             </span>
           )}
+        {confirming && (
+          <ConfirmDialog
+            id="users-delete"
+            title="Delete user"
+            action="Delete user"
+            busyText="Deleting…"
+            onClose={() => setConfirming(false)}
+            onConfirm={onDelete}
+          >
+            <p class="im-confirm-what">
+              <span class="im-break">{user.username}</span>
+              <span class="muted im-small">{user.role}</span>
+            </p>
+            <p class="im-small">
+              They are signed out at once. This cannot be undone.
+            </p>
+          </ConfirmDialog>
+        )}
       </td>
     </tr>
   );

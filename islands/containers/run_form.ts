@@ -904,10 +904,13 @@ export function formFromInspect(view: InspectView): RunForm {
     // The Engine names a container's host after its short id: the copy gets its own.
     hostname: view.hostname === shortId ? "" : view.hostname,
     networks: networksFromInspect(view),
-    // Compose's labels would make the copy part of the original's project.
+    // Compose's labels would make the copy part of the original's project, and the managed
+    // label would say another system owns it: the copy is the panel's own.
     labels: pairRows(
       Object.fromEntries(
-        Object.entries(view.labels).filter(([key]) => !key.startsWith("com.docker.compose.")),
+        Object.entries(view.labels).filter(([key]) =>
+          !key.startsWith("com.docker.compose.") && key !== view.managed_label
+        ),
       ),
     ),
     memory: view.limits.memory ? sizeText(view.limits.memory) : "",

@@ -65,11 +65,12 @@ export function DeleteDialog(
       onClose={onClose}
       footer={
         <div class="im-modal-actions">
-          <button type="button" class="btn ghost-dark" onClick={onClose}>Cancel</button>
+          <button type="button" class="btn ghost-dark" onClick={onClose} data-autofocus>
+            Cancel
+          </button>
           <button
             type="button"
             class="btn danger"
-            data-autofocus
             disabled={busy || (needsForce && !force)}
             onClick={confirm}
           >
@@ -86,7 +87,10 @@ export function DeleteDialog(
     >
       <p class="im-confirm-what">
         <span class="mono im-break">{name}</span>
-        <span class="muted im-small">{`${image.short_id} · ${formatBytes(image.size)}`}</span>
+        {/* A dangling image's name is its id already: the id is not repeated. */}
+        <span class="muted im-small">
+          {tags.length ? `${image.short_id} · ${formatBytes(image.size)}` : formatBytes(image.size)}
+        </span>
       </p>
       {tags.length > 1 && (
         <fieldset class="im-choice">

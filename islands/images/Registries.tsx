@@ -7,6 +7,7 @@ import { Notice, type NoticeValue } from "../shared/Notice.tsx";
 import { api, ApiError } from "../api.ts";
 import { formatDate, formatSince, parseTimestamp } from "./format.ts";
 import { TitledModal } from "../shared/TitledModal.tsx";
+import { ConfirmDialog } from "../shared/ConfirmDialog.tsx";
 import type { RegistryView } from "./types.ts";
 
 const SUGGESTED: { host: string; hint: string }[] = [
@@ -34,8 +35,7 @@ export interface RegistriesProps {
 
 export function Registries({ registries, isAdmin, now, reload }: RegistriesProps) {
   const [editing, setEditing] = useState<RegistryView | "new" | null>(null);
-  const [confirming, setConfirming] = useState<number | null>(null);
-  const [error, setError] = useState<{ id: number; text: string } | null>(null);
+  const [confirming, setConfirming] = useState<RegistryView | null>(null);
   const [notice, setNotice] = useState<NoticeValue | null>(null);
 
   async function changed(message: string) {
@@ -47,15 +47,15 @@ export function Registries({ registries, isAdmin, now, reload }: RegistriesProps
     }
   }
 
-  async function remove(registry: RegistryView) {
-    setError(null);
+  async function remove(registry: RegistryView): Promise<string | null> {
     try {
       await api("DELETE", `/api/containers/registries/${registry.id}`);
-      setConfirming(null);
-      await changed(`Removed the credentials for ${registry.server_address}.`);
     } catch (e) {
-      setError({ id: registry.id, text: (e as Error).message });
+      return (e as Error).message;
     }
+    setConfirming(null);
+    await changed(`Removed the credentials for ${registry.server_address}.`);
+    return null;
   }
 
   return (
@@ -125,54 +125,25 @@ export function Registries({ registries, isAdmin, now, reload }: RegistriesProps
                   </td>
                   {isAdmin && (
                     <td class="im-reg-actions">
-                      {confirming === registry.id
-                        ? (
-                          <span class="inline-form">
-                            <span>Delete these credentials?</span>
-                            <button
-                              type="button"
-                              class="btn small danger"
-                              onClick={() => remove(registry)}
-                            >
-                              Delete
-                            </button>
-                            <button
-                              type="button"
-                              class="btn small ghost-dark"
-                              onClick={() =>
-                                setConfirming(null)}
-                            >
-                              Cancel
-                            </button>
-                          </span>
-                        )
-                        : (
-                          <span class="inline-form">
-                            <button
-                              type="button"
-                              class="btn small"
-                              onClick={() => {
-                                setNotice(null);
-                                setEditing(registry);
-                              }}
-                            >
-                              Edit
-                            </button>
-                            <button
-                              type="button"
-                              class="btn small danger-outline"
-                              onClick={() => {
-                                setError(null);
-                                setConfirming(registry.id);
-                              }}
-                            >
-                              Delete
-                            </button>
-                          </span>
-                        )}
-                      {error?.id === registry.id && (
-                        <div class="im-field-error" role="alert">{error.text}</div>
-                      )}
+                      <span class="inline-form">
+                        <button
+                          type="button"
+                          class="btn small"
+                          onClick={() => {
+                            setNotice(null);
+                            setEditing(registry);
+                          }}
+                        >
+                          Edit
+                        </button>
+                        <button
+                          type="button"
+                          class="btn small danger-outline"
+                          onClick={() => setConfirming(registry)}
+                        >
+                          Delete
+                        </button>
+                      </span>
                     </td>
                   )}
                 </tr>
@@ -193,6 +164,24 @@ export function Registries({ registries, isAdmin, now, reload }: RegistriesProps
             );
           }}
         />
+      )}
+      {confirming && (
+        <ConfirmDialog
+          id="im-registry-delete"
+          title="Delete registry credentials"
+          action="Delete credentials"
+          busyText="Deleting…"
+          onClose={() => setConfirming(null)}
+          onConfirm={() => remove(confirming)}
+        >
+          <p class="im-confirm-what">
+            <span class="mono im-break">{confirming.server_address}</span>
+            <span class="muted im-small">{confirming.username}</span>
+          </p>
+          <p class="im-small">
+            Pulls from this registry go without a login afterwards. This cannot be undone.
+          </p>
+        </ConfirmDialog>
       )}
     </section>
   );

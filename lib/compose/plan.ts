@@ -8,7 +8,7 @@ import type { ContainerSummary } from "../docker/types.ts";
 import type { ComposeProject, ComposeWarning, ServiceSpec, VolumeMount } from "./types.ts";
 import { cleanPath, parseDevice } from "./normalise.ts";
 import { resourceConfig, serviceTmpfs, tmpfsMount } from "./host_config.ts";
-import { displayName } from "../docker/views.ts";
+import { CREATED_BY_LABEL, CREATED_BY_PANEL, displayName } from "../docker/views.ts";
 import { fileObjectMounts } from "./secrets.ts";
 import { compareVersions } from "../docker/client.ts";
 
@@ -74,6 +74,7 @@ export function containerLabels(
     // As the CLI writes it: service:condition:restart (restart defaults to false).
     [LABEL.dependsOn]: Object.entries(service.depends_on)
       .map(([name, dep]) => `${name}:${dep.condition}:${dep.restart === true}`).join(","),
+    [CREATED_BY_LABEL]: CREATED_BY_PANEL,
   };
 }
 

@@ -37,7 +37,10 @@ export interface ContainerView {
   ports: PortView[];
   labels: Record<string, string>;
   compose: { project: string; service: string } | null;
+  /** Carries the --managed-label: owned by another system (the panel still acts on it). */
   managed: boolean;
+  /** Created by this panel (CREATED_BY_LABEL). */
+  panel_created: boolean;
 }
 
 export interface InspectView {
@@ -69,6 +72,9 @@ export interface InspectView {
   ports: PortView[];
   restart_policy: { name: string; max_retries: number };
   labels: Record<string, string>;
+  /** The --managed-label key when the container carries it (owned by another system). */
+  managed_label: string | null;
+  panel_created: boolean;
   limits: {
     memory: number | null;
     memory_reservation: number | null;
@@ -160,6 +166,13 @@ export function rowState(info: RowState): RowState {
   };
 }
 
+/**
+ * The label the panel puts on what it creates itself. The --managed-label is never added by
+ * the panel: it marks containers owned by another system.
+ */
+export const CREATED_BY_LABEL = "io.container-manager.created-by";
+export const CREATED_BY_PANEL = "panel";
+
 export function containerView(
   summary: ContainerSummary,
   managedLabel: string,
@@ -199,13 +212,15 @@ export function containerView(
     labels,
     compose: composeOf(labels),
     managed: labels[managedLabel] === "true",
+    panel_created: labels[CREATED_BY_LABEL] === CREATED_BY_PANEL,
   };
 }
 
 export function inspectView(
   info: ContainerInspect,
-  options: { showEnvValues: boolean },
+  options: { showEnvValues: boolean; managedLabel?: string },
 ): InspectView {
+  const labels = info.Config.Labels ?? {};
   const ports: PortView[] = [];
   for (const [key, bindings] of Object.entries(info.NetworkSettings.Ports ?? {})) {
     const [port, proto] = key.split("/");
@@ -265,7 +280,11 @@ export function inspectView(
       name: info.HostConfig.RestartPolicy?.Name || "no",
       max_retries: info.HostConfig.RestartPolicy?.MaximumRetryCount ?? 0,
     },
-    labels: info.Config.Labels ?? {},
+    labels,
+    managed_label: options.managedLabel && labels[options.managedLabel] === "true"
+      ? options.managedLabel
+      : null,
+    panel_created: labels[CREATED_BY_LABEL] === CREATED_BY_PANEL,
     limits: {
       memory: info.HostConfig.Memory || null,
       memory_reservation: info.HostConfig.MemoryReservation || null,

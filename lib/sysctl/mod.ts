@@ -38,7 +38,7 @@ export function createPanelDispatcher(
   const dispatcher: Dispatcher = createDispatcher(deps.db, {
     ...authHandlers(deps.db, deps.streams),
     ...userHandlers(deps.db, deps.streams),
-    ...containerHandlers(deps.docker, deps.managedLabel, () => dispatcher),
+    ...containerHandlers(deps.docker, () => dispatcher),
     ...imageHandlers(deps.db, deps.docker, deps.secretKey, deps.listen),
     ...execHandlers(deps.docker, deps.log),
     ...composeHandlers(deps.docker, deps.stacksDir, () => dispatcher),

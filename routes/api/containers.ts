@@ -214,7 +214,10 @@ export function containerApiRoutes(deps: AppDeps): Hono<AppEnv> {
   app.get("/:id", async (c) => {
     const info = await inspectContainer(docker, c.req.param("id"));
     return c.json({
-      container: inspectView(info, { showEnvValues: c.get("actor").role === "admin" }),
+      container: inspectView(info, {
+        showEnvValues: c.get("actor").role === "admin",
+        managedLabel: config.managedLabel,
+      }),
     });
   });
 

@@ -198,7 +198,11 @@ Deno.test({
     const ran = row(page, runName);
     await ran.waitFor({ timeout: 15_000 });
     await ran.locator(".pill.state-running").waitFor();
-    assert.equal(await ran.locator(".badge-managed").count(), 1);
+    assert.equal(await ran.locator(".badge-managed").count(), 0);
+    assert.match(
+      (await ran.locator(".badge-panel").getAttribute("title")) ?? "",
+      /Created by this panel/,
+    );
     assert.equal(
       await page.evaluate(() => (globalThis as unknown as { marker: number }).marker),
       42,

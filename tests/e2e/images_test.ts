@@ -189,7 +189,7 @@ Deno.test({
       await page.locator('.im-progress[data-outcome="failed"]').waitFor({ timeout: 60_000 });
       assert.match(
         await page.locator('.im-progress [role="alert"]').innerText(),
-        /failed.*(not found|unknown)/is,
+        /failed.*(not found|unknown|does not exist)/is,
       );
       await page.screenshot({ path: await screenshotPath("images-pull-failed") });
 
@@ -343,7 +343,8 @@ Deno.test({
 
       // Delete the registry (with confirmation): back to the empty state.
       await registryRow.locator("button", { hasText: "Delete" }).click();
-      await registryRow.locator("button.danger", { hasText: "Delete" }).click();
+      const forget = page.locator("dialog#im-registry-delete");
+      await forget.locator("button.danger", { hasText: "Delete credentials" }).click();
       await registryRow.waitFor({ state: "detached" });
       await page.locator(".im-registries .im-empty-small").waitFor();
       assert.deepEqual(errors, [], "no errors in the browser console (CSP included)");

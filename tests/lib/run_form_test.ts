@@ -242,6 +242,8 @@ function inspectOf(patch: Partial<InspectView>): InspectView {
     ports: [],
     restart_policy: { name: "no", max_retries: 0 },
     labels: {},
+    managed_label: null,
+    panel_created: false,
     limits: { memory: null, memory_reservation: null, cpus: null, pids: null },
     user: "",
     working_dir: "",
@@ -256,6 +258,14 @@ function inspectOf(patch: Partial<InspectView>): InspectView {
     ...patch,
   };
 }
+
+Deno.test("run form: a duplicate drops the managed label (the copy is the panel's own)", () => {
+  const form = formFromInspect(inspectOf({
+    labels: { team: "ops", "io.example.owner": "true" },
+    managed_label: "io.example.owner",
+  }));
+  assert.deepEqual(form.labels.map((row) => [row.key, row.value]), [["team", "ops"]]);
+});
 
 Deno.test("run form: duplicate fills every new field from the inspect", () => {
   const form = formFromInspect(inspectOf({

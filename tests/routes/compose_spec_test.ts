@@ -9,6 +9,7 @@ import { createTestApp } from "../fixtures/app.ts";
 import { ensureTestImage, TEST_IMAGE } from "../fixtures/engine.ts";
 import { composeCli, inspectByService } from "../fixtures/compose_cli.ts";
 import { cleanupComposeProject as cleanupProject, deployStack } from "../fixtures/compose.ts";
+import { CREATED_BY_LABEL } from "../../lib/docker/views.ts";
 
 type TestApp = Awaited<ReturnType<typeof createTestApp>>;
 
@@ -77,7 +78,7 @@ async function bothWays(
 function userLabels(container: Record<string, any>): Record<string, string> {
   return Object.fromEntries(
     Object.entries(container.Config.Labels as Record<string, string>).filter(([key]) =>
-      !key.startsWith("com.docker.compose.")
+      !key.startsWith("com.docker.compose.") && key !== CREATED_BY_LABEL
     ),
   );
 }

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { createTestApp } from "../fixtures/app.ts";
 import {
   ensureTestImage,
+  makeTestContainer,
   readEvents,
   removeContainersNamed,
   removeTestContainers,
@@ -99,7 +100,11 @@ Deno.test("run with env, a published port, a named volume, a bind mount, a resta
     const list =
       (await (await t.request("GET", "/api/containers", { cookie: admin })).json()).containers;
     const row = list.find((c: { id: string }) => c.id === created.id);
-    assert.equal(row.managed, true);
+    // The managed label marks another system's containers: the panel marks its own apart.
+    assert.equal(row.managed, false);
+    assert.equal(row.panel_created, true);
+    assert.equal(row.labels["io.container-manager.created-by"], "panel");
+    assert.equal(row.labels["io.quazzar.managed"], undefined);
     assert.equal(row.state, "running");
     assert.deepEqual(row.ports, [{
       host_ip: "127.0.0.1",
@@ -517,6 +522,27 @@ Deno.test("run with the wider fields: two networks with aliases, labels, entrypo
   } finally {
     await removeContainersNamed(docker, prefix);
     for (const net of nets) await docker.json("DELETE", `/networks/${net}`).catch(() => {});
+    await cleanup(t, prefix);
+  }
+});
+
+Deno.test("a container carrying the managed label is reported managed, not the panel's; a duplicate source keeps the label's key", async () => {
+  const { t, admin, prefix } = await setup();
+  try {
+    const id = await makeTestContainer(t.deps.docker, prefix, "owned", {
+      Cmd: ["sleep", "60"],
+      Labels: { "io.quazzar.managed": "true" },
+    }, false);
+    const list =
+      (await (await t.request("GET", "/api/containers", { cookie: admin })).json()).containers;
+    const row = list.find((c: { id: string }) => c.id === id);
+    assert.equal(row.managed, true);
+    assert.equal(row.panel_created, false);
+    const { container } = await (await t.request("GET", `/api/containers/${id}`, { cookie: admin }))
+      .json();
+    assert.equal(container.managed_label, "io.quazzar.managed");
+    assert.equal(container.panel_created, false);
+  } finally {
     await cleanup(t, prefix);
   }
 });

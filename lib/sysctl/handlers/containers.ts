@@ -28,6 +28,7 @@ import { inspectNetwork } from "../../docker/networks.ts";
 import { explainEngineError } from "../../docker/error_text.ts";
 import { DockerError } from "../../docker/errors.ts";
 import { createBody, parseRunSpec } from "../../docker/run_spec.ts";
+import { CREATED_BY_LABEL, CREATED_BY_PANEL } from "../../docker/views.ts";
 import { HttpError, ValidationError } from "../../errors.ts";
 import { describeRisks, risksOf } from "../../risks.ts";
 import type { Dispatcher, HandlerContext, Handlers } from "../dispatch.ts";
@@ -89,7 +90,6 @@ function refuse(info: ContainerInspect, problem: string): never {
 async function run(
   docker: DockerClient,
   context: HandlerContext,
-  managedLabel: string,
   dispatcher: () => Dispatcher,
 ) {
   const spec = parseRunSpec(context.params);
@@ -153,7 +153,7 @@ async function run(
   try {
     created = await createContainer(
       docker,
-      createBody(spec, { [managedLabel]: "true" }),
+      createBody(spec, { [CREATED_BY_LABEL]: CREATED_BY_PANEL }),
       spec.name,
     );
   } catch (error) {
@@ -216,11 +216,10 @@ function ownStopTimeout(value: unknown): number {
 
 export function containerHandlers(
   docker: DockerClient,
-  managedLabel: string,
   dispatcher: () => Dispatcher,
 ): Handlers {
   return {
-    "docker.run": (context) => run(docker, context, managedLabel, dispatcher),
+    "docker.run": (context) => run(docker, context, dispatcher),
     "docker.start": async ({ target }) => {
       await startContainer(docker, target).catch(async (error) => {
         throw await explainEngineError(docker, error, target);
