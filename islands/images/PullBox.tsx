@@ -108,7 +108,9 @@ export function PullBox({ registries, onPulled }: PullBoxProps) {
           if (mounted.current) setPull(null);
           return;
         }
-        if (data?.field === "reference") {
+        // A reference that is not one is the field's error; a pull that failed (no such
+        // tag, a registry that refused) belongs in the progress box.
+        if (data?.field === "reference" && response.status === 400) {
           setFieldError(message);
           setPull(null);
           return;
