@@ -18,10 +18,17 @@ function look(result: UpdateResult) {
   return hasUpdate(result) ? LOOKS.version : LOOKS.failed;
 }
 
-export function UpdateBadge({ result }: { result: UpdateResult | undefined }) {
+export function UpdateBadge(
+  { result, onUpdate, busy }: {
+    result: UpdateResult | undefined;
+    /** An admin's "Update" button beside a badge that has a newer digest for the tag. */
+    onUpdate?: () => void;
+    busy?: boolean;
+  },
+) {
   const label = badgeLabel(result);
   if (!result || !label) return null;
-  return (
+  const badge = (
     <span
       class="badge badge-update"
       title={tooltip(result)}
@@ -30,6 +37,21 @@ export function UpdateBadge({ result }: { result: UpdateResult | undefined }) {
     >
       {label}
     </span>
+  );
+  if (!onUpdate || result.state !== "update_available") return badge;
+  return (
+    <>
+      {badge}
+      <button
+        type="button"
+        class="btn small btn-update"
+        disabled={busy}
+        title={`Pull ${result.image} again and recreate this container on it, keeping its configuration`}
+        onClick={onUpdate}
+      >
+        {busy ? "Updating…" : "Update"}
+      </button>
+    </>
   );
 }
 

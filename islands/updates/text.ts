@@ -1,5 +1,5 @@
 /** What a badge says and its tooltip: the check's time and result. */
-import type { NewerVersions, UpdateResult } from "./types.ts";
+import type { NewerVersions, UpdateApplied, UpdateResult } from "./types.ts";
 
 /** A newer digest for the tag, or a newer version of it. */
 export function hasUpdate(result: UpdateResult | undefined): boolean {
@@ -63,4 +63,29 @@ export function tooltip(result: UpdateResult): string {
   if (versions) lines.push(`Newer versions: ${versions}`);
   lines.push(`Checked ${when(result.checked_at)}`);
   return lines.join("\n");
+}
+
+/** One progress line of an update (the Engine's pull lines, then the update's own steps). */
+export function progressText(event: unknown): string {
+  if (!event || typeof event !== "object") return "";
+  const line = event as { status?: unknown; id?: unknown; progress?: unknown };
+  if (typeof line.status !== "string") return "";
+  return [line.id, line.status, line.progress].filter((part) => typeof part === "string")
+    .join(" ");
+}
+
+/** What an update did, in a sentence. */
+export function appliedText(answer: UpdateApplied): string {
+  switch (answer.outcome) {
+    case "updated":
+      return `Updated ${answer.name} to ${answer.new_image} (${
+        shortDigest(answer.new_digest)
+      }, was ${shortDigest(answer.old_digest)})${answer.running ? "; it is running" : ""}`;
+    case "up_to_date":
+      return `${answer.name} already runs the newest ${answer.new_image}`;
+    case "rolled_back":
+      return `Update of ${answer.name} rolled back to ${answer.old_image}: ${
+        answer.reason ?? "the new container did not keep running"
+      }`;
+  }
 }

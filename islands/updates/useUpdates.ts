@@ -3,9 +3,9 @@
  * the tab opens and again after a check this tab ran.
  */
 import { useCallback, useEffect, useMemo, useState } from "preact/hooks";
-import { api } from "../api.ts";
-import type { CheckAnswer, UpdateResult } from "./types.ts";
-import { hasUpdate } from "./text.ts";
+import { api, apiWithProgress } from "../api.ts";
+import type { CheckAnswer, UpdateApplied, UpdateResult } from "./types.ts";
+import { appliedText, hasUpdate, progressText } from "./text.ts";
 
 export interface Updates {
   byId: Map<string, UpdateResult>;
@@ -21,6 +21,10 @@ export interface Updates {
   status: string;
   failed: boolean;
   check: (containers?: string[]) => Promise<void>;
+  /** The container an update is running for (one at a time from a tab). */
+  updating: string | undefined;
+  /** Updates a container to its tag's newest image, or to `tag`; progress goes to status. */
+  apply: (container: { id: string; name: string }, tag?: string) => Promise<void>;
 }
 
 export function useUpdates(): Updates {
@@ -29,6 +33,7 @@ export function useUpdates(): Updates {
   const [checking, setChecking] = useState(false);
   const [status, setStatus] = useState("");
   const [failed, setFailed] = useState(false);
+  const [updating, setUpdating] = useState<string | undefined>();
 
   const load = useCallback(async () => {
     try {
@@ -74,6 +79,31 @@ export function useUpdates(): Updates {
     }
   }, []);
 
+  const apply = useCallback(async (container: { id: string; name: string }, tag?: string) => {
+    setUpdating(container.id);
+    setFailed(false);
+    setStatus(`Updating ${container.name}…`);
+    try {
+      const answer = await apiWithProgress<UpdateApplied>(
+        "POST",
+        `/api/containers/${encodeURIComponent(container.id)}/update`,
+        tag ? { tag } : {},
+        (event) => {
+          const text = progressText(event);
+          if (text) setStatus(`Updating ${container.name}: ${text}`);
+        },
+      );
+      setFailed(answer.outcome === "rolled_back");
+      setStatus(appliedText(answer));
+    } catch (error) {
+      setFailed(true);
+      setStatus(`Updating ${container.name} failed: ${(error as Error).message}`);
+    } finally {
+      setUpdating(undefined);
+      await load();
+    }
+  }, [load]);
+
   return useMemo(() => {
     const byId = new Map(results.map((r) => [r.id, r]));
     const byImage = new Map<string, UpdateResult[]>();
@@ -90,6 +120,8 @@ export function useUpdates(): Updates {
       status,
       failed,
       check,
+      updating,
+      apply,
     };
-  }, [results, onlyUpdates, checking, status, failed, check]);
+  }, [results, onlyUpdates, checking, status, failed, check, updating, apply]);
 }

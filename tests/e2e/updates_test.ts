@@ -175,3 +175,118 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  ...e2e,
+  name: "e2e: the Update button on a row with an update, and Update to a newer version in its menu",
+  async fn() {
+    await using engine = await testEngine("cmupe2f");
+    const { docker, prefix } = engine;
+    const registry = await startTokenRegistry();
+    const images: string[] = [];
+    await using panel = await startPanel({ args: ["--update-check-interval", "0"] });
+    try {
+      const cookie = await panel.login();
+      const post = (path: string, body: unknown) =>
+        fetch(`${panel.url}${path}`, {
+          method: "POST",
+          headers: { Cookie: cookie, Origin: panel.url, "Content-Type": "application/json" },
+          body: JSON.stringify(body),
+        });
+      const saved = await post("/api/containers/registries", {
+        server_address: registry.address,
+        username: registry.username,
+        password: registry.password,
+      });
+      assert.ok(saved.ok, await saved.text());
+
+      const first = await pushImage(
+        docker,
+        await newImage(docker, prefix, "v1", images),
+        registry,
+        "priv/app",
+        "1",
+      );
+      images.push(first.reference);
+      const web = await makeTestContainer(docker, prefix, "web", {
+        Image: first.reference,
+        Cmd: ["sleep", "300"],
+      });
+      const versioned = await newImage(docker, prefix, "ver", images);
+      for (const tag of ["1.0.0", "1.1.0"]) {
+        images.push((await pushImage(docker, versioned, registry, "priv/ver", tag)).reference);
+      }
+      const api = await makeTestContainer(docker, prefix, "api", {
+        Image: `${registry.address}/priv/ver:1.0.0`,
+        Cmd: ["sleep", "300"],
+      });
+      const second = await pushImage(
+        docker,
+        await newImage(docker, prefix, "v2", images),
+        registry,
+        "priv/app",
+        "1",
+      );
+      const checked = await post("/api/containers/updates/check", { containers: [web, api] });
+      assert.ok(checked.ok, await checked.text());
+
+      await using browser = await launchBrowser();
+      const page = await browser.newPage({ viewport: { width: 1400, height: 800 } });
+      const errors = watchErrors(page);
+      await signIn(page, panel.url);
+      await open(
+        page,
+        `${panel.url}/containers?q=${encodeURIComponent(prefix)}`,
+        "ContainersTable",
+      );
+      const button = row(page, `${prefix}web`).getByRole("button", { name: "Update", exact: true });
+      await button.waitFor({ timeout: 15_000 });
+      // A version-only badge has no button: moving to another tag is a menu choice.
+      assert.equal(
+        await row(page, `${prefix}api`).getByRole("button", { name: "Update", exact: true })
+          .count(),
+        0,
+      );
+      await page.screenshot({ path: await screenshotPath("updates-button") });
+
+      await button.click();
+      const status = page.getByRole("status");
+      await status.filter({ hasText: `Updated ${prefix}web to ${first.reference}` }).waitFor({
+        timeout: 60_000,
+      });
+      assert.match((await status.textContent())!, new RegExp(second.digest.slice(0, 19)));
+      await page.screenshot({ path: await screenshotPath("updates-updated") });
+      // The new container has no update: the badge and its button go.
+      await row(page, `${prefix}web`).locator(".badge-update").waitFor({
+        state: "detached",
+        timeout: 15_000,
+      });
+      const after = await docker.json<{ Id: string; Image: string; State: { Running: boolean } }>(
+        "GET",
+        `/containers/${prefix}web/json`,
+      );
+      assert.notEqual(after.Id, web);
+      assert.equal(after.State.Running, true);
+
+      await row(page, `${prefix}api`).locator(".ct-menu-btn").click();
+      await page.locator(".ct-menu").getByRole("menuitem", { name: "Update to 1.1.0 (minor)" })
+        .click();
+      await status.filter({ hasText: `Updated ${prefix}api to ${registry.address}/priv/ver:1.1.0` })
+        .waitFor({ timeout: 60_000 });
+      const moved = await docker.json<{ Config: { Image: string } }>(
+        "GET",
+        `/containers/${prefix}api/json`,
+      );
+      assert.equal(moved.Config.Image, `${registry.address}/priv/ver:1.1.0`);
+      assert.deepEqual(errors, []);
+    } finally {
+      await removeTestContainers(docker, prefix);
+      for (const reference of images.reverse()) {
+        await docker.json("DELETE", `/images/${reference}`, { query: { force: 1 } }).catch(
+          () => {},
+        );
+      }
+      await registry.stop();
+    }
+  },
+});
