@@ -7,6 +7,7 @@
 import type { RefObject } from "preact";
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import {
+  applyEdit,
   countEnvVars,
   type Edit,
   indentEdit,
@@ -136,9 +137,12 @@ export function Editor(
     } catch {
       done = false;
     }
-    if (!done || area.value.slice(edit.from, edit.from + edit.insert.length) !== edit.insert) {
-      area.setRangeText(edit.insert, edit.from, edit.to, "end");
-      onYaml(area.value);
+    // Compared whole: a browser whose insertText put in more or less than asked (an
+    // indentation doubled after a newline) gets the expected text, not a second insertion.
+    const expected = applyEdit(edit);
+    if (!done || area.value !== expected) {
+      area.value = expected;
+      onYaml(expected);
     }
     area.setSelectionRange(edit.selStart, edit.selEnd);
     updateCaret();

@@ -129,6 +129,11 @@ export function indentEdit(
   return { text, from: first, to: last, insert, selStart: first, selEnd: first + insert.length };
 }
 
+/** The text after an edit: what the textarea must hold once the edit is applied. */
+export function applyEdit(edit: Edit): string {
+  return edit.text.slice(0, edit.from) + edit.insert + edit.text.slice(edit.to);
+}
+
 /** Enter keeps the current line's indentation (and adds a level after a trailing ":"). */
 export function newlineEdit(text: string, selStart: number, selEnd: number): Edit {
   const first = text.lastIndexOf("\n", selStart - 1) + 1;
