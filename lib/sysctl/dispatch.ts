@@ -63,6 +63,7 @@ export const VERBS = {
   "registry.delete": "admin",
   "docker.updates.check": "admin",
   "docker.update": "admin",
+  "compose.stack.update": "admin",
   "user.create": "admin",
   "user.delete": "admin",
   // Admins change anything; every user may change their own password (the handler checks).
@@ -99,6 +100,7 @@ export const LONG_VERBS: ReadonlySet<Verb> = new Set<Verb>([
   "registry.upsert",
   "docker.updates.check",
   "docker.update",
+  "compose.stack.update",
 ]);
 
 /** How many request ids hasAudited remembers. */

@@ -16,6 +16,7 @@ import { volumeHandlers } from "./handlers/volumes.ts";
 import { networkHandlers } from "./handlers/networks.ts";
 import { DEFAULT_UPDATE_CHECK_INTERVAL_MS, updateHandlers } from "../updates/handler.ts";
 import { updateApplyHandlers } from "../updates/apply.ts";
+import { stackUpdateHandlers } from "../updates/stack.ts";
 
 export function createPanelDispatcher(
   deps: {
@@ -54,6 +55,7 @@ export function createPanelDispatcher(
       cacheMs: deps.updateCheckIntervalMs ?? DEFAULT_UPDATE_CHECK_INTERVAL_MS,
     }),
     ...updateApplyHandlers({ docker: deps.docker, dispatcher: () => dispatcher }),
+    ...stackUpdateHandlers({ docker: deps.docker, dispatcher: () => dispatcher }),
   }, { log: deps.log });
   return dispatcher;
 }

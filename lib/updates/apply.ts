@@ -47,11 +47,13 @@ export interface UpdateApplied {
   reason?: string;
 }
 
-export function updateApplyHandlers(deps: {
+export interface ApplyDeps {
   docker: DockerClient;
   dispatcher: () => Dispatcher;
   settleMs?: number;
-}): Handlers {
+}
+
+export function updateApplyHandlers(deps: ApplyDeps): Handlers {
   return {
     "docker.update": (context) => applyUpdate(deps, context),
   };
@@ -81,10 +83,7 @@ function nameOf(info: ContainerInspect): string {
   return info.Name.replace(/^\//, "");
 }
 
-async function applyUpdate(
-  deps: { docker: DockerClient; dispatcher: () => Dispatcher; settleMs?: number },
-  context: HandlerContext,
-): Promise<UpdateApplied> {
+async function applyUpdate(deps: ApplyDeps, context: HandlerContext): Promise<UpdateApplied> {
   const { docker } = deps;
   for (const key of Object.keys(context.params)) {
     if (key !== "tag") throw new ValidationError(`Unknown field "${key.slice(0, 64)}"`, key);
@@ -100,6 +99,32 @@ async function applyUpdate(
     }
     throw error;
   });
+  const oldImage = updatableImage(info);
+  if (parseReference(oldImage).digest && tag === undefined) {
+    throw new HttpError(
+      409,
+      `Container "${
+        nameOf(info)
+      }" is pinned to a digest, so it is never behind; choose a tag to move to`,
+    );
+  }
+  const newImage = tag === undefined ? oldImage : withTag(oldImage, tag);
+  const pulled = await pullAs(deps, context, newImage);
+  const result = await updateContainerTo(deps, context, info, newImage, pulled);
+  if (result.outcome === "updated") {
+    // The stored check result then describes the new container; a failed check changes nothing.
+    await deps.dispatcher().dispatch({
+      verb: "docker.updates.check",
+      target: result.id,
+      params: { containers: [result.id] },
+      actor: context.actor,
+    }).catch(() => {});
+  }
+  return result;
+}
+
+/** The container's image reference, or a 409 when it cannot be updated at all. */
+export function updatableImage(info: ContainerInspect): string {
   const name = nameOf(info);
   if (info.HostConfig.AutoRemove) {
     throw new HttpError(
@@ -107,33 +132,50 @@ async function applyUpdate(
       `Container "${name}" is removed when it stops (--rm), so it cannot be updated`,
     );
   }
-  const oldImage = info.Config.Image;
-  if (/^(sha256:)?[0-9a-f]{12,64}$/.test(oldImage)) {
+  const image = info.Config.Image;
+  if (/^(sha256:)?[0-9a-f]{12,64}$/.test(image)) {
     throw new HttpError(
       409,
       `Container "${name}" was created from an image id, which has no newer version`,
     );
   }
-  const oldReference = parseReference(oldImage);
-  if (oldReference.digest && tag === undefined) {
-    throw new HttpError(
-      409,
-      `Container "${name}" is pinned to a digest, so it is never behind; choose a tag to move to`,
-    );
-  }
-  const newImage = tag === undefined ? oldImage : withTag(oldImage, tag);
-  const oldImageInfo = await inspectImage(docker, info.Image).catch(() => undefined);
-  const oldDigest = digestFor(oldImageInfo?.RepoDigests, oldReference.repository);
+  return image;
+}
 
-  context.progress({ status: `Pulling ${newImage}` });
-  const pulled = await deps.dispatcher().dispatch<PullResult>({
+/** Pulls through docker.pull (its own audit row, the stored credentials). */
+export async function pullAs(
+  deps: ApplyDeps,
+  context: HandlerContext,
+  image: string,
+): Promise<PullResult> {
+  context.progress({ status: `Pulling ${image}` });
+  return await deps.dispatcher().dispatch<PullResult>({
     verb: "docker.pull",
-    target: newImage,
-    params: { reference: newImage },
+    target: image,
+    params: { reference: image },
     actor: context.actor,
     requestId: crypto.randomUUID(),
     progress: context.progress,
   });
+}
+
+/**
+ * Recreates `info` on `newImage` (already pulled) with its exact configuration, or answers
+ * up_to_date when it already runs that image; rolls back when the new one does not keep
+ * running.
+ */
+export async function updateContainerTo(
+  deps: ApplyDeps,
+  context: HandlerContext,
+  info: ContainerInspect,
+  newImage: string,
+  pulled: PullResult,
+): Promise<UpdateApplied> {
+  const { docker } = deps;
+  const name = nameOf(info);
+  const oldImage = info.Config.Image;
+  const oldImageInfo = await inspectImage(docker, info.Image).catch(() => undefined);
+  const oldDigest = digestFor(oldImageInfo?.RepoDigests, parseReference(oldImage).repository);
   const wasRunning = info.State.Running || info.State.Restarting;
   const answer = (
     outcome: UpdateApplied["outcome"],
@@ -183,7 +225,9 @@ async function applyUpdate(
 
   try {
     if (info.State.Paused) await unpauseContainer(docker, info.Id);
-    if (wasRunning) await stopContainer(docker, info.Id);
+    // The container's own stop timeout (compose's stop_grace_period) when it has one.
+    const stopTimeout = (info.Config as { StopTimeout?: number }).StopTimeout;
+    if (wasRunning) await stopContainer(docker, info.Id, stopTimeout ?? 10);
     await renameContainer(docker, info.Id, asideName);
     aside = true;
     newId = (await createContainer(docker, plan.body, name)).Id;
@@ -210,13 +254,5 @@ async function applyUpdate(
     }
   }
   await removeContainer(docker, info.Id, { force: true });
-
-  // The stored check result then describes the new container; a failed check changes nothing.
-  await deps.dispatcher().dispatch({
-    verb: "docker.updates.check",
-    target: newId,
-    params: { containers: [newId] },
-    actor: context.actor,
-  }).catch(() => {});
   return answer("updated", newId, wasRunning);
 }

@@ -1,7 +1,8 @@
 /**
  * /api/containers/updates: the last image update check per container (any signed-in user)
  * and POST /check to run one now (admins; docker.updates.check through the dispatcher,
- * answered when it is done).
+ * answered when it is done); POST /stacks/{project} updates the services of a compose stack
+ * whose images changed (compose.stack.update, pull progress as NDJSON).
  */
 import { Hono } from "hono";
 import type { AppDeps } from "../deps.ts";
@@ -10,6 +11,7 @@ import { listContainers } from "../../lib/docker/containers.ts";
 import { listUpdateResults } from "../../lib/updates/store.ts";
 import { readJsonObject } from "./body.ts";
 import { dispatchAs } from "./dispatch.ts";
+import { jsonUntilProgress } from "../ndjson.ts";
 
 export function updateApiRoutes(deps: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
@@ -37,6 +39,18 @@ export function updateApiRoutes(deps: AppDeps): Hono<AppEnv> {
       : "all";
     return c.json(
       await dispatchAs(c, dispatcher, "docker.updates.check", target, { containers }),
+    );
+  });
+
+  app.post("/stacks/:project", async (c) => {
+    const project = c.req.param("project");
+    return await jsonUntilProgress(
+      c,
+      200,
+      (progress) =>
+        dispatchAs<object>(c, dispatcher, "compose.stack.update", project, {}, progress),
+      deps.log,
+      deps,
     );
   });
 

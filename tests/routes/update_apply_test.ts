@@ -1,7 +1,8 @@
 /**
  * POST /api/containers/{id}/update (docker.update) against the real Engine and the real test
- * registries: a new digest under the same tag, a move to a newer version tag, and a new image
- * whose container exits at once (rolled back to the old one).
+ * registries: a new digest under the same tag, a move to a newer version tag, a new image
+ * whose container exits at once (rolled back to the old one), and a compose stack of which
+ * only the service whose image changed is updated.
  */
 import assert from "node:assert/strict";
 import { auditRows, createTestApp, type TestApp } from "../fixtures/app.ts";
@@ -10,7 +11,9 @@ import { pushImage, startRegistry, type TestRegistry } from "../fixtures/registr
 import { startTokenRegistry } from "../fixtures/token_registry.ts";
 import { upsertRegistry } from "../../lib/registries.ts";
 import type { DockerClient } from "../../lib/docker/client.ts";
-import { inspectContainer } from "../../lib/docker/containers.ts";
+import { inspectContainer, listContainers } from "../../lib/docker/containers.ts";
+import { LABEL } from "../../lib/compose/plan.ts";
+import { cleanupComposeProject, deployStack } from "../fixtures/compose.ts";
 import type { UpdateResult } from "../../lib/updates/store.ts";
 
 /** A new image (its own config, so its own id and digest) committed from a test container. */
@@ -310,3 +313,98 @@ Deno.test("update: a move to tag 1.1.0 keeps the configuration; bad input is a 4
     await docker.json("DELETE", `/volumes/${prefix}data`).catch(() => {});
   }
 });
+
+Deno.test("stack update: of two services only the one whose image changed is recreated, and the compose plan then sees both as current", async () => {
+  await using engine = await testEngine("cmupd");
+  const { docker, prefix } = engine;
+  const registry = await startRegistry();
+  const app = await createTestApp();
+  const images: string[] = [];
+  const project = `cmups${crypto.randomUUID().slice(0, 8)}`;
+  try {
+    const admin = app.cookieFor(await app.addUser("admin", "admin"));
+    await saveCredentials(app, registry);
+    const a = await pushImage(
+      docker,
+      await newImage(docker, prefix, "a1", images),
+      registry,
+      "priv/a",
+      "1",
+    );
+    const b = await pushImage(
+      docker,
+      await newImage(docker, prefix, "b1", images),
+      registry,
+      "priv/b",
+      "1",
+    );
+    images.push(a.reference, b.reference);
+    const service = (image: string) =>
+      `    image: ${image}\n    command: ["sleep", "300"]\n    stop_grace_period: 1s\n`;
+    const yaml = `services:\n  a:\n${service(a.reference)}  b:\n${service(b.reference)}`;
+    const deployed = await deployStack(app, admin, { yaml, project });
+    assert.equal(deployed.last?.done, true, deployed.text);
+    const before = new Map(
+      (await projectContainers(docker, project)).map((c) => [c.Labels[LABEL.service], c]),
+    );
+    const bBefore = await inspectContainer(docker, before.get("b")!.Id);
+
+    const newB = await pushImage(
+      docker,
+      await newImage(docker, prefix, "b2", images),
+      registry,
+      "priv/b",
+      "1",
+    );
+    const response = await app.request("POST", `/api/containers/updates/stacks/${project}`, {
+      cookie: admin,
+    });
+    const text = await response.text();
+    assert.equal(response.status, 200, text);
+    const last = JSON.parse(text.trim().split("\n").at(-1)!);
+    assert.equal(last.done, true, text);
+    assert.deepEqual(last.unchanged, ["a"]);
+    assert.deepEqual(last.updated.map((u: { service: string }) => u.service), ["b"]);
+    const applied = last.updated[0].containers[0];
+    assert.equal(applied.outcome, "updated");
+    assert.equal(applied.old_digest, b.digest);
+    assert.equal(applied.new_digest, newB.digest);
+
+    const after = new Map(
+      (await projectContainers(docker, project)).map((c) => [c.Labels[LABEL.service], c]),
+    );
+    assert.equal(after.get("a")!.Id, before.get("a")!.Id, "a is left alone");
+    assert.notEqual(after.get("b")!.Id, before.get("b")!.Id, "b is recreated");
+    assert.equal(after.get("b")!.State, "running");
+    const bAfter = await inspectContainer(docker, after.get("b")!.Id);
+    assert.notEqual(bAfter.Image, bBefore.Image);
+    assert.deepEqual(comparable(bAfter), comparable(bBefore));
+
+    // The same file planned again: nothing to do for either service.
+    const preview = await app.request("POST", "/api/containers/compose/preview", {
+      cookie: admin,
+      json: { yaml, project },
+    });
+    const plan = await preview.json();
+    assert.equal(preview.status, 200, JSON.stringify(plan));
+    assert.deepEqual(
+      plan.services.map((s: { name: string; action: string }) => [s.name, s.action]),
+      [["a", "unchanged"], ["b", "unchanged"]],
+    );
+    const rows = auditRows(app.deps.db).filter((row) => row.action === "compose.stack.update");
+    assert.equal(rows.at(-1)!.exit_code, 0);
+    assert.ok(rows.at(-1)!.stdout.includes(newB.digest) && rows.at(-1)!.stdout.includes(b.digest));
+  } finally {
+    await cleanupComposeProject(docker, project);
+    await app.close();
+    await registry.stop();
+    await removeImages(docker, images);
+  }
+});
+
+async function projectContainers(docker: DockerClient, project: string) {
+  return await listContainers(docker, {
+    all: true,
+    filters: { label: [`${LABEL.project}=${project}`] },
+  }) as { Id: string; State: string; Labels: Record<string, string> }[];
+}
