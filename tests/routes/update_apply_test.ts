@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { auditRows, createTestApp, type TestApp } from "../fixtures/app.ts";
-import { makeTestContainer, testEngine } from "../fixtures/engine.ts";
+import { makeTestContainer, removeTestContainers, testEngine } from "../fixtures/engine.ts";
 import { pushImage, startRegistry, type TestRegistry } from "../fixtures/registry.ts";
 import { startTokenRegistry } from "../fixtures/token_registry.ts";
 import { upsertRegistry } from "../../lib/registries.ts";
@@ -197,6 +197,8 @@ Deno.test("update: a new push under the same tag recreates the container on it w
     // The stored check now describes the new container.
     assert.equal((await check(app, admin, after.Id)).state, "up_to_date");
   } finally {
+    // Containers first: an image a running container uses is not removed, even forced.
+    await removeTestContainers(docker, prefix);
     await app.close();
     await registry.stop();
     await removeImages(docker, images);
@@ -259,6 +261,8 @@ Deno.test("update: a new image whose container exits at once is rolled back to t
     assert.ok(rows.at(-1)!.stdout.includes("rolled_back"));
     assert.ok(rows.at(-1)!.stdout.includes(second.digest));
   } finally {
+    // Containers first: an image a running container uses is not removed, even forced.
+    await removeTestContainers(docker, prefix);
     await app.close();
     await registry.stop();
     await removeImages(docker, images);
@@ -307,6 +311,8 @@ Deno.test("update: a move to tag 1.1.0 keeps the configuration; bad input is a 4
     assert.equal(after.State.Running, true);
     assert.deepEqual(comparable(after), comparable(before));
   } finally {
+    // Containers first: an image a running container uses is not removed, even forced.
+    await removeTestContainers(docker, prefix);
     await app.close();
     await registry.stop();
     await removeImages(docker, images);
@@ -396,6 +402,7 @@ Deno.test("stack update: of two services only the one whose image changed is rec
     assert.ok(rows.at(-1)!.stdout.includes(newB.digest) && rows.at(-1)!.stdout.includes(b.digest));
   } finally {
     await cleanupComposeProject(docker, project);
+    await removeTestContainers(docker, prefix);
     await app.close();
     await registry.stop();
     await removeImages(docker, images);
