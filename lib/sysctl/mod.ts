@@ -17,6 +17,7 @@ import { networkHandlers } from "./handlers/networks.ts";
 import { DEFAULT_UPDATE_CHECK_INTERVAL_MS, updateHandlers } from "../updates/handler.ts";
 import { updateApplyHandlers } from "../updates/apply.ts";
 import { stackUpdateHandlers } from "../updates/stack.ts";
+import { createProjectLocks } from "../compose/lock.ts";
 
 export function createPanelDispatcher(
   deps: {
@@ -35,6 +36,8 @@ export function createPanelDispatcher(
     updateCheckIntervalMs?: number;
   },
 ): Dispatcher {
+  // One lock per compose project, for every verb that mutates one.
+  const projectLocks = createProjectLocks();
   // Compose deploys (and runs of an absent image) dispatch further verbs themselves.
   const dispatcher: Dispatcher = createDispatcher(deps.db, {
     ...authHandlers(deps.db, deps.streams),
@@ -42,7 +45,7 @@ export function createPanelDispatcher(
     ...containerHandlers(deps.docker, () => dispatcher),
     ...imageHandlers(deps.db, deps.docker, deps.secretKey, deps.listen),
     ...execHandlers(deps.docker, deps.log),
-    ...composeHandlers(deps.docker, deps.stacksDir, () => dispatcher),
+    ...composeHandlers(deps.docker, deps.stacksDir, () => dispatcher, projectLocks),
     ...composeFileHandlers(deps.stacksDir),
     ...buildHandlers(deps.docker, deps.stacksDir),
     ...volumeHandlers(deps.docker),
@@ -55,7 +58,11 @@ export function createPanelDispatcher(
       cacheMs: deps.updateCheckIntervalMs ?? DEFAULT_UPDATE_CHECK_INTERVAL_MS,
     }),
     ...updateApplyHandlers({ docker: deps.docker, dispatcher: () => dispatcher }),
-    ...stackUpdateHandlers({ docker: deps.docker, dispatcher: () => dispatcher }),
+    ...stackUpdateHandlers({
+      docker: deps.docker,
+      dispatcher: () => dispatcher,
+      locks: projectLocks,
+    }),
   }, { log: deps.log });
   return dispatcher;
 }

@@ -26,7 +26,7 @@ import {
   type StoredStackFiles,
   writeStackFiles,
 } from "../../compose/stacks.ts";
-import { createProjectLocks } from "../../compose/lock.ts";
+import { createProjectLocks, type ProjectLocks } from "../../compose/lock.ts";
 import type { ComposeInput, ComposeProject } from "../../compose/types.ts";
 import type { Dispatcher, HandlerContext, Handlers } from "../dispatch.ts";
 import { displayName } from "../../docker/views.ts";
@@ -109,6 +109,8 @@ export function composeHandlers(
   docker: DockerClient,
   stacksDir: string,
   dispatcher: () => Dispatcher,
+  /** Shared with every other mutation of a project (the stack update). */
+  locks: ProjectLocks = createProjectLocks(),
 ): Handlers {
   const nested = (context: HandlerContext) =>
   (
@@ -129,7 +131,6 @@ export function composeHandlers(
     });
 
   // One mutation of a project at a time: a second one is a 409 (audited as this verb's row).
-  const locks = createProjectLocks();
   const locked =
     (operation: string, handler: (context: HandlerContext) => Promise<unknown>) =>
     async (context: HandlerContext) => {
