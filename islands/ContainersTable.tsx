@@ -391,6 +391,10 @@ export function ContainersTable({ role: initialRole, initial, endpoint }: Contai
   ]);
 
   const groups = useMemo(() => grouped ? groupByStack(rows) : [], [grouped, rows]);
+  // The rows on screen, in screen order: selection and shift-ranges leave collapsed stacks out.
+  const shown = grouped
+    ? groups.flatMap((group) => collapsed.has(group.project ?? "") ? [] : group.rows)
+    : rows;
 
   function remember(key: string, value: string) {
     try {
@@ -491,14 +495,14 @@ export function ContainersTable({ role: initialRole, initial, endpoint }: Contai
   };
 
   // Selection: ids of rows still listed; a shift-click selects the range from the anchor.
-  const selectedRows = rows.filter((c) => selected.has(c.id));
+  const selectedRows = shown.filter((c) => selected.has(c.id));
   const toggleRow = (c: ContainerView, shift: boolean) => {
     const next = new Set(selected);
     const on = !selected.has(c.id);
-    const from = shift && anchor.current ? rows.findIndex((r) => r.id === anchor.current) : -1;
-    const to = rows.findIndex((r) => r.id === c.id);
+    const from = shift && anchor.current ? shown.findIndex((r) => r.id === anchor.current) : -1;
+    const to = shown.findIndex((r) => r.id === c.id);
     if (from >= 0 && to >= 0) {
-      for (const r of rows.slice(Math.min(from, to), Math.max(from, to) + 1)) {
+      for (const r of shown.slice(Math.min(from, to), Math.max(from, to) + 1)) {
         if (on) next.add(r.id);
         else next.delete(r.id);
       }
@@ -507,7 +511,7 @@ export function ContainersTable({ role: initialRole, initial, endpoint }: Contai
     if (!shift) anchor.current = c.id;
     setSelected(next);
   };
-  const allSelected = rows.length > 0 && selectedRows.length === rows.length;
+  const allSelected = shown.length > 0 && selectedRows.length === shown.length;
   const onBulkDone = (results: BulkOutcome[]) => {
     const failed: Record<string, string> = {};
     for (const result of results) if (!result.ok) failed[result.id] = result.error ?? "Failed";
@@ -879,7 +883,7 @@ export function ContainersTable({ role: initialRole, initial, endpoint }: Contai
                       aria-label="Select every shown container"
                       checked={allSelected}
                       onChange={() =>
-                        setSelected(allSelected ? new Set() : new Set(rows.map((c) => c.id)))}
+                        setSelected(allSelected ? new Set() : new Set(shown.map((c) => c.id)))}
                     />
                   </th>
                 )}
