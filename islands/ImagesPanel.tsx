@@ -3,7 +3,7 @@
  * delete), prune of dangling images, and the saved private registry credentials. Viewers
  * see everything but get no control that changes anything.
  */
-import { useEffect, useMemo, useState } from "preact/hooks";
+import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { Notice, type NoticeValue } from "./shared/Notice.tsx";
 import { api } from "./api.ts";
 import { DeleteDialog, type DeleteResult } from "./images/DeleteDialog.tsx";
@@ -46,8 +46,13 @@ export function ImagesPanel(
   const [now, setNow] = useState(() => Date.now());
   const isAdmin = role === "admin";
 
+  /** Lists asked for so far: an answer that a newer list overtook is not shown. */
+  const loads = useRef(0);
+
   async function loadImages(): Promise<ImageView[]> {
+    const mine = ++loads.current;
     const answer = await api<{ images: ImageView[] }>("GET", "/api/containers/images");
+    if (mine !== loads.current) return answer.images;
     setImages(answer.images);
     setNow(Date.now());
     return answer.images;
