@@ -53,6 +53,15 @@ Deno.test("attack 8: the public /api/health tells anonymous callers only up or d
 Deno.test("attack 8: an Engine 401 or 403 is never passed on as the panel's own status", async () => {
   const engine = await startFakeEngine(withVersion((request) => {
     const path = new URL(request.url).pathname;
+    // The container exists (a stop reads its own stop timeout first); "missing" does not.
+    if (request.method === "GET" && path.endsWith("/containers/abc123/json")) {
+      return Response.json({
+        Id: "abc123",
+        Name: "/abc123",
+        State: { Status: "running", Running: true },
+        Config: { Labels: {} },
+      });
+    }
     if (path.endsWith("/start")) {
       return Response.json({ message: "authorization denied by plugin" }, { status: 403 });
     }
@@ -71,7 +80,7 @@ Deno.test("attack 8: an Engine 401 or 403 is never passed on as the panel's own 
     }
     const me = await t.request("GET", "/api/auth/me", { cookie });
     assert.equal(me.status, 200, "the browser stays signed in");
-    const missing = await t.request("GET", "/api/containers/abc123", { cookie });
+    const missing = await t.request("GET", "/api/containers/missing", { cookie });
     assert.equal(missing.status, 404, "an Engine 404 stays a 404");
   } finally {
     await t.close();
