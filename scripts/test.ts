@@ -20,6 +20,16 @@ const ALONE = new Set([
   "tests/lib/docker/stats_test.ts",
 ]);
 
+/**
+ * Files that touch the same Engine-wide state never run at the same time: an image prune
+ * removes every dangling image on the node, the other files' included.
+ */
+const EXCLUSIVE: Record<string, string> = {
+  "tests/routes/images_test.ts": "image-prune",
+  "tests/e2e/images_test.ts": "image-prune",
+  "tests/e2e/keyboard_test.ts": "image-prune",
+};
+
 /** Slow files first, so the parallel part ends together rather than on one long file. */
 const SLOW_FIRST = ["tests/e2e/", "tests/routes/", "tests/main_test.ts", "tests/attacks/"];
 
@@ -84,9 +94,31 @@ async function runAll(files: string[], jobs: number): Promise<FileResult[]> {
         `(${result.seconds.toFixed(1)} s)\n`,
     );
   };
+  const busy = new Set<string>();
+  let waiters: (() => void)[] = [];
+  /** The next file whose exclusive group is free, waiting while every queued one is blocked. */
+  const next = async (): Promise<string | undefined> => {
+    while (queue.length) {
+      const index = queue.findIndex((file) => !busy.has(EXCLUSIVE[file]));
+      if (index >= 0) return queue.splice(index, 1)[0];
+      await new Promise<void>((resolve) => waiters.push(resolve));
+    }
+    return undefined;
+  };
   await Promise.all(
     Array.from({ length: Math.min(jobs, queue.length) }, async () => {
-      for (let file = queue.shift(); file; file = queue.shift()) report(await runFile(file));
+      for (let file = await next(); file; file = await next()) {
+        const group = EXCLUSIVE[file];
+        if (group) busy.add(group);
+        try {
+          report(await runFile(file));
+        } finally {
+          if (group) busy.delete(group);
+          const waking = waiters;
+          waiters = [];
+          for (const resolve of waking) resolve();
+        }
+      }
     }),
   );
   return results;
