@@ -28,6 +28,7 @@ const EXCLUSIVE: Record<string, string> = {
   "tests/routes/images_test.ts": "image-prune",
   "tests/e2e/images_test.ts": "image-prune",
   "tests/e2e/keyboard_test.ts": "image-prune",
+  "tests/e2e/consistency_test.ts": "image-prune",
 };
 
 /** Slow files first, so the parallel part ends together rather than on one long file. */
