@@ -45,6 +45,15 @@ Deno.test(
       await page.screenshot({ path: await screenshotPath("compose-profiles"), fullPage: true });
 
       await page.locator("button.cp-deploy-btn").click();
+      // The deploy's own result first: stored files are written before the containers and
+      // put back if the deploy fails, so the stored profiles alone could be seen mid-way.
+      const result = page.locator(".cp-result");
+      await result.waitFor({ timeout: 60_000 });
+      assert.equal(
+        await result.getAttribute("class").then((names) => names?.includes("ok")),
+        true,
+        `the deploy succeeded: ${await result.innerText()}`,
+      );
       await page.waitForFunction(
         async (name) => {
           const answer = await fetch(`/api/containers/compose/stacks/${name}`);
