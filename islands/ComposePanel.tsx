@@ -8,6 +8,7 @@
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { Notice, type NoticeValue } from "./shared/Notice.tsx";
 import { api, ApiError } from "./api.ts";
+import { enginePath } from "./env.ts";
 import { TitledModal } from "./shared/TitledModal.tsx";
 import { DeployBox } from "./compose/DeployBox.tsx";
 import { applyDeployLines, type DeployState, initialDeploy } from "./compose/deploy.ts";
@@ -345,7 +346,7 @@ export function ComposePanel({ role: initialRole, stacks: initialStacks }: Compo
       );
     reveal();
     try {
-      const response = await fetch(`${BASE}/deploy`, {
+      const response = await fetch(enginePath(`${BASE}/deploy`), {
         method: "POST",
         headers: {
           Accept: "application/x-ndjson, application/json",

@@ -15,6 +15,7 @@ import { keyValueEntries } from "./volumes/kv.ts";
 import { formatDate } from "./images/format.ts";
 import type { NetworkView } from "../lib/docker/networks.ts";
 import { useLive } from "./shared/live.ts";
+import { pagePath } from "./env.ts";
 
 export interface NetworksPanelProps {
   role: "admin" | "viewer";
@@ -235,7 +236,7 @@ export function NetworksPanel({ role, networks: initial }: NetworksPanelProps) {
                               <a
                                 key={c.id}
                                 class="vn-user"
-                                href={`/containers?${new URLSearchParams({ q: c.name })}`}
+                                href={pagePath(`/containers?${new URLSearchParams({ q: c.name })}`)}
                                 title={`${c.name} (${c.state})`}
                               >
                                 {c.name}
@@ -322,9 +323,9 @@ export function NetworksPanel({ role, networks: initial }: NetworksPanelProps) {
                                       <tr key={c.id} data-attached={c.name}>
                                         <td>
                                           <a
-                                            href={`/containers?${new URLSearchParams({
+                                            href={pagePath(`/containers?${new URLSearchParams({
                                               q: c.name,
-                                            })}`}
+                                            })}`)}
                                           >
                                             {c.name}
                                           </a>{" "}

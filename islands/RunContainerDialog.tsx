@@ -50,6 +50,7 @@ import {
 } from "./containers/run_sections.tsx";
 import { CONTAINER_RUN, type InspectView, OPEN_RUN_DIALOG } from "./containers/types.ts";
 import type { Risk } from "../lib/risks.ts";
+import { localPagePath, pagePath } from "./env.ts";
 
 // deno-lint-ignore ban-types
 export type RunContainerDialogProps = {};
@@ -126,10 +127,10 @@ export function RunContainerDialog(_props: RunContainerDialogProps) {
           <div>
             <strong>{result.name}</strong> is{" "}
             {result.state === "running" ? "running" : result.state}.
-            {!location.pathname.startsWith("/containers") && (
+            {!localPagePath(location.pathname).startsWith("/containers") && (
               <>
                 {" "}
-                <a href="/containers">Open Containers</a>
+                <a href={pagePath("/containers")}>Open Containers</a>
               </>
             )}
             {result.warnings.length > 0 && (

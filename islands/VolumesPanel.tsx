@@ -14,6 +14,7 @@ import { BrowseDialog } from "./volumes/BrowseDialog.tsx";
 import { keyValueEntries } from "./volumes/kv.ts";
 import type { Role, VolumeSizes, VolumeView } from "./volumes/types.ts";
 import { useLive } from "./shared/live.ts";
+import { pagePath } from "./env.ts";
 
 export interface VolumesPanelProps {
   role: Role;
@@ -221,7 +222,7 @@ export function VolumesPanel({ role, volumes: initial }: VolumesPanelProps) {
                               <a
                                 key={c.id}
                                 class="vn-user"
-                                href={`/containers?${new URLSearchParams({ q: c.name })}`}
+                                href={pagePath(`/containers?${new URLSearchParams({ q: c.name })}`)}
                                 title={`${c.name} (${c.state}) at ${c.destination}${
                                   c.read_only ? ", read-only" : ""
                                 }`}
@@ -290,7 +291,11 @@ export function VolumesPanel({ role, volumes: initial }: VolumesPanelProps) {
                                 <ul class="vn-list">
                                   {volume.containers.map((c) => (
                                     <li key={c.id}>
-                                      <a href={`/containers?${new URLSearchParams({ q: c.name })}`}>
+                                      <a
+                                        href={pagePath(
+                                          `/containers?${new URLSearchParams({ q: c.name })}`,
+                                        )}
+                                      >
                                         {c.name}
                                       </a>{" "}
                                       <span class="muted">

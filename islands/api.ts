@@ -1,4 +1,5 @@
 import { readNdjson, StreamClosedError } from "./ndjson.ts";
+import { enginePath } from "./env.ts";
 
 /** The islands' one way to call the panel's JSON API. Errors carry the server's message. */
 export class ApiError extends Error {
@@ -8,7 +9,7 @@ export class ApiError extends Error {
 }
 
 export async function api<T = unknown>(method: string, path: string, body?: unknown): Promise<T> {
-  const response = await fetch(path, {
+  const response = await fetch(enginePath(path), {
     method,
     headers: body === undefined ? { Accept: "application/json" } : {
       Accept: "application/json",
@@ -31,7 +32,7 @@ export async function apiWithProgress<T = unknown>(
   body: unknown,
   onProgress: (event: unknown) => void,
 ): Promise<T> {
-  const response = await fetch(path, {
+  const response = await fetch(enginePath(path), {
     method,
     headers: {
       Accept: "application/x-ndjson, application/json",

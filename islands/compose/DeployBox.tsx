@@ -7,6 +7,7 @@
 import { type DeployState, pullFraction, rowText, type ServiceRow } from "./deploy.ts";
 import { warningText } from "./Preview.tsx";
 import type { ComposeWarning } from "./types.ts";
+import { pagePath } from "../env.ts";
 
 export interface DeployBoxProps {
   project: string;
@@ -130,7 +131,7 @@ function DeployProgress(
       {deploy.outcome === "done" && deploy.result && (
         <div class="notice ok cp-result" role="status">
           <strong>Stack {deploy.result.project} is deployed.</strong> {resultText(deploy)}{" "}
-          <a href="/containers">See its containers</a>
+          <a href={pagePath("/containers")}>See its containers</a>
         </div>
       )}
       {deploy.outcome === "failed" && deploy.error && (

@@ -7,6 +7,7 @@
  */
 import { useEffect, useRef, useState } from "preact/hooks";
 import { Modal } from "../shared/Modal.tsx";
+import { enginePath } from "../env.ts";
 import { stateLabel } from "./format.ts";
 import type { ContainerView } from "./types.ts";
 import type { XtermHandle } from "./xterm.ts";
@@ -210,7 +211,7 @@ export function ExecTerminal({ id, name, container, onClose }: ExecTerminalProps
   useEffect(() => {
     if (!xterm) return;
     const { term } = xterm;
-    const url = new URL(`/ws/containers/${encodeURIComponent(id)}/exec`, location.href);
+    const url = new URL(enginePath(`/ws/containers/${encodeURIComponent(id)}/exec`), location.href);
     url.protocol = location.protocol === "https:" ? "wss:" : "ws:";
     url.search = new URLSearchParams({ cmd: shell }).toString();
     let socket: WebSocket | null = null;

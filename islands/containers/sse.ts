@@ -3,6 +3,8 @@
  * when it gives up (an HTTP error such as 401 or 502), this reconnects with backoff.
  */
 
+import { enginePath } from "../env.ts";
+
 // deno-lint-ignore no-explicit-any
 export type Listeners = Record<string, (data: any) => void>;
 
@@ -22,7 +24,7 @@ export function openStream(url: string, listeners: Listeners, options: StreamOpt
   let backoff = 1000;
 
   const connect = () => {
-    source = new EventSource(url);
+    source = new EventSource(enginePath(url));
     source.addEventListener("open", () => {
       backoff = 1000;
       options.onOpen?.(opens++ === 0);

@@ -8,6 +8,7 @@ import { ImageUpdateBadge } from "../updates/UpdateBadge.tsx";
 import { UpdatesControls } from "../updates/UpdatesControls.tsx";
 import { hasUpdate } from "../updates/text.ts";
 import type { UpdateResult } from "../updates/types.ts";
+import { pagePath } from "../env.ts";
 
 export type SortKey = "name" | "size" | "created" | "used";
 export type Sort = SortState<SortKey>;
@@ -189,7 +190,7 @@ function ImageRow(
         {image.used_by === 0 ? <span class="muted im-unused">0</span> : (
           <a
             class="im-used-link"
-            href={`/containers?${new URLSearchParams({ image: image.id })}`}
+            href={pagePath(`/containers?${new URLSearchParams({ image: image.id })}`)}
           >
             <span>{image.used_by} {image.used_by === 1 ? "container" : "containers"}</span>
             {running && (

@@ -17,6 +17,7 @@ import {
 import type { PullLine, RegistryView } from "./types.ts";
 import { readNdjson } from "../ndjson.ts";
 import { api } from "../api.ts";
+import { enginePath } from "../env.ts";
 
 export interface PullBoxProps {
   registries: RegistryView[];
@@ -49,7 +50,7 @@ export function PullBox({ registries, onPulled }: PullBoxProps) {
       void follow(
         latest.reference,
         () =>
-          fetch(`/api/containers/images/pulls/${encodeURIComponent(latest.id)}`, {
+          fetch(enginePath(`/api/containers/images/pulls/${encodeURIComponent(latest.id)}`), {
             headers: { Accept: "application/x-ndjson, application/json" },
             credentials: "same-origin",
           }),
@@ -67,7 +68,7 @@ export function PullBox({ registries, onPulled }: PullBoxProps) {
     }
     setFieldError("");
     void follow(ref, () =>
-      fetch("/api/containers/images/pull", {
+      fetch(enginePath("/api/containers/images/pull"), {
         method: "POST",
         headers: {
           Accept: "application/x-ndjson, application/json",

@@ -6,6 +6,7 @@
  */
 import { useEffect, useState } from "preact/hooks";
 import { api, ApiError } from "../api.ts";
+import { enginePath } from "../env.ts";
 import { TitledModal } from "../shared/TitledModal.tsx";
 import { formatBytes, formatDate } from "../images/format.ts";
 import type { FileEntry, Listing } from "./types.ts";
@@ -15,7 +16,7 @@ const MAX_UPLOAD = 1024 * 1024;
 function fileUrl(volume: string, kind: "files" | "download", path: string, image: string) {
   const query = new URLSearchParams({ path });
   if (image) query.set("image", image);
-  return `/api/containers/volumes/${encodeURIComponent(volume)}/${kind}?${query}`;
+  return enginePath(`/api/containers/volumes/${encodeURIComponent(volume)}/${kind}?${query}`);
 }
 
 function childPath(dir: string, name: string) {
@@ -86,7 +87,7 @@ export function BrowseDialog({ volume, onClose }: { volume: string; onClose: () 
     if (overwrite) query.set("overwrite", "1");
     if (image) query.set("image", image);
     const response = await fetch(
-      `/api/containers/volumes/${encodeURIComponent(volume)}/upload?${query}`,
+      enginePath(`/api/containers/volumes/${encodeURIComponent(volume)}/upload?${query}`),
       {
         method: "POST",
         headers: { "Content-Type": "application/octet-stream" },
