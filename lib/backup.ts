@@ -7,8 +7,8 @@
  */
 import { backup as sqliteBackup, DatabaseSync } from "node:sqlite";
 import { basename, dirname } from "node:path";
-import { readTar } from "./docker/tar.ts";
-import { type TarEntry, tarStream } from "./compose/tar_write.ts";
+import { readTar } from "./tar/read.ts";
+import { type TarEntry, tarStream } from "./tar/write.ts";
 import { VERSION } from "./config.ts";
 
 export const BACKUP_FORMAT = "container-manager-backup";

@@ -6,7 +6,7 @@
  * refuses archives that would write outside its folders or over anything.
  */
 import assert from "node:assert/strict";
-import { readTar } from "../lib/docker/tar.ts";
+import { readTar } from "../lib/tar/read.ts";
 import { PANEL_ADMIN_PASSWORD, type PanelProcess, runMain, startPanel } from "./fixtures/server.ts";
 import { pushToRegistry, startRegistry } from "./fixtures/registry.ts";
 import { engineClient, ensureTestImage, TEST_IMAGE, uniquePrefix } from "./fixtures/engine.ts";

@@ -15,7 +15,7 @@ import { ValidationError } from "../errors.ts";
 import { shown } from "./errors.ts";
 import { confinedPath } from "./stack_dir.ts";
 import { checkProjectName, stackDirOf } from "./stacks.ts";
-import { type TarEntry, tarStream } from "./tar_write.ts";
+import { type TarEntry, tarStream } from "../tar/write.ts";
 import type { BuildSpec, ComposeProject, ServiceSpec } from "./types.ts";
 import type { Handlers } from "../sysctl/dispatch.ts";
 

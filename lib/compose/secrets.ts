@@ -8,7 +8,7 @@
 import type { DockerClient } from "../docker/client.ts";
 import { HttpError } from "../errors.ts";
 import { bindSource } from "./plan.ts";
-import { tarOf } from "./tar_write.ts";
+import { tarOf } from "../tar/write.ts";
 import type { ComposeProject, FileReference, ServiceSpec } from "./types.ts";
 
 export interface InjectedFile {

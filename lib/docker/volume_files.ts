@@ -10,7 +10,8 @@ import { DockerError } from "./errors.ts";
 import { HttpError, ValidationError } from "../errors.ts";
 import { containerRef, imageRef, volumeName } from "./validate.ts";
 import { listContainersWithMounts, usersOf } from "./volumes.ts";
-import { readTar, singleFileTar, type TarEntryType } from "./tar.ts";
+import { readTar, type TarEntryType } from "../tar/read.ts";
+import { singleFileTar } from "../tar/write.ts";
 
 /** Marks the panel's helper containers, so a leftover after a crash can be recognised. */
 export const HELPER_LABEL = "io.container-manager.helper";

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { contains, format, overlaps, parseCidr, parseIp } from "../../../lib/docker/cidr.ts";
-import { readTar, singleFileTar } from "../../../lib/docker/tar.ts";
+import { readTar } from "../../../lib/tar/read.ts";
+import { singleFileTar } from "../../../lib/tar/write.ts";
 
 function cidr(text: string) {
   const parsed = parseCidr(text);

@@ -1,6 +1,6 @@
 /**
- * Writing tar archives for the Engine: a build context streamed from a folder, and the
- * small archives of secret and config files put into a container before it starts.
+ * Writing tar archives: a build context or a backup streamed from a folder, and small
+ * in-memory archives (secret and config files, a file put into a volume, test images).
  * ustar headers, with a PAX record for names longer than the header holds.
  */
 
@@ -104,7 +104,7 @@ export function entryHeader(entry: TarEntry): Uint8Array[] {
   return blocks;
 }
 
-/** A whole archive in memory: small files only (secrets and configs). */
+/** A whole archive in memory: small files only. */
 export function tarOf(
   files: { entry: TarEntry; data?: Uint8Array }[],
 ): Uint8Array<ArrayBuffer> {
@@ -122,6 +122,15 @@ export function tarOf(
     offset += part.length;
   }
   return out;
+}
+
+/** A ustar archive holding one regular file (the name is a single path segment). */
+export function singleFileTar(
+  name: string,
+  data: Uint8Array,
+  mtime = Date.now() / 1000,
+): Uint8Array<ArrayBuffer> {
+  return tarOf([{ entry: { path: name, type: "file", mode: 0o644, mtime }, data }]);
 }
 
 /**
