@@ -28,7 +28,26 @@ const INTERRUPTED_TEXTS = [
   "The panel shut down before this finished",
 ];
 
-function outcomeOf(row: AuditRowView): { label: string; className: string; title?: string } {
+/** How an exec session ended, from its row's result (lib/sysctl/handlers/exec.ts). */
+function execEnd(row: AuditRowView): { ended?: string; reason?: string } {
+  if (row.action !== "docker.exec" || row.exit_code !== 0 || !row.stdout) return {};
+  try {
+    return JSON.parse(row.stdout) ?? {};
+  } catch {
+    return {}; // cut to the column's cap: read as a plain ok
+  }
+}
+
+export function outcomeOf(
+  row: AuditRowView,
+): { label: string; className: string; title?: string } {
+  const exec = execEnd(row);
+  if (exec.ended === "closed") {
+    return { label: "closed", className: "state-running", title: exec.reason ?? "Closed" };
+  }
+  if (exec.ended === "exited") {
+    return { label: "ended", className: "state-running", title: "The shell exited with code 0" };
+  }
   if (row.phase === "started") {
     return { label: "running", className: "state-paused", title: "Started; no final row yet" };
   }

@@ -20,7 +20,7 @@ export interface ExecTerminalProps {
   onClose: () => void;
 }
 
-type Status =
+export type Status =
   | { phase: "loading" }
   | { phase: "connecting"; shell: string }
   | { phase: "connected"; shell: string; fallback: { path: string; exists: boolean } | null }
@@ -80,7 +80,7 @@ function initialShell(): string {
   return PRESETS.sh;
 }
 
-function statusText(status: Status, size: string): string {
+export function statusText(status: Status, size: string): string {
   switch (status.phase) {
     case "loading":
       return "Loading the terminal…";
@@ -95,7 +95,7 @@ function statusText(status: Status, size: string): string {
           : ""
       }${size ? ` · ${size}` : ""}`;
     case "exited":
-      return `Exited with code ${status.code}`;
+      return status.code === 0 ? "Session ended" : `Exited with code ${status.code}`;
     case "closed":
       return status.reason;
     case "disconnected":

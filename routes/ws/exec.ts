@@ -10,7 +10,7 @@ import { endWithSession } from "../session_bound.ts";
 import { touchSession } from "../../lib/auth/sessions.ts";
 import { containerRef } from "../../lib/docker/validate.ts";
 import { isShellPath } from "../../lib/docker/exec.ts";
-import { DEFAULT_SHELL } from "../../lib/sysctl/handlers/exec.ts";
+import { DEFAULT_SHELL, panelCloseReasons } from "../../lib/sysctl/handlers/exec.ts";
 import { HttpError, ValidationError } from "../../lib/errors.ts";
 
 /** How long an upgraded socket may take to open before its registration is released. */
@@ -47,8 +47,11 @@ export function execWsRoutes(deps: AppDeps): Hono<AppEnv> {
     const release = endWithSession(c, deps, (reason) => {
       if (socket.readyState > WebSocket.OPEN) return;
       // 1008 (policy): the session that opened this terminal has ended; 1001: going away.
-      if (reason === "shutdown") socket.close(1001, "The panel is shutting down");
-      else socket.close(1008, "Your session ended: sign in again");
+      const text = reason === "shutdown"
+        ? "The panel is shutting down"
+        : "Your session ended: sign in again";
+      panelCloseReasons.set(socket, text);
+      socket.close(reason === "shutdown" ? 1001 : 1008, text);
     });
     // A client that leaves during the handshake may leave a socket that never opens and
     // never closes: its registration is released after OPEN_TIMEOUT_MS all the same.

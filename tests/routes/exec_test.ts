@@ -134,6 +134,7 @@ async function auditRows(panel: Panel, cookie: string) {
     target: string;
     params: string;
     actor: string;
+    stdout: string;
     stderr: string;
   }[];
 }
@@ -380,4 +381,31 @@ Deno.test("exec: the Engine going away closes the terminal with a reason; once i
   } finally {
     await proxy.stop();
   }
+});
+
+Deno.test("exec: a session the user ends is a normal end: `exit` is ok, closing the terminal is 'closed', not failed 130", async () => {
+  await withShellContainer(async ({ panel, admin, id }) => {
+    const typed = open(panel, admin, id);
+    await typed.waitFor(/\/ # /);
+    typed.send("exit\n");
+    const typedClose = await typed.closed;
+    assert.equal(typedClose.code, 1000);
+    assert.equal(typedClose.reason, "Exited with code 0");
+
+    const closed = open(panel, admin, id);
+    await closed.waitFor(/\/ # /);
+    closed.socket.close(1000, "Closed by the user");
+    await closed.closed;
+    let rows: Awaited<ReturnType<typeof auditRows>> = [];
+    for (let i = 0; i < 100 && rows.length < 2; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      rows = await auditRows(panel, admin);
+    }
+    const [closedRow, typedRow] = rows;
+    assert.equal(closedRow.exit_code, 0, JSON.stringify(closedRow));
+    assert.equal(closedRow.stderr, "");
+    assert.equal(JSON.parse(closedRow.stdout).ended, "closed");
+    assert.equal(typedRow.exit_code, 0, JSON.stringify(typedRow));
+    assert.equal(JSON.parse(typedRow.stdout).ended, "exited");
+  });
 });

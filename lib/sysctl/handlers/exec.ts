@@ -60,6 +60,12 @@ export function parseResize(text: string): Resize | undefined {
   return type === "resize" && valid(cols) && valid(rows) ? { cols, rows } : undefined;
 }
 
+/**
+ * Why the panel itself closed a terminal's socket (a session's end, a shutdown), set by the
+ * route before it closes: a socket closed without an entry here was closed by the browser.
+ */
+export const panelCloseReasons = new WeakMap<WebSocket, string>();
+
 function closeSocket(socket: WebSocket, code: number, reason: string) {
   if (socket.readyState === WebSocket.OPEN || socket.readyState === WebSocket.CONNECTING) {
     socket.close(code, reason.slice(0, 120));
@@ -100,11 +106,14 @@ export function execHandlers(docker: DockerClient, log: (message: string) => voi
       let earlyInputBytes = 0;
       let earlyInputDropped = false;
       let socketClosed = false;
+      /** The handler closed the socket itself because the session broke a limit. */
+      let policyClosed = false;
       let queuedInput = 0;
       /** Writes input to the exec, or ends the session when too much of it is waiting. */
       const writeInput = (bytes: Uint8Array) => {
         if (queuedInput + bytes.length > MAX_QUEUED_INPUT_BYTES) {
           socketClosed = true;
+          policyClosed = true;
           log(`exec ${target}: closed, ${queuedInput} bytes of input were not being read`);
           closeSocket(
             socket,
@@ -126,6 +135,7 @@ export function execHandlers(docker: DockerClient, log: (message: string) => voi
           ? encoder.encode(event.data).byteLength
           : (event.data as ArrayBuffer).byteLength;
         if (size > MAX_FRAME_BYTES) {
+          policyClosed = true;
           closeSocket(socket, CLOSE_TOO_BIG, `Frame larger than ${MAX_FRAME_BYTES} bytes`);
           return;
         }
@@ -187,9 +197,12 @@ export function execHandlers(docker: DockerClient, log: (message: string) => voi
         })();
         await Promise.race([pump, socketGone]);
         // Either the process ended or the client went away; in the second case the Engine
-        // would keep the process running, so end it.
+        // would keep the process running, so end it. Ending it makes the shell exit with a
+        // code of its own (130 after the ^C endExec sends): that is not the session failing.
         const execNow = () => inspectAfterStream(docker, exec!);
+        let closedReason: string | undefined;
         if ((await execNow()).Running && socket.readyState !== WebSocket.OPEN) {
+          closedReason = panelCloseReasons.get(socket) ?? "Closed by the user";
           await endExec(docker, info.Id, exec, stream);
         }
         stream.close();
@@ -200,6 +213,10 @@ export function execHandlers(docker: DockerClient, log: (message: string) => voi
           result = await execNow();
         }
         const exitCode = result.Running ? null : result.ExitCode ?? null;
+        const fallback = notice !== "";
+        if (closedReason !== undefined && !policyClosed) {
+          return { cmd, ended: "closed", reason: closedReason, fallback };
+        }
         closeSocket(
           socket,
           CLOSE_NORMAL,
@@ -207,7 +224,13 @@ export function execHandlers(docker: DockerClient, log: (message: string) => voi
         );
         // The row names the shell that ran (after a fallback, not the one asked for).
         if (exitCode) throw new ProcessExitError(exitCode, cmd);
-        return { cmd, exit_code: exitCode, fallback: notice !== "" };
+        // exit_code null: the process outlived its stream and was left to the Engine.
+        return {
+          cmd,
+          ended: exitCode === null ? "detached" : "exited",
+          exit_code: exitCode,
+          fallback,
+        };
       } catch (error) {
         stream?.close();
         if (!(error instanceof ProcessExitError)) {
