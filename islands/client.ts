@@ -22,6 +22,8 @@ const LOADERS: Record<IslandName, Loader> = {
   ComposePanel: () => import("./ComposePanel.tsx").then((m) => m.ComposePanel),
   VolumesPanel: () => import("./VolumesPanel.tsx").then((m) => m.VolumesPanel),
   NetworksPanel: () => import("./NetworksPanel.tsx").then((m) => m.NetworksPanel),
+  EnvironmentSwitcher: () => import("./EnvironmentSwitcher.tsx").then((m) => m.EnvironmentSwitcher),
+  EnvironmentsPanel: () => import("./EnvironmentsPanel.tsx").then((m) => m.EnvironmentsPanel),
 };
 
 /** Set once the page is being left: imports cut off by the navigation are not errors. */

@@ -69,6 +69,13 @@ export function pagePathFor(env: string, path: string): string {
   return `/environments/${encodeURIComponent(env)}${local}`;
 }
 
+/** Where choosing `env` in the switcher goes from `pathname`: the same tab, else Containers. */
+export function switchTarget(env: string, pathname: string): string {
+  const local = localPagePath(pathname);
+  const tab = ENV_PAGES.find((p) => isUnder(local, p));
+  return pagePathFor(env, tab ?? "/containers");
+}
+
 /** A page link for the page's environment. */
 export function pagePath(path: string): string {
   return pagePathFor(currentEnv(), path);

@@ -16,6 +16,8 @@ import { RunContainerDialog } from "./RunContainerDialog.tsx";
 import { ComposePanel } from "./ComposePanel.tsx";
 import { VolumesPanel } from "./VolumesPanel.tsx";
 import { NetworksPanel } from "./NetworksPanel.tsx";
+import { EnvironmentSwitcher } from "./EnvironmentSwitcher.tsx";
+import { EnvironmentsPanel } from "./EnvironmentsPanel.tsx";
 
 export const ISLANDS = {
   EngineStatus,
@@ -30,6 +32,8 @@ export const ISLANDS = {
   ComposePanel,
   VolumesPanel,
   NetworksPanel,
+  EnvironmentSwitcher,
+  EnvironmentsPanel,
 } as const;
 
 export type IslandName = keyof typeof ISLANDS;

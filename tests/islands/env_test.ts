@@ -8,6 +8,7 @@ import {
   pagePath,
   pagePathFor,
   renderWithEnv,
+  switchTarget,
 } from "../../islands/env.ts";
 
 Deno.test("envOfPath reads the environment from a page path, local by default", () => {
@@ -86,4 +87,12 @@ Deno.test("a server render sees the environment it renders for, then local again
       throw new Error("render failed");
     }), /render failed/);
   assert.equal(currentEnv(), "local");
+});
+
+Deno.test("switchTarget keeps the tab (without its query) and sends panel pages to Containers", () => {
+  assert.equal(switchTarget("e1", "/images"), "/environments/e1/images");
+  assert.equal(switchTarget("local", "/environments/e1/volumes"), "/volumes");
+  assert.equal(switchTarget("e2", "/environments/e1/swarm"), "/environments/e2/swarm");
+  assert.equal(switchTarget("e1", "/audit"), "/environments/e1/containers");
+  assert.equal(switchTarget("local", "/environments"), "/containers");
 });
