@@ -154,11 +154,28 @@ export function AuditLog({ initial, actions }: AuditLogProps) {
   }, [page]);
 
   const pagedOn = page.rows.length > initial.rows.length && page.next_cursor !== null;
-  useLive((event) => event.kind === "audit", (events) => {
-    const atTop = globalThis.scrollY < 200 && !pagedOn;
-    if (atTop) void load();
-    else setNewRows((n) => n + events.length);
+  const filtered = Object.entries(filters).some(([key, value]) =>
+    value !== (EMPTY_FILTERS as Record<string, string>)[key]
+  );
+  useLive((event) => event.kind === "audit", () => {
+    // New rows go in place only for a reader at the very top of the plain list: anywhere
+    // else (scrolled, paged on, filtered, a row open) they would move the list under them.
+    const inPlace = globalThis.scrollY < 4 && !pagedOn && !filtered && expanded === null;
+    if (inPlace) void load();
+    else void countNewRows();
   });
+
+  /** How many rows matching the filters were written above the list's newest one. */
+  async function countNewRows() {
+    const newest = page.rows[0]?.seq ?? 0;
+    try {
+      const latest = await api<Page>("GET", `/api/audit?${queryOf(filters, { limit: "100" })}`);
+      const count = latest.rows.filter((row) => row.seq > newest).length;
+      setNewRows(count === latest.rows.length && latest.next_cursor !== null ? -count : count);
+    } catch {
+      // the next change tries again; the list stays as it is
+    }
+  }
 
   async function load(cursor?: number) {
     setError("");
@@ -228,7 +245,7 @@ export function AuditLog({ initial, actions }: AuditLogProps) {
         </div>
       </form>
       {error && <div class="notice error" role="alert">{error}</div>}
-      {newRows > 0 && (
+      {newRows !== 0 && (
         <button
           type="button"
           class="notice audit-new"
@@ -237,7 +254,9 @@ export function AuditLog({ initial, actions }: AuditLogProps) {
             globalThis.scrollTo({ top: 0 });
           }}
         >
-          New audit rows were written: show the newest
+          {newRows === 1 ? "1 new row" : `${Math.abs(newRows)}${newRows < 0 ? "+" : ""} new rows`}
+          {" "}
+          since this list was read: show them
         </button>
       )}
       {page.rows.length === 0
