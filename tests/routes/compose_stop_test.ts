@@ -89,3 +89,38 @@ Deno.test("docker.stop: a timeout outside 0..86400 seconds is a 400 (audited) an
     await t.close();
   }
 });
+
+Deno.test("a restart waits the container's own StopTimeout and a stack restart its grace period, not 10 s", async () => {
+  await using engine = await testEngine("cmrestart");
+  const t = await createTestApp();
+  const project = `cmrst${crypto.randomUUID().slice(0, 6)}`;
+  try {
+    await ensureTestImage(t.deps.docker);
+    const admin = t.cookieFor(await t.addUser("admin", "admin"));
+    const id = await makeTestContainer(engine.docker, engine.prefix, "web", {
+      Cmd: ["sleep", "3600"],
+      StopTimeout: 1,
+    });
+    const started = Date.now();
+    const restarted = await t.request("POST", `/api/containers/${id}/restart`, { cookie: admin });
+    assert.equal(restarted.status, 200, await restarted.text());
+    // Ten seconds would be the Engine's default; the margin is for a loaded machine.
+    assert.ok(Date.now() - started < 8_000, `the restart took ${Date.now() - started} ms`);
+    assert.equal((await inspectContainer(t.deps.docker, id)).State.Running, true);
+
+    const deployed = await deployStack(t, admin, { yaml: yamlOf("2"), project });
+    assert.equal(deployed.last?.done, true, JSON.stringify(deployed.lines.slice(-3)));
+    const stackStarted = Date.now();
+    const stack = await t.request("POST", `/api/containers/compose/stacks/${project}/restart`, {
+      cookie: admin,
+    });
+    assert.equal(stack.status, 200, await stack.text());
+    assert.ok(
+      Date.now() - stackStarted < 8_000,
+      `the stack restart took ${Date.now() - stackStarted} ms`,
+    );
+  } finally {
+    await cleanupComposeProject(t.deps.docker, project);
+    await t.close();
+  }
+});

@@ -235,8 +235,12 @@ export function containerHandlers(
       await stopContainer(docker, target, timeout);
       return await stateOf(docker, target);
     },
-    "docker.restart": async ({ target }) => {
-      await restartContainer(docker, target);
+    // Like docker.stop: the given timeout, else the container's own StopTimeout.
+    "docker.restart": async ({ target, params }) => {
+      const timeout = params.timeout === undefined
+        ? ownStopTimeout((await inspectContainer(docker, target)).Config.StopTimeout)
+        : stopTimeout(params.timeout);
+      await restartContainer(docker, target, timeout);
       return await stateOf(docker, target);
     },
     "docker.rm": async ({ target, params }) => {
