@@ -24,6 +24,7 @@ const LOADERS: Record<IslandName, Loader> = {
   NetworksPanel: () => import("./NetworksPanel.tsx").then((m) => m.NetworksPanel),
   EnvironmentSwitcher: () => import("./EnvironmentSwitcher.tsx").then((m) => m.EnvironmentSwitcher),
   EnvironmentsPanel: () => import("./EnvironmentsPanel.tsx").then((m) => m.EnvironmentsPanel),
+  SwarmPanel: () => import("./SwarmPanel.tsx").then((m) => m.SwarmPanel),
 };
 
 /** Set once the page is being left: imports cut off by the navigation are not errors. */

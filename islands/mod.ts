@@ -18,6 +18,7 @@ import { VolumesPanel } from "./VolumesPanel.tsx";
 import { NetworksPanel } from "./NetworksPanel.tsx";
 import { EnvironmentSwitcher } from "./EnvironmentSwitcher.tsx";
 import { EnvironmentsPanel } from "./EnvironmentsPanel.tsx";
+import { SwarmPanel } from "./SwarmPanel.tsx";
 
 export const ISLANDS = {
   EngineStatus,
@@ -34,6 +35,7 @@ export const ISLANDS = {
   NetworksPanel,
   EnvironmentSwitcher,
   EnvironmentsPanel,
+  SwarmPanel,
 } as const;
 
 export type IslandName = keyof typeof ISLANDS;
