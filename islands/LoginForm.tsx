@@ -34,7 +34,7 @@ export function LoginForm({ next, username: given, error: refused }: LoginFormPr
   }
 
   return (
-    <form class="card form" onSubmit={submit} method="post" action="/api/auth/login">
+    <form class="card form" onSubmit={submit} method="post" action="/login">
       <h1>Sign in</h1>
       {next && <input type="hidden" name="next" value={next} />}
       <label>

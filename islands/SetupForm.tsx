@@ -42,7 +42,7 @@ export function SetupForm({ username, error: refused }: SetupFormProps) {
   }
 
   return (
-    <form class="card form" onSubmit={submit} method="post" action="/api/auth/setup">
+    <form class="card form" onSubmit={submit} method="post" action="/setup">
       <h1>Set up Container Manager</h1>
       <p class="muted">
         Create the first admin. The setup token is printed in the panel's log when it starts without

@@ -16,7 +16,7 @@ import { requireWellFormedTarget } from "./middleware/request_target.ts";
 import { appendAudit } from "../lib/sysctl/audit.ts";
 import { staticAssets } from "./static.ts";
 import { healthRoutes } from "./api/health.ts";
-import { authApiRoutes } from "./api/auth.ts";
+import { authApiRoutes, authFormRoutes } from "./api/auth.ts";
 import { userApiRoutes } from "./api/users.ts";
 import { auditApiRoutes } from "./api/audit.ts";
 import { containerApiRoutes, containerStatsRoutes } from "./api/containers.ts";
@@ -109,6 +109,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.route("/static", staticAssets());
   app.route("/api/health", healthRoutes(deps));
   app.route("/api/auth", authApiRoutes(deps));
+  app.route("/", authFormRoutes(deps)); // POST /login, POST /setup: the forms without scripts
   app.route("/api/users", userApiRoutes(deps));
   app.route("/api/audit", auditApiRoutes(deps));
   app.route("/api/live", liveApiRoutes(deps));

@@ -32,20 +32,14 @@ function isFormPost(c: Context): boolean {
 /** The throttle's account name for setup attempts; no username can look like it. */
 const SETUP_ACCOUNT = "(setup)";
 
-export function authApiRoutes(deps: AppDeps): Hono<AppEnv> {
-  const app = new Hono<AppEnv>();
+/**
+ * The checks both sign-in paths share (the JSON API and the plain form posts): the same
+ * throttle, hashing bound, token comparison and audit rows.
+ */
+function authActions(deps: AppDeps) {
   const { db, dispatcher, throttle, config } = deps;
   // Without blocking startup: ready long before the first login that needs it.
   prepareDummyHash();
-  // Streams end with their session's expiry too, not only when a request finds it expired.
-  const timeouts = { idleMs: config.sessionIdleMs, absoluteMs: config.sessionAbsoluteMs };
-  deps.streams.watchExpiry((tokenHash) => sessionIsLive(db, tokenHash, timeouts), deps.shutdown);
-
-  /** Signs a verified user in with a brand-new token (the old session, if any, ends). */
-  async function signIn(c: Context<AppEnv>, user: { id: number; username: string; role: Role }) {
-    await startSession(c, user);
-    return c.json({ user: { id: user.id, username: user.username, role: user.role } });
-  }
 
   /** Sets the cookie of a new session for a verified user. */
   async function startSession(
@@ -68,42 +62,6 @@ export function authApiRoutes(deps: AppDeps): Hono<AppEnv> {
       secure: isSecureRequest(c),
       maxAge: Math.floor(config.sessionAbsoluteMs / 1000),
     });
-  }
-
-  app.post("/login", async (c) => {
-    if (isFormPost(c)) return await formLogin(c);
-    const body = await readJsonObject(c);
-    const username = stringField(body, "username", { max: 128 });
-    const password = stringField(body, "password", { max: 1024 });
-    return await signIn(c, await verifyLogin(c, username, password));
-  });
-
-  /**
-   * The sign-in form posted before (or without) the scripts: the same checks, throttle and
-   * audit as the JSON sign-in; a 303 to the page asked for with the cookie, or the form
-   * again with the error.
-   */
-  async function formLogin(c: Context<AppEnv>) {
-    const form = await c.req.parseBody();
-    const field = (name: string) => typeof form[name] === "string" ? form[name] as string : "";
-    const next = safeNextPath(field("next")) ?? undefined;
-    const username = field("username");
-    try {
-      const user = await verifyLogin(
-        c,
-        stringField({ username }, "username", { max: 128 }),
-        stringField({ password: field("password") }, "password", { max: 1024 }),
-      );
-      await startSession(c, user);
-      return c.redirect(next ?? "/containers", 303);
-    } catch (error) {
-      if (!(error instanceof HttpError)) throw error;
-      if (error instanceof RateLimitedError) {
-        c.header("Retry-After", String(error.retryAfterSeconds));
-      }
-      c.header("Cache-Control", "no-store");
-      return c.html(loginPage({ next, username, error: error.message }), error.status as 400);
-    }
   }
 
   /** Checks a sign-in (throttled, audited when refused); the user, or throws the refusal. */
@@ -142,30 +100,6 @@ export function authApiRoutes(deps: AppDeps): Hono<AppEnv> {
     attempt.succeeded();
     return user;
   }
-
-  app.post("/setup", async (c) => {
-    if (!isFormPost(c)) return await signIn(c, await setUp(c, await readJsonObject(c)));
-    const form = await c.req.parseBody();
-    const body: Record<string, unknown> = {};
-    for (const name of ["token", "username", "password", "confirm"]) {
-      if (typeof form[name] === "string") body[name] = form[name];
-    }
-    try {
-      if (body.password !== body.confirm) {
-        throw new HttpError(400, "The two passwords do not match", "confirm");
-      }
-      await startSession(c, await setUp(c, body));
-      return c.redirect("/containers", 303);
-    } catch (error) {
-      if (!(error instanceof HttpError)) throw error;
-      if (error instanceof RateLimitedError) {
-        c.header("Retry-After", String(error.retryAfterSeconds));
-      }
-      c.header("Cache-Control", "no-store");
-      const username = typeof body.username === "string" ? body.username : undefined;
-      return c.html(setupPage({ username, error: error.message }), error.status as 400);
-    }
-  });
 
   /** Creates the first admin with the setup token (throttled); the user, or throws. */
   async function setUp(c: Context<AppEnv>, body: Record<string, unknown>) {
@@ -213,6 +147,35 @@ export function authApiRoutes(deps: AppDeps): Hono<AppEnv> {
     return user;
   }
 
+  return { startSession, verifyLogin, setUp };
+}
+
+/** The JSON API: /api/auth/login, setup, logout, me, password. */
+export function authApiRoutes(deps: AppDeps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  const { db, dispatcher, config } = deps;
+  const { startSession, verifyLogin, setUp } = authActions(deps);
+  // Streams end with their session's expiry too, not only when a request finds it expired.
+  const timeouts = { idleMs: config.sessionIdleMs, absoluteMs: config.sessionAbsoluteMs };
+  deps.streams.watchExpiry((tokenHash) => sessionIsLive(db, tokenHash, timeouts), deps.shutdown);
+
+  /** Signs a verified user in with a brand-new token (the old session, if any, ends). */
+  async function signIn(c: Context<AppEnv>, user: { id: number; username: string; role: Role }) {
+    await startSession(c, user);
+    return c.json({ user: { id: user.id, username: user.username, role: user.role } });
+  }
+
+  app.post("/login", async (c) => {
+    const body = await readJsonObject(c);
+    const username = stringField(body, "username", { max: 128 });
+    const password = stringField(body, "password", { max: 1024 });
+    return await signIn(c, await verifyLogin(c, username, password));
+  });
+
+  app.post("/setup", async (c) => {
+    return await signIn(c, await setUp(c, await readJsonObject(c)));
+  });
+
   app.post("/logout", async (c) => {
     await dispatchAs(c, dispatcher, "auth.logout", c.get("actor").username);
     deleteCookie(c, sessionCookieName(c), { path: "/", secure: isSecureRequest(c) });
@@ -231,6 +194,73 @@ export function authApiRoutes(deps: AppDeps): Hono<AppEnv> {
       current_password: body.current_password,
     });
     return c.json({ user });
+  });
+
+  return app;
+}
+
+/**
+ * POST /login and POST /setup: the sign-in and setup forms posted by the browser itself
+ * (before or without the page's scripts), form-encoded. A 303 with the session cookie, or
+ * the page again with the error in words (never a JSON page).
+ */
+export function authFormRoutes(deps: AppDeps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  const { startSession, verifyLogin, setUp } = authActions(deps);
+
+  /** The form's fields (strings only), or a refusal in words for another kind of body. */
+  async function formFields(c: Context<AppEnv>, names: string[]) {
+    if (!isFormPost(c)) {
+      throw new HttpError(415, "This form is sent form-encoded; the JSON API is /api/auth");
+    }
+    const form = await c.req.parseBody();
+    const fields: Record<string, string> = {};
+    for (const name of names) if (typeof form[name] === "string") fields[name] = form[name];
+    return fields;
+  }
+
+  /** The refusal shown on the form itself, with the status it would have as JSON. */
+  function formError(c: Context<AppEnv>, error: unknown, render: (message: string) => string) {
+    if (!(error instanceof HttpError)) throw error;
+    if (error instanceof RateLimitedError) {
+      c.header("Retry-After", String(error.retryAfterSeconds));
+    }
+    c.header("Cache-Control", "no-store");
+    return c.html(render(error.message), error.status as 400);
+  }
+
+  app.post("/login", async (c) => {
+    let next: string | undefined;
+    let username = "";
+    try {
+      const form = await formFields(c, ["username", "password", "next"]);
+      next = safeNextPath(form.next) ?? undefined;
+      username = form.username ?? "";
+      const user = await verifyLogin(
+        c,
+        stringField(form, "username", { max: 128 }),
+        stringField(form, "password", { max: 1024 }),
+      );
+      await startSession(c, user);
+      return c.redirect(next ?? "/containers", 303);
+    } catch (error) {
+      return formError(c, error, (message) => loginPage({ next, username, error: message }));
+    }
+  });
+
+  app.post("/setup", async (c) => {
+    let username: string | undefined;
+    try {
+      const form = await formFields(c, ["token", "username", "password", "confirm"]);
+      username = form.username;
+      if (form.password !== form.confirm) {
+        throw new HttpError(400, "The two passwords do not match", "confirm");
+      }
+      await startSession(c, await setUp(c, form));
+      return c.redirect("/containers", 303);
+    } catch (error) {
+      return formError(c, error, (message) => setupPage({ username, error: message }));
+    }
   });
 
   return app;

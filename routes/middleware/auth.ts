@@ -17,6 +17,9 @@ export const SECURE_SESSION_COOKIE = "__Host-cm_session";
 export const PUBLIC_ROUTES: readonly { method: "GET" | "POST"; path: string; prefix?: true }[] = [
   { method: "GET", path: "/login" },
   { method: "GET", path: "/setup" },
+  // The sign-in and setup forms posted without scripts (routes/api/auth.ts authFormRoutes).
+  { method: "POST", path: "/login" },
+  { method: "POST", path: "/setup" },
   { method: "POST", path: "/api/auth/login" },
   { method: "POST", path: "/api/auth/setup" },
   { method: "GET", path: "/api/health" },

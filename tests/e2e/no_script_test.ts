@@ -22,7 +22,7 @@ Deno.test({
     await page.fill('input[name="password"]', "not the password");
     await page.click('button[type="submit"]');
     await page.waitForLoadState();
-    assert.equal(new URL(page.url()).pathname, "/api/auth/login");
+    assert.equal(new URL(page.url()).pathname, "/login");
     assert.match(await page.locator(".form-error").innerText(), /Invalid username or password/i);
     assert.equal(await page.locator('input[name="username"]').inputValue(), "admin");
     assert.doesNotMatch(await page.content(), /^\s*\{/, "an HTML page, not JSON");

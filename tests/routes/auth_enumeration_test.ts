@@ -12,6 +12,8 @@ const REFUSED = new Set([401, 302, 403]);
 const EXPECTED_PUBLIC = [
   "GET /login",
   "GET /setup",
+  "POST /login",
+  "POST /setup",
   "POST /api/auth/login",
   "POST /api/auth/setup",
   "GET /api/health",
