@@ -173,6 +173,14 @@ export function rowState(info: RowState): RowState {
 export const CREATED_BY_LABEL = "io.container-manager.created-by";
 export const CREATED_BY_PANEL = "panel";
 
+/**
+ * Owned by another system: the --managed-label, unless the panel's own label says the panel
+ * made it (versions before issue 14 added the managed label to "Run container"'s containers).
+ */
+function isManaged(labels: Record<string, string>, managedLabel: string): boolean {
+  return labels[managedLabel] === "true" && labels[CREATED_BY_LABEL] !== CREATED_BY_PANEL;
+}
+
 export function containerView(
   summary: ContainerSummary,
   managedLabel: string,
@@ -211,7 +219,7 @@ export function containerView(
     ports: portsFromSummary(summary.Ports ?? []),
     labels,
     compose: composeOf(labels),
-    managed: labels[managedLabel] === "true",
+    managed: isManaged(labels, managedLabel),
     panel_created: labels[CREATED_BY_LABEL] === CREATED_BY_PANEL,
   };
 }
@@ -281,7 +289,7 @@ export function inspectView(
       max_retries: info.HostConfig.RestartPolicy?.MaximumRetryCount ?? 0,
     },
     labels,
-    managed_label: options.managedLabel && labels[options.managedLabel] === "true"
+    managed_label: options.managedLabel && isManaged(labels, options.managedLabel)
       ? options.managedLabel
       : null,
     panel_created: labels[CREATED_BY_LABEL] === CREATED_BY_PANEL,
