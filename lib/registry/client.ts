@@ -79,6 +79,16 @@ export interface RegistryClient {
   getManifest(reference: string): Promise<Manifest>;
   /** Every tag of the reference's repository (all pages). */
   listTags(reference: string): Promise<string[]>;
+  /**
+   * One page of a registry's repositories (`/v2/_catalog?n=&last=`), with the `last` to
+   * ask for the next page when the registry says there is one.
+   */
+  catalog(domain: string, page?: { n?: number; last?: string }): Promise<CatalogPage>;
+}
+
+export interface CatalogPage {
+  repositories: string[];
+  next?: string;
 }
 
 interface RegistryState {
@@ -285,13 +295,13 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
    * answers become RegistryErrors (the body of a 2xx is the caller's to read).
    */
   async function request(
-    ref: ImageReference,
+    domain: string,
+    scope: string,
     method: "GET" | "HEAD",
     path: string,
     accept: string,
     what: string,
   ): Promise<Response> {
-    const domain = ref.domain;
     checkAddress(domain);
     const state = stateOf(domain);
     if (state.blockedUntil !== undefined) {
@@ -300,7 +310,6 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
     }
     const base = new URL(registryBaseUrl(domain));
     const url = new URL(path, base);
-    const scope = `repository:${ref.path}:pull`;
     let challenge: Challenge | undefined = state.scheme === "bearer" && state.bearer
       ? { scheme: "bearer", params: bearerParams(state.bearer) }
       : undefined;
@@ -387,7 +396,8 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
     const ref = parseReference(reference);
     const what = `Manifest ${ref.path}:${target(ref)}`;
     const response = await request(
-      ref,
+      ref.domain,
+      pullScope(ref),
       "HEAD",
       manifestPath(ref, target(ref)),
       MANIFEST_MEDIA_TYPES.join(", "),
@@ -407,7 +417,8 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
     const ref = parseReference(reference);
     const what = `Manifest ${ref.path}:${target(ref)}`;
     const response = await request(
-      ref,
+      ref.domain,
+      pullScope(ref),
       "GET",
       manifestPath(ref, target(ref)),
       MANIFEST_MEDIA_TYPES.join(", "),
@@ -438,13 +449,47 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
   return {
     headManifest,
     getManifest,
+    async catalog(domain, page = {}) {
+      const n = Math.min(Math.max(Math.trunc(page.n ?? 100), 1), 1000);
+      const query = new URLSearchParams({ n: String(n) });
+      if (page.last !== undefined) query.set("last", page.last);
+      const response = await request(
+        domain,
+        "registry:catalog:*",
+        "GET",
+        `/v2/_catalog?${query}`,
+        "application/json",
+        `The repository list of ${domain}`,
+      );
+      const link = response.headers.get("link");
+      const body = await readJson<{ repositories?: unknown }>(
+        response,
+        TAGS_PAGE_LIMIT,
+        `The repository list of ${domain}`,
+      );
+      const repositories = Array.isArray(body.repositories)
+        ? body.repositories.filter((name): name is string => typeof name === "string")
+        : [];
+      const nextLink = link?.match(/<([^>]+)>\s*;\s*rel="?next"?/)?.[1];
+      const next = nextLink
+        ? new URL(nextLink, "http://registry.invalid").searchParams.get("last") ?? undefined
+        : undefined;
+      return next && repositories.length ? { repositories, next } : { repositories };
+    },
     async listTags(reference) {
       const ref = parseReference(reference);
       const tagsPath = `/v2/${ref.path}/tags/list`;
       const tags: string[] = [];
       let path = `${tagsPath}?n=1000`;
       for (let page = 0; page < MAX_TAG_PAGES; page++) {
-        const response = await request(ref, "GET", path, "application/json", `Tags of ${ref.path}`);
+        const response = await request(
+          ref.domain,
+          pullScope(ref),
+          "GET",
+          path,
+          "application/json",
+          `Tags of ${ref.path}`,
+        );
         const link = response.headers.get("link");
         const body = await readJson<{ tags?: unknown }>(
           response,
@@ -465,6 +510,10 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
       return tags;
     },
   };
+}
+
+function pullScope(ref: ImageReference): string {
+  return `repository:${ref.path}:pull`;
 }
 
 function bearerParams(bearer: { realm: string; service?: string }): Record<string, string> {

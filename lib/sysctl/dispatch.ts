@@ -64,6 +64,11 @@ export const VERBS = {
   "docker.updates.check": "admin",
   "docker.update": "admin",
   "compose.stack.update": "admin",
+  "docker.image.tag": "admin",
+  "docker.image.untag": "admin",
+  "docker.image.push": "admin",
+  "webhook.add": "admin",
+  "webhook.remove": "admin",
   "user.create": "admin",
   "user.delete": "admin",
   // Admins change anything; every user may change their own password (the handler checks).
@@ -101,6 +106,7 @@ export const LONG_VERBS: ReadonlySet<Verb> = new Set<Verb>([
   "docker.updates.check",
   "docker.update",
   "compose.stack.update",
+  "docker.image.push",
 ]);
 
 /** How many request ids hasAudited remembers. */

@@ -18,6 +18,7 @@ import { DEFAULT_UPDATE_CHECK_INTERVAL_MS, updateHandlers } from "../updates/han
 import { updateApplyHandlers } from "../updates/apply.ts";
 import { stackUpdateHandlers } from "../updates/stack.ts";
 import { createProjectLocks } from "../compose/lock.ts";
+import { imageRegistryHandlers } from "../registry/image_handlers.ts";
 
 export function createPanelDispatcher(
   deps: {
@@ -57,6 +58,7 @@ export function createPanelDispatcher(
       listen: deps.listen,
       cacheMs: deps.updateCheckIntervalMs ?? DEFAULT_UPDATE_CHECK_INTERVAL_MS,
     }),
+    ...imageRegistryHandlers(deps.db, deps.docker, deps.secretKey),
     ...updateApplyHandlers({ docker: deps.docker, dispatcher: () => dispatcher }),
     ...stackUpdateHandlers({
       docker: deps.docker,

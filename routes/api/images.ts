@@ -1,12 +1,19 @@
 /**
  * /api/containers/images and /api/containers/registries: the image inventory, pull with
- * live progress, delete, prune, and saved registry credentials (never returned).
+ * live progress, delete, prune, an image's details (inspect and history), tag, untag and
+ * push with progress; saved registry credentials (never returned) and, for admins, a
+ * saved registry's repositories and tags.
  */
 import { Hono } from "hono";
 import type { AppDeps } from "../deps.ts";
 import type { AppEnv } from "../env.ts";
 import { listContainers } from "../../lib/docker/containers.ts";
-import { listImages } from "../../lib/docker/images.ts";
+import { inspectImage, listImages } from "../../lib/docker/images.ts";
+import { DockerError } from "../../lib/docker/errors.ts";
+import { createRegistryClient } from "../../lib/registry/client.ts";
+import { RegistryError } from "../../lib/registry/errors.ts";
+import type { PushResult } from "../../lib/registry/image_handlers.ts";
+import { credentialsFor } from "../../lib/registries.ts";
 import { parseReference } from "../../lib/docker/reference.ts";
 import { imageRef } from "../../lib/docker/validate.ts";
 import { imageViews } from "../../lib/docker/views.ts";
@@ -96,6 +103,51 @@ export function imageApiRoutes(deps: AppDeps): Hono<AppEnv> {
     return ndjsonBody(c, stream);
   });
 
+  /** Inspect of one image (by id or reference); 404 when the Engine has no such image. */
+  app.get("/:id{.+}/json", async (c) => {
+    const id = imageRef(c.req.param("id"));
+    return c.json(await inspectImage(docker, id).catch(notFound(id)));
+  });
+
+  /** The image's layers as `docker history` shows them (newest first). */
+  app.get("/:id{.+}/history", async (c) => {
+    const id = imageRef(c.req.param("id"));
+    const history = await docker.json<unknown[]>("GET", `/images/${id}/history`)
+      .catch(notFound(id));
+    return c.json({ history });
+  });
+
+  app.post("/:id{.+}/tag", async (c) => {
+    const id = imageRef(c.req.param("id"));
+    const body = await readJsonObject(c);
+    return c.json(
+      await dispatchAs(c, dispatcher, "docker.image.tag", id, { reference: body.reference }),
+    );
+  });
+
+  app.post("/:id{.+}/untag", async (c) => {
+    const id = imageRef(c.req.param("id"));
+    const body = await readJsonObject(c);
+    return c.json(
+      await dispatchAs(c, dispatcher, "docker.image.untag", id, { reference: body.reference }),
+    );
+  });
+
+  /** Push progress as NDJSON like a pull's, ending with {done, reference, digest}. */
+  app.post("/:id{.+}/push", async (c) => {
+    const id = imageRef(c.req.param("id"));
+    const body = await readJsonObject(c);
+    const reference = body.reference;
+    return await streamFromFirstProgress(c, {
+      run: (progress) =>
+        dispatchAs<PushResult>(c, dispatcher, "docker.image.push", id, { reference }, progress),
+      line: (line) => line,
+      done: (result) => ({ done: true, ...result }),
+      log: deps.log,
+      owner: deps,
+    });
+  });
+
   app.delete("/:id{.+}", async (c) => {
     const id = imageRef(c.req.param("id"));
     const force = c.req.query("force");
@@ -108,8 +160,85 @@ export function imageApiRoutes(deps: AppDeps): Hono<AppEnv> {
   return app;
 }
 
+function notFound(id: string) {
+  return (error: unknown): never => {
+    if (error instanceof DockerError && error.daemonStatus === 404) {
+      throw new HttpError(404, `No such image: ${id.slice(0, 80)}`);
+    }
+    throw error;
+  };
+}
+
+/** A registry's refusal in words, with the status that fits it (never a credential). */
+function registryFailure(error: unknown): never {
+  if (error instanceof RegistryError) {
+    const status = error.kind === "not_found"
+      ? 404
+      : error.kind === "refused"
+      ? 400
+      : error.kind === "rate_limited"
+      ? 503
+      : 502;
+    throw new HttpError(status, error.message);
+  }
+  throw error;
+}
+
 export function registryApiRoutes(deps: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
+  const browser = createRegistryClient({
+    credentials: async (address) => {
+      const saved = await credentialsFor(deps.db, deps.secretKey, address);
+      return saved && { username: saved.username, password: saved.password };
+    },
+    panel: deps.config.listen,
+  });
+  const savedRegistry = (c: { req: { param(name: string): string } }, actor: { role: string }) => {
+    if (actor.role !== "admin") {
+      throw new HttpError(403, "Only admins browse registries with the saved credentials");
+    }
+    const id = c.req.param("id");
+    const saved = /^[1-9][0-9]{0,15}$/.test(id)
+      ? listRegistries(deps.db).find((registry) => registry.id === Number(id))
+      : undefined;
+    if (!saved) throw new HttpError(404, "No such registry");
+    return saved;
+  };
+
+  /** One page of repositories: ?n= (1..1000, default 100) and ?last= from the previous page. */
+  app.get("/:id/catalog", async (c) => {
+    const saved = savedRegistry(c, c.get("actor"));
+    const n = c.req.query("n");
+    const last = c.req.query("last");
+    if (n !== undefined && !/^[1-9][0-9]{0,3}$/.test(n)) {
+      throw new ValidationError("n must be a number from 1 to 1000", "n");
+    }
+    if (last !== undefined && (last.length > 255 || !/^[a-z0-9._\/-]*$/.test(last))) {
+      throw new ValidationError("last must be a repository name", "last");
+    }
+    const page = await browser.catalog(saved.server_address, {
+      n: n === undefined ? 100 : Number(n),
+      last,
+    }).catch(registryFailure);
+    return c.json({ registry: saved.server_address, ...page });
+  });
+
+  /** Every tag of ?repository= on the saved registry. */
+  app.get("/:id/tags", async (c) => {
+    const saved = savedRegistry(c, c.get("actor"));
+    const repository = c.req.query("repository") ?? "";
+    let reference;
+    try {
+      reference = parseReference(`${saved.server_address}/${repository}`);
+    } catch {
+      throw new ValidationError("repository must be a repository name", "repository");
+    }
+    if (reference.tag || reference.digest || reference.domain !== saved.server_address) {
+      throw new ValidationError("repository must be a repository name", "repository");
+    }
+    const tags = await browser.listTags(reference.repository).catch(registryFailure);
+    return c.json({ registry: saved.server_address, repository: reference.path, tags });
+  });
 
   app.get("/", (c) => c.json({ registries: listRegistries(deps.db) }));
 
