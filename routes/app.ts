@@ -19,15 +19,21 @@ import { healthRoutes } from "./api/health.ts";
 import { authApiRoutes, authFormRoutes } from "./api/auth.ts";
 import { userApiRoutes } from "./api/users.ts";
 import { auditApiRoutes } from "./api/audit.ts";
-import { containerApiRoutes, containerStatsRoutes } from "./api/containers.ts";
-import { imageApiRoutes, registryApiRoutes } from "./api/images.ts";
-import { execWsRoutes } from "./ws/exec.ts";
-import { COMPOSE_BODY_LIMIT, composeApiRoutes } from "./api/compose.ts";
+import { COMPOSE_BODY_LIMIT } from "./api/compose.ts";
 import { pageRoutes } from "./pages/mod.tsx";
-import { volumeApiRoutes } from "./api/volumes.ts";
-import { networkApiRoutes } from "./api/networks.ts";
-import { updateApiRoutes } from "./api/updates.ts";
-import { liveApiRoutes } from "./api/live.ts";
+import { environmentApiRoutes } from "./api/environments.ts";
+import {
+  ENGINE_PAGES,
+  environmentForwarder,
+  LOCAL_PREFIXES,
+  mountEngineRoutes,
+} from "./engine_routes.ts";
+import {
+  createEnvironmentRegistry,
+  type EnvironmentRegistry,
+  type EnvironmentRegistryOptions,
+} from "../lib/environments/registry.ts";
+import { ENVIRONMENT_ID, LOCAL_ID } from "../lib/environments/address.ts";
 
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
 
@@ -38,12 +44,24 @@ export const DEFAULT_BODY_LIMIT = 1024 * 1024;
  * reached the dispatcher (which audits its own refusals), reads, and anonymous requests (a
  * 401 has no one to record) are not. Failing to write the row must not hide the refusal: it is logged.
  */
-function auditRefusal(deps: AppDeps, c: Context<AppEnv>, status: number, message: string) {
+/** The environment a request's path acts on: `local` unless it is under an environment's prefix. */
+function environmentOfPath(path: string): string {
+  const id = path.match(/^\/(?:api\/|ws\/)?environments\/([^/]+)\//)?.[1];
+  return id && ENVIRONMENT_ID.test(id) ? id : LOCAL_ID;
+}
+
+function auditRefusal(
+  deps: AppDeps,
+  environments: EnvironmentRegistry,
+  c: Context<AppEnv>,
+  status: number,
+  message: string,
+) {
   const actor = c.get("actor");
   const upgrade = c.req.header("upgrade")?.toLowerCase() === "websocket";
   if (!actor || ((c.req.method === "GET" || c.req.method === "HEAD") && !upgrade)) return;
   const requestId = c.get("requestId");
-  if (deps.dispatcher.hasAudited(requestId)) return;
+  if (deps.dispatcher.hasAudited(requestId) || environments.hasAudited(requestId)) return;
   try {
     appendAudit(deps.db, {
       actor: actor.username,
@@ -55,13 +73,55 @@ function auditRefusal(deps: AppDeps, c: Context<AppEnv>, status: number, message
       durationMs: 0,
       stderr: message,
       requestId,
+      environment: environmentOfPath(c.req.path),
     });
   } catch (error) {
     deps.log(`Could not audit a refused request [${requestId}]: ${(error as Error).message}`);
   }
 }
 
-export function createApp(deps: AppDeps): Hono<AppEnv> {
+/**
+ * The registry of other Engines for these deps, closed when the panel shuts down. Tests
+ * pass shorter idle and monitor timers.
+ */
+export function createAppEnvironments(
+  deps: AppDeps,
+  timers: Pick<EnvironmentRegistryOptions, "idleMs" | "monitor"> = {},
+): EnvironmentRegistry {
+  const environments = createEnvironmentRegistry({
+    ...timers,
+    db: deps.db,
+    secretKey: deps.secretKey,
+    local: {
+      id: LOCAL_ID,
+      docker: deps.docker,
+      events: deps.events,
+      stats: deps.stats,
+      dispatcher: deps.dispatcher,
+      stacksDir: deps.config.stacksDir,
+    },
+    localUrl: deps.docker.endpoint,
+    stacksDir: deps.config.stacksDir,
+    dispatcherDeps: {
+      db: deps.db,
+      streams: deps.streams,
+      managedLabel: deps.config.managedLabel,
+      secretKey: deps.secretKey,
+      log: deps.log,
+      dataDir: deps.config.dataDir,
+      listen: deps.config.listen,
+      updateCheckIntervalMs: deps.config.updateCheckIntervalMs,
+    },
+    log: deps.log,
+  });
+  if (deps.shutdown.aborted) environments.close();
+  else deps.shutdown.addEventListener("abort", () => environments.close(), { once: true });
+  return environments;
+}
+
+export function createApp(appDeps: AppDeps): Hono<AppEnv> {
+  const environments = appDeps.environments ?? createAppEnvironments(appDeps);
+  const deps: AppDeps = { ...appDeps, environments };
   const app = new Hono<AppEnv>();
   app.use("*", async (c, next) => {
     c.set("requestId", crypto.randomUUID());
@@ -101,7 +161,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.use(
     "*",
     (c, next) =>
-      c.req.path.startsWith("/api/containers/compose/")
+      /^\/api\/(environments\/[^/]+\/)?containers\/compose\//.test(c.req.path)
         ? composeLimit(c, next)
         : defaultLimit(c, next),
   );
@@ -112,17 +172,13 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.route("/", authFormRoutes(deps)); // POST /login, POST /setup: the forms without scripts
   app.route("/api/users", userApiRoutes(deps));
   app.route("/api/audit", auditApiRoutes(deps));
-  app.route("/api/live", liveApiRoutes(deps));
-  // Before /api/containers/:id, which would otherwise take "images" for a container id.
-  app.route("/api/containers/images", imageApiRoutes(deps));
-  app.route("/api/containers/registries", registryApiRoutes(deps));
-  app.route("/api/containers/compose", composeApiRoutes(deps));
-  app.route("/api/containers/volumes", volumeApiRoutes(deps));
-  app.route("/api/containers/networks", networkApiRoutes(deps));
-  app.route("/api/containers/updates", updateApiRoutes(deps));
-  app.route("/api/containers", containerApiRoutes(deps));
-  app.route("/api/docker/containers", containerStatsRoutes(deps));
-  app.route("/ws/containers", execWsRoutes(deps));
+  // Every route that acts on one Engine: here on local, below on another environment.
+  mountEngineRoutes(app, deps, LOCAL_PREFIXES);
+  app.route("/api/environments", environmentApiRoutes(deps, environments));
+  const forward = environmentForwarder(deps, environments);
+  app.all("/api/environments/:env/*", forward);
+  app.all("/ws/environments/:env/*", forward);
+  app.get(`/environments/:env/:page{${ENGINE_PAGES.join("|")}}`, forward);
   app.route("/", pageRoutes(deps));
 
   app.notFound((c) => {
@@ -139,7 +195,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
         `error ${c.req.method} ${c.req.path} [${c.get("requestId")}]: ${error.stack ?? error}`,
       );
     }
-    if (status < 500) auditRefusal(deps, c, status, error.message);
+    if (status < 500) auditRefusal(deps, environments, c, status, error.message);
     if (error instanceof RateLimitedError) c.header("Retry-After", String(error.retryAfterSeconds));
     c.header("X-Request-Id", c.get("requestId"));
     const message = expected ? error.message : "Internal server error";

@@ -6,6 +6,7 @@ import type { SessionStreams } from "../lib/auth/streams.ts";
 import type { LoginThrottle } from "../lib/auth/throttle.ts";
 import type { EventsHub } from "../lib/docker/events.ts";
 import type { StatsHub } from "../lib/docker/stats.ts";
+import type { EnvironmentRegistry } from "../lib/environments/registry.ts";
 
 /** First-run state: the one-time token that /setup requires while no user exists. */
 export interface SetupState {
@@ -30,4 +31,9 @@ export interface AppDeps {
   /** Aborted when the server shuts down: long-lived streams close on it. */
   shutdown: AbortSignal;
   log: (message: string) => void;
+  /**
+   * The other Engines (lib/environments). createApp makes one (closed with `shutdown`) when
+   * none is given; tests give one with short timers.
+   */
+  environments?: EnvironmentRegistry;
 }

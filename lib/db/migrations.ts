@@ -183,6 +183,28 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 6,
+    name: "environments",
+    // Other Docker Engines the panel manages (lib/environments/store.ts); `local` is the
+    // panel's own socket and has no row. key_sealed = 12-byte IV || AES-256-GCM ciphertext of
+    // the client key PEM, with "environment:<id>" as AAD. An audit row names the environment
+    // it acted on; the column enters a row's hash only when set, so older rows keep theirs.
+    sql: `
+      CREATE TABLE environments (
+        id          TEXT PRIMARY KEY,
+        name        TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        url         TEXT NOT NULL,
+        tls_ca      TEXT,
+        tls_cert    TEXT,
+        key_sealed  BLOB,
+        created_at  TEXT NOT NULL,
+        updated_at  TEXT NOT NULL
+      ) STRICT;
+      ALTER TABLE sysctl_audit ADD COLUMN environment TEXT;
+      CREATE INDEX sysctl_audit_environment ON sysctl_audit (environment);
+    `,
+  },
 ];
 
 /** Applies every migration newer than the recorded version. Returns the versions applied. */

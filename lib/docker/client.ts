@@ -60,12 +60,28 @@ export interface DockerClient {
   close(): void;
 }
 
+/**
+ * An Engine over TCP with mutual TLS (`dockerd --tlsverify`): the CA that signed the
+ * daemon's certificate, and the client certificate and key the daemon checks. PEM texts.
+ */
+export interface TlsHost {
+  kind: "tls";
+  hostname: string;
+  port: number;
+  ca: string;
+  cert: string;
+  key: string;
+}
+
+/** Where an Engine listens: --docker-host's kinds, or TCP with mutual TLS. */
+export type EngineHost = DockerHost | TlsHost;
+
 export interface ClientOptions {
   /** Replaces the global fetch; tests use it to count requests. */
   fetch?: typeof fetch;
 }
 
-export function createDockerClient(host: DockerHost, options: ClientOptions = {}): DockerClient {
+export function createDockerClient(host: EngineHost, options: ClientOptions = {}): DockerClient {
   const endpoint = host.kind === "unix"
     ? `unix://${host.path}`
     : `tcp://${host.hostname}:${host.port}`;
@@ -74,18 +90,24 @@ export function createDockerClient(host: DockerHost, options: ClientOptions = {}
   // stats streams) stalled in the system resolver for 5 s at a time, starving every call.
   const baseUrl = host.kind === "unix"
     ? "http://127.0.0.1"
-    : `http://${host.hostname}:${host.port}`;
+    : `${host.kind === "tls" ? "https" : "http"}://${host.hostname}:${host.port}`;
+  // Both pools speak the same transport: the socket, or TLS with the client certificate.
+  const transport = host.kind === "unix"
+    ? { proxy: { transport: "unix" as const, path: host.path } }
+    : host.kind === "tls"
+    ? { caCerts: [host.ca], cert: host.cert, key: host.key }
+    : {};
   // Two pools: long-lived streams (stats, events, logs, progress) hold their connection for
   // as long as they run, so they never share a pool with the short calls. The short pool
   // keeps a few idle connections; busy moments open more, which close again instead of
   // lingering (the exec test counts file descriptors). A stream's connection is never kept.
   const shortClient = Deno.createHttpClient({
-    ...(host.kind === "unix" ? { proxy: { transport: "unix" as const, path: host.path } } : {}),
+    ...transport,
     poolMaxIdlePerHost: MAX_IDLE_CONNECTIONS,
     poolIdleTimeout: 30_000,
   });
   const streamClient = Deno.createHttpClient({
-    ...(host.kind === "unix" ? { proxy: { transport: "unix" as const, path: host.path } } : {}),
+    ...transport,
     poolMaxIdlePerHost: 0,
   });
   const doFetch = options.fetch ?? fetch;

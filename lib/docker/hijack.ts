@@ -3,7 +3,7 @@
  * which the socket carries the raw TTY (or multiplexed) stream in both directions.
  * fetch cannot do this, so the HTTP/1.1 request is written by hand on a Deno.Conn.
  */
-import type { DockerHost } from "../config.ts";
+import type { EngineHost } from "./client.ts";
 import { DockerError } from "./errors.ts";
 import { concatBytes as concat } from "./streams.ts";
 
@@ -21,12 +21,20 @@ const MAX_HEADER_BYTES = 16 * 1024;
 const CRLFCRLF = new Uint8Array([13, 10, 13, 10]);
 
 export async function hijack(
-  host: DockerHost,
+  host: EngineHost,
   path: string,
   json: unknown,
 ): Promise<HijackedStream> {
-  const conn = host.kind === "unix"
+  const conn: Deno.Conn = host.kind === "unix"
     ? await Deno.connect({ transport: "unix", path: host.path })
+    : host.kind === "tls"
+    ? await Deno.connectTls({
+      hostname: host.hostname,
+      port: host.port,
+      caCerts: [host.ca],
+      cert: host.cert,
+      key: host.key,
+    })
     : await Deno.connect({ hostname: host.hostname, port: host.port });
   let closed = false;
   const close = () => {

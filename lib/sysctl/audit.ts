@@ -36,6 +36,8 @@ export interface AuditEntry {
   phase?: "started";
   /** On a final row: the seq of its operation's started row. */
   startedSeq?: number;
+  /** The environment (Engine) the action was on: "local" or an environment id. */
+  environment?: string;
 }
 
 export interface AuditRow {
@@ -57,6 +59,8 @@ export interface AuditRow {
   phase: string | null;
   /** On a final row, the seq of its started row, else null. */
   started_seq: number | null;
+  /** The environment the action was on (migration 6), else null. */
+  environment: string | null;
 }
 
 /** The byte caps (UTF-8) of the short fields; outputs and params get OUTPUT_LIMIT. */
@@ -66,6 +70,7 @@ export const FIELD_BYTES = {
   action: 128,
   target: 1024,
   request_id: 128,
+  environment: 128,
 } as const;
 
 /** The error text of a final row written for an operation a crash or kill cut short. */
@@ -103,10 +108,13 @@ export function truncateOutput(input: string): string {
   return text.slice(0, read) + TRUNCATED;
 }
 
-type HashedFields = Omit<AuditRow, "prev_hash" | "hash" | "phase" | "started_seq"> & {
-  phase?: string | null;
-  started_seq?: number | null;
-};
+type HashedFields =
+  & Omit<AuditRow, "prev_hash" | "hash" | "phase" | "started_seq" | "environment">
+  & {
+    phase?: string | null;
+    started_seq?: number | null;
+    environment?: string | null;
+  };
 
 function canonical(row: HashedFields): string {
   const fields: unknown[] = [
@@ -126,7 +134,12 @@ function canonical(row: HashedFields): string {
   // Rows from before started rows existed hash exactly as they did then.
   const phase = row.phase ?? null;
   const startedSeq = row.started_seq ?? null;
-  if (phase !== null || startedSeq !== null) fields.push(phase, startedSeq);
+  const environment = row.environment ?? null;
+  if (phase !== null || startedSeq !== null || environment !== null) {
+    fields.push(phase, startedSeq);
+  }
+  // Rows from before environments existed (migration 6) likewise.
+  if (environment !== null) fields.push(environment);
   return JSON.stringify(fields);
 }
 
@@ -213,13 +226,18 @@ function insertAuditRow(db: Db, entry: AuditEntry & { paramsText?: string }): Au
     request_id: capText(entry.requestId ?? "", FIELD_BYTES.request_id),
     phase: entry.phase ?? null,
     started_seq: entry.startedSeq ?? null,
+    environment: entry.environment === undefined
+      ? null
+      : capText(entry.environment, FIELD_BYTES.environment),
   };
   const row: AuditRow = { ...fields, prev_hash: prevHash, hash: rowHash(prevHash, fields) };
   db.prepare(
     `INSERT INTO sysctl_audit (seq, ts, actor, client_ip, action, target, params, exit_code, duration_ms,
-                               stdout, stderr, request_id, prev_hash, hash, phase, started_seq)
+                               stdout, stderr, request_id, prev_hash, hash, phase, started_seq,
+                               environment)
      VALUES (:seq, :ts, :actor, :client_ip, :action, :target, :params, :exit_code, :duration_ms,
-             :stdout, :stderr, :request_id, :prev_hash, :hash, :phase, :started_seq)`,
+             :stdout, :stderr, :request_id, :prev_hash, :hash, :phase, :started_seq,
+             :environment)`,
   ).run({ ...row });
   return row;
 }
@@ -480,6 +498,7 @@ export function recordInterrupted(db: Db): AuditRow[] {
         stderr: INTERRUPTED,
         requestId: started.request_id,
         startedSeq: started.seq,
+        environment: started.environment ?? undefined,
       })
     );
     db.exec("COMMIT");
@@ -492,6 +511,8 @@ export function recordInterrupted(db: Db): AuditRow[] {
 
 export interface AuditFilter {
   user?: string;
+  /** Rows of one environment ("local" or an id). */
+  environment?: string;
   action?: string;
   target?: string;
   outcome?: "success" | "failure";
@@ -565,6 +586,7 @@ export const AUDIT_COLUMNS = [
   "hash",
   "phase",
   "started_seq",
+  "environment",
 ] as const satisfies readonly (keyof AuditRow)[];
 
 /**
@@ -599,6 +621,7 @@ function toRows(arrays: unknown[][]): AuditRow[] {
     hash: a[13] as string,
     phase: a[14] as string | null,
     started_seq: a[15] as number | null,
+    environment: a[16] as string | null,
   }));
 }
 
@@ -761,6 +784,15 @@ function auditWhere(
   if (filter.user) {
     clauses.push("actor = ?");
     values.push(filter.user);
+  }
+  if (filter.environment) {
+    // Rows from before environments existed were all on the local Engine.
+    clauses.push(
+      filter.environment === "local"
+        ? "(environment = ? OR environment IS NULL)"
+        : "environment = ?",
+    );
+    values.push(filter.environment);
   }
   if (filter.action) {
     if (filter.action.endsWith(".*")) {

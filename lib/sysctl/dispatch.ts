@@ -69,6 +69,9 @@ export const VERBS = {
   "docker.image.push": "admin",
   "webhook.add": "admin",
   "webhook.remove": "admin",
+  "environment.add": "admin",
+  "environment.update": "admin",
+  "environment.remove": "admin",
   "user.create": "admin",
   "user.delete": "admin",
   // Admins change anything; every user may change their own password (the handler checks).
@@ -106,6 +109,9 @@ export const LONG_VERBS: ReadonlySet<Verb> = new Set<Verb>([
   "docker.updates.check",
   "docker.update",
   "compose.stack.update",
+  // Both test the connection first (up to a few seconds for an Engine that does not answer).
+  "environment.add",
+  "environment.update",
   "docker.image.push",
 ]);
 
@@ -168,11 +174,15 @@ export interface Dispatcher {
    * refusal outside the dispatcher can be audited without a second row.
    */
   hasAudited(requestId: string): boolean;
+  /** How many dispatches are running now (an environment with none may be closed when idle). */
+  running(): number;
 }
 
 export interface DispatcherOptions {
   /** Where failed audit writes are reported; defaults to stderr. */
   log?: (message: string) => void;
+  /** The environment every row of this dispatcher names ("local" or an environment id). */
+  environment?: string;
 }
 
 export function createDispatcher(
@@ -220,6 +230,7 @@ export function createDispatcher(
       target: request.target,
       params,
       requestId,
+      environment: options.environment,
     };
 
     let handler: Handler;
@@ -338,6 +349,9 @@ export function createDispatcher(
     },
     hasAudited(requestId) {
       return audited.has(requestId);
+    },
+    running() {
+      return running;
     },
     async dispatch<T>(request: DispatchRequest): Promise<T> {
       running++;

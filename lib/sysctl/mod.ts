@@ -18,6 +18,7 @@ import { DEFAULT_UPDATE_CHECK_INTERVAL_MS, updateHandlers } from "../updates/han
 import { updateApplyHandlers } from "../updates/apply.ts";
 import { stackUpdateHandlers } from "../updates/stack.ts";
 import { createProjectLocks } from "../compose/lock.ts";
+import { environmentHandlers } from "../environments/handlers.ts";
 import { imageRegistryHandlers } from "../registry/image_handlers.ts";
 
 export function createPanelDispatcher(
@@ -35,6 +36,8 @@ export function createPanelDispatcher(
     listen: PanelAddress;
     /** --update-check-interval: how long scheduled update checks reuse registry answers. */
     updateCheckIntervalMs?: number;
+    /** The environment the audit rows name; "local" when not given. */
+    environment?: string;
   },
 ): Dispatcher {
   // One lock per compose project, for every verb that mutates one.
@@ -59,13 +62,14 @@ export function createPanelDispatcher(
       cacheMs: deps.updateCheckIntervalMs ?? DEFAULT_UPDATE_CHECK_INTERVAL_MS,
     }),
     ...imageRegistryHandlers(deps.db, deps.docker, deps.secretKey),
+    ...environmentHandlers(deps.db, deps.secretKey),
     ...updateApplyHandlers({ docker: deps.docker, dispatcher: () => dispatcher }),
     ...stackUpdateHandlers({
       docker: deps.docker,
       dispatcher: () => dispatcher,
       locks: projectLocks,
     }),
-  }, { log: deps.log });
+  }, { log: deps.log, environment: deps.environment ?? "local" });
   return dispatcher;
 }
 

@@ -24,6 +24,8 @@ export interface LayoutProps {
   active: Tab;
   engine: { reachable: boolean; version: string | null };
   user: { username: string; role: "admin" | "viewer" };
+  /** The environment the page shows (local when absent). */
+  env?: { id: string; name: string };
   children: ComponentChildren;
 }
 
@@ -76,11 +78,11 @@ function MenuToggle() {
   );
 }
 
-export function Layout({ title, active, engine, user, children }: LayoutProps) {
+export function Layout({ title, active, engine, user, env, children }: LayoutProps) {
   return (
     <html lang="en">
       <Head title={title} />
-      <body>
+      <body data-env={env?.id ?? "local"}>
         <header class="topbar">
           <Brand />
           <div class="topbar-actions">

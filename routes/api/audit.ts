@@ -21,6 +21,13 @@ export function parseAuditFilter(c: Context): AuditFilter {
     return value === undefined || value === "" ? undefined : value;
   };
   const filter: AuditFilter = { user: q("user"), action: q("action"), target: q("target") };
+  const environment = q("environment");
+  if (environment !== undefined) {
+    if (!/^[a-z0-9][a-z0-9-]{0,39}$/.test(environment)) {
+      throw new ValidationError("environment must be an environment id", "environment");
+    }
+    filter.environment = environment;
+  }
   const outcome = q("outcome");
   if (outcome !== undefined) {
     if (outcome !== "success" && outcome !== "failure") {

@@ -17,8 +17,13 @@ import { countUsers, listUsers } from "../../lib/auth/users.ts";
 import { safeNextPath } from "../../lib/auth/next.ts";
 import { listAudit } from "../../lib/sysctl/audit.ts";
 import { VERBS } from "../../lib/sysctl/dispatch.ts";
+import { renderWithEnv } from "../../islands/env.ts";
 
-export function pageRoutes(deps: AppDeps): Hono<AppEnv> {
+/**
+ * `env`: the environment whose Engine `deps` holds (engine pages under /environments/{env}/
+ * render with it); local when absent.
+ */
+export function pageRoutes(deps: AppDeps, env?: { id: string; name: string }): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
   /** Renders a tabbed page for the signed-in user; `body` gets whether the Engine answers. */
@@ -28,15 +33,22 @@ export function pageRoutes(deps: AppDeps): Hono<AppEnv> {
     active: Tab,
     body: (reachable: boolean) => Promise<VNode> | VNode,
   ) {
-    const { docker } = await checkHealth(deps);
+    // An environment the monitor found down is not asked again (and never delays the page).
+    const down = env && deps.environments?.view(env.id)?.state.status === "down";
+    const { docker } = down
+      ? { docker: { reachable: false, version: null } }
+      : await checkHealth(deps);
     const engine = { reachable: docker.reachable, version: docker.version };
     const session = c.get("session");
     const user = { username: session.username, role: session.role };
     const content = await body(engine.reachable);
     return c.html(
-      renderDocument(
-        <Layout title={title} active={active} engine={engine} user={user}>{content}</Layout>,
-      ),
+      renderWithEnv(env?.id ?? "local", () =>
+        renderDocument(
+          <Layout title={title} active={active} engine={engine} user={user} env={env}>
+            {content}
+          </Layout>,
+        )),
     );
   }
 
