@@ -72,6 +72,17 @@ export const VERBS = {
   "environment.add": "admin",
   "environment.update": "admin",
   "environment.remove": "admin",
+  "swarm.node.update": "admin",
+  "swarm.node.remove": "admin",
+  "swarm.service.create": "admin",
+  "swarm.service.scale": "admin",
+  "swarm.service.update": "admin",
+  "swarm.service.rollback": "admin",
+  "swarm.service.remove": "admin",
+  "swarm.secret.create": "admin",
+  "swarm.secret.remove": "admin",
+  "swarm.config.create": "admin",
+  "swarm.config.remove": "admin",
   "user.create": "admin",
   "user.delete": "admin",
   // Admins change anything; every user may change their own password (the handler checks).
@@ -109,6 +120,9 @@ export const LONG_VERBS: ReadonlySet<Verb> = new Set<Verb>([
   "docker.updates.check",
   "docker.update",
   "compose.stack.update",
+  // A rolling image update or a rollback is followed until the swarm reports it done.
+  "swarm.service.update",
+  "swarm.service.rollback",
   // Both test the connection first (up to a few seconds for an Engine that does not answer).
   "environment.add",
   "environment.update",

@@ -18,6 +18,7 @@ import { DEFAULT_UPDATE_CHECK_INTERVAL_MS, updateHandlers } from "../updates/han
 import { updateApplyHandlers } from "../updates/apply.ts";
 import { stackUpdateHandlers } from "../updates/stack.ts";
 import { createProjectLocks } from "../compose/lock.ts";
+import { swarmHandlers } from "./handlers/swarm.ts";
 import { environmentHandlers } from "../environments/handlers.ts";
 import { imageRegistryHandlers } from "../registry/image_handlers.ts";
 
@@ -54,6 +55,7 @@ export function createPanelDispatcher(
     ...buildHandlers(deps.docker, deps.stacksDir),
     ...volumeHandlers(deps.docker),
     ...networkHandlers(deps.docker),
+    ...swarmHandlers(deps.docker),
     ...updateHandlers({
       db: deps.db,
       docker: deps.docker,
