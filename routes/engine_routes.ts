@@ -18,6 +18,7 @@ import { networkApiRoutes } from "./api/networks.ts";
 import { updateApiRoutes } from "./api/updates.ts";
 import { liveApiRoutes } from "./api/live.ts";
 import { pageRoutes } from "./pages/mod.tsx";
+import { swarmStackApiRoutes } from "./api/swarm_stacks.ts";
 import { swarmApiRoutes } from "./api/swarm.ts";
 import type { EnvironmentRegistry, RunningEnvironment } from "../lib/environments/registry.ts";
 import { ENVIRONMENT_ID, LOCAL_ID } from "../lib/environments/address.ts";
@@ -46,6 +47,8 @@ export const ENGINE_PAGES = ["containers", "images", "compose", "volumes", "netw
 export function mountEngineRoutes(app: Hono<AppEnv>, deps: AppDeps, prefixes: EnginePrefixes) {
   const { api, ws } = prefixes;
   app.route(`${api}/live`, liveApiRoutes(deps));
+  // Before any /api/swarm route that would take "stacks" for an id.
+  app.route(`${api}/swarm/stacks`, swarmStackApiRoutes(deps));
   app.route(`${api}/swarm`, swarmApiRoutes(deps));
   // Before /api/containers/:id, which would otherwise take "images" for a container id.
   app.route(`${api}/containers/images`, imageApiRoutes(deps));

@@ -76,6 +76,14 @@ export function convertStack(
     [NAMESPACE_LABEL]: stack,
   });
   const services = project.services;
+  for (const service of services) {
+    if (service.build) {
+      throw new ValidationError(
+        `Service "${service.name}" has build: but no image: swarm does not build images, so give it the image the nodes should pull`,
+        "compose",
+      );
+    }
+  }
 
   const usedNetworks = new Set<string>();
   for (const service of services) {

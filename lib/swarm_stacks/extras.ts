@@ -5,8 +5,7 @@
  * swarm ignores, each with its line. Read from the YAML tree after `include:` and
  * `extends:` are applied, values interpolated as the parser does.
  */
-import { ComposeError, shown } from "../compose/errors.ts";
-import { parseDotenv } from "../compose/dotenv.ts";
+import { shown } from "../compose/errors.ts";
 import { applyExtends } from "../compose/keys/extends.ts";
 import { applyInclude } from "../compose/keys/include.ts";
 import {
@@ -24,7 +23,7 @@ import {
   prefix,
   record,
 } from "../compose/readers.ts";
-import { loadYaml, type YMap, type YNode } from "../compose/yaml.ts";
+import type { YMap, YNode } from "../compose/yaml.ts";
 
 export type SwarmMode = "replicated" | "global" | "replicated-job" | "global-job";
 
@@ -137,26 +136,22 @@ export const IGNORED_SERVICE_KEYS: Record<string, string> = {
   expose: "services on the same network reach each other's ports without it",
 };
 
-export interface ExtrasInput {
-  yaml: string;
-  env?: string;
-  project: string;
-  files?: Record<string, string>;
-}
-
-/** Reads the swarm settings of the services named in `services` (the parsed project's). */
-export function readStackExtras(input: ExtrasInput, services: string[]): StackExtras {
-  const root = loadYaml(input.yaml);
-  if (root === null || root.kind !== "map") throw new ComposeError("The compose file is empty");
-  const vars = input.env ? parseDotenv(input.env) : new Map<string, string>();
-  vars.set("COMPOSE_PROJECT_NAME", input.project);
-  const ctx = new Context({ project: input.project, vars, files: input.files, warnings: [] });
+/**
+ * Reads the swarm settings of every service from `root` (a tree of its own: include:,
+ * extends: and interpolation change it in place).
+ */
+export function readStackExtras(
+  root: YMap,
+  options: { project: string; vars: Map<string, string>; files?: Record<string, string> },
+): StackExtras {
+  const ctx = new Context({ ...options, warnings: [] });
   applyInclude(ctx, root);
   const servicesNode = root.entries.get("services")?.value;
   const servicesMap: YMap = servicesNode?.kind === "map"
     ? servicesNode
     : { kind: "map", entries: new Map(), line: 1 };
   applyExtends(ctx, servicesMap);
+  const services = [...servicesMap.entries.keys()];
 
   const out: StackExtras = {
     services: {},

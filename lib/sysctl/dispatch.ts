@@ -72,6 +72,8 @@ export const VERBS = {
   "environment.add": "admin",
   "environment.update": "admin",
   "environment.remove": "admin",
+  "swarm.stack.deploy": "admin",
+  "swarm.stack.remove": "admin",
   "swarm.node.update": "admin",
   "swarm.node.remove": "admin",
   "swarm.service.create": "admin",
@@ -127,6 +129,8 @@ export const LONG_VERBS: ReadonlySet<Verb> = new Set<Verb>([
   "environment.add",
   "environment.update",
   "docker.image.push",
+  "swarm.stack.deploy",
+  "swarm.stack.remove",
 ]);
 
 /** How many request ids hasAudited remembers. */

@@ -19,6 +19,7 @@ import { updateApplyHandlers } from "../updates/apply.ts";
 import { stackUpdateHandlers } from "../updates/stack.ts";
 import { createProjectLocks } from "../compose/lock.ts";
 import { swarmHandlers } from "./handlers/swarm.ts";
+import { swarmStackHandlers } from "./handlers/swarm_stacks.ts";
 import { environmentHandlers } from "../environments/handlers.ts";
 import { imageRegistryHandlers } from "../registry/image_handlers.ts";
 
@@ -66,6 +67,7 @@ export function createPanelDispatcher(
     ...imageRegistryHandlers(deps.db, deps.docker, deps.secretKey),
     ...environmentHandlers(deps.db, deps.secretKey),
     ...updateApplyHandlers({ docker: deps.docker, dispatcher: () => dispatcher }),
+    ...swarmStackHandlers(deps.docker, deps.stacksDir),
     ...stackUpdateHandlers({
       docker: deps.docker,
       dispatcher: () => dispatcher,

@@ -377,3 +377,19 @@ Deno.test("swarm stack: interpolation from the .env reaches deploy settings and 
   );
   assert.equal(result.secrets[0].data, btoa("value"));
 });
+
+Deno.test("swarm stack: container-only rules do not apply; a build without image is refused", () => {
+  // container_name with replicas and depends_on on an unknown service are ignored by swarm.
+  const result = plan(
+    "services:\n  a:\n    image: busybox\n    container_name: a\n    depends_on: [gone]\n    deploy:\n      replicas: 3\n  idle:\n    image: busybox\n    deploy:\n      replicas: 0\n",
+  );
+  assert.deepEqual(result.services.map((s) => [s.key, s.spec.Mode]), [
+    ["a", { Replicated: { Replicas: 3 } }],
+    ["idle", { Replicated: { Replicas: 0 } }],
+  ]);
+  assert.deepEqual(result.ignored.map((i) => i.key), ["container_name", "depends_on"]);
+  assert.throws(
+    () => plan("services:\n  a:\n    build: .\n"),
+    /swarm does not build images/,
+  );
+});
