@@ -164,9 +164,10 @@ export async function openSecret(
 
 /** Rows holding sealed secrets, so startup knows whether a missing key file loses data. */
 export function countSealedRows(db: Db): number {
-  const row = db.prepare("SELECT COUNT(*) AS count FROM image_registries").get() as {
-    count: number;
-  };
+  const row = db.prepare(
+    `SELECT (SELECT COUNT(*) FROM image_registries) +
+       (SELECT COUNT(*) FROM environments WHERE key_sealed IS NOT NULL) AS count`,
+  ).get() as { count: number };
   return Number(row.count);
 }
 
