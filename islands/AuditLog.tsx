@@ -8,6 +8,7 @@ import { Fragment } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api } from "./api.ts";
 import { useLive } from "./shared/live.ts";
+import { useEnvironmentNames } from "./environments/names.ts";
 
 /** The server's row type (a type-only import: nothing of lib/ reaches the bundle). */
 export type AuditRowView = import("../lib/sysctl/audit.ts").AuditRow;
@@ -61,7 +62,15 @@ export function outcomeOf(
 
 const NAMES_REREAD_MS = 5_000;
 
-const EMPTY_FILTERS = { user: "", action: "", target: "", outcome: "", from: "", to: "" };
+const EMPTY_FILTERS = {
+  user: "",
+  action: "",
+  target: "",
+  outcome: "",
+  from: "",
+  to: "",
+  environment: "",
+};
 
 /**
  * A datetime-local value ("2026-01-31T10:30", the browser's wall-clock time, no zone) as the
@@ -137,6 +146,7 @@ export function AuditLog({ initial, actions }: AuditLogProps) {
   const [zone, setZone] = useState<string | null>(null);
   useEffect(() => setZone(zoneLabel(new Date())), []);
   const [names, setNames] = useState<Map<string, { id: string; name: string }>>(new Map());
+  const environments = useEnvironmentNames();
   const namesReadAt = useRef(0);
   // Ids the list of containers does not know yet (a container made since): read it again,
   // at most every few seconds.
@@ -225,6 +235,13 @@ export function AuditLog({ initial, actions }: AuditLogProps) {
             <option value="failure">failure</option>
           </select>
         </label>
+        <label>
+          Environment
+          <select value={filters.environment} onChange={set("environment")}>
+            <option value="">any</option>
+            {[...environments].map(([id, name]) => <option key={id} value={id}>{name}</option>)}
+          </select>
+        </label>
         <label title="Your browser's local time">
           From <input type="datetime-local" value={filters.from} onChange={set("from")} />
         </label>
@@ -275,6 +292,7 @@ export function AuditLog({ initial, actions }: AuditLogProps) {
                 <th>User</th>
                 <th>Action</th>
                 <th>Target</th>
+                <th class="col-env">Environment</th>
                 <th class="col-outcome">Outcome</th>
                 <th class="col-ms">ms</th>
               </tr>
@@ -299,6 +317,9 @@ export function AuditLog({ initial, actions }: AuditLogProps) {
                       const target = targetText(row.target, names);
                       return <td class="mono truncate" title={target.title}>{target.text}</td>;
                     })()}
+                    <td class="truncate col-env" title={row.environment ?? "The panel itself"}>
+                      {row.environment ? environments.get(row.environment) ?? row.environment : "–"}
+                    </td>
                     <td>
                       {(() => {
                         const outcome = outcomeOf(row);
@@ -313,7 +334,7 @@ export function AuditLog({ initial, actions }: AuditLogProps) {
                   </tr>
                   {expanded === row.seq && (
                     <tr class="details">
-                      <td colSpan={7}>
+                      <td colSpan={8}>
                         <dl>
                           <dt>Client</dt>
                           <dd class="mono">{row.client_ip || "–"}</dd>

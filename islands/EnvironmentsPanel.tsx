@@ -208,13 +208,17 @@ function EnvironmentRow(
           <span class="env-error im-small" title={state.error}>{state.error}</span>
         )}
       </td>
-      <td class="env-col-num">{latencyText(state)}</td>
-      <td class="env-col-version mono">{up ? state.engine_version ?? "—" : "—"}</td>
-      <td class="env-col-num" title={up ? "Running / total" : undefined}>
+      <td class="env-col-num" data-label="Latency">{latencyText(state)}</td>
+      <td class="env-col-version mono" data-label="Engine">
+        {up ? state.engine_version ?? "—" : "—"}
+      </td>
+      <td class="env-col-num" data-label="Containers" title={up ? "Running / total" : undefined}>
         {containersText(state)}
       </td>
-      <td class="env-col-num">{up && state.images !== undefined ? state.images : "—"}</td>
-      <td class="env-col-swarm">
+      <td class="env-col-num" data-label="Images">
+        {up && state.images !== undefined ? state.images : "—"}
+      </td>
+      <td class="env-col-swarm" data-label="Swarm">
         {up && state.swarm?.manager
           ? <a href={pagePathFor(env.id, "/swarm")}>{swarmText(state)}</a>
           : up

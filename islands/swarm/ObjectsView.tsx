@@ -70,7 +70,7 @@ export function ObjectsView(
             <tr>
               <th>Name</th>
               <th class="sw-col-created">Created</th>
-              <th>Labels</th>
+              <th>Used by</th>
               <th class="sw-col-obj-actions">
                 <span class="sr-only">Actions</span>
               </th>
@@ -81,10 +81,8 @@ export function ObjectsView(
               <tr key={item.id} data-object={item.name}>
                 <td class="mono truncate" title={`${item.name} (${item.id})`}>{item.name}</td>
                 <td class="muted" title={item.created_at}>{since(item.created_at)}</td>
-                <td class="sw-labels">
-                  {labelsText(item.labels ?? {}).map((l) => (
-                    <span key={l} class="sw-chip mono" title={l}>{l}</span>
-                  ))}
+                <td class="truncate" title={item.used_by?.join(", ")}>
+                  {item.used_by?.length ? item.used_by.join(", ") : <span class="muted">—</span>}
                 </td>
                 <td class="sw-col-obj-actions">
                   <span class="inline-form">
@@ -300,6 +298,8 @@ function InspectDialog(
           <dd>{shown.created_at ?? "—"}</dd>
           <dt>Labels</dt>
           <dd class="mono">{labelsText(shown.labels ?? {}).join(", ") || "—"}</dd>
+          <dt>Used by</dt>
+          <dd>{shown.used_by?.length ? shown.used_by.join(", ") : "No service"}</dd>
           {kind === "configs" && typeof shown.data === "string" && (
             <>
               <dt>Content</dt>

@@ -65,6 +65,8 @@ export interface SwarmObject {
   created_at?: string;
   updated_at?: string;
   labels?: Record<string, string>;
-  /** Configs only, on inspect. */
-  data?: string;
+  /** Names of the services that use it. */
+  used_by?: string[];
+  /** Configs only, on inspect (null when the content is not text). */
+  data?: string | null;
 }

@@ -1,5 +1,6 @@
 import type { ComponentChildren } from "preact";
 import { Island } from "./Island.tsx";
+import { LOCAL_ENV, pagePathFor } from "../../islands/env.ts";
 
 export type Tab =
   | "containers"
@@ -8,7 +9,9 @@ export type Tab =
   | "volumes"
   | "networks"
   | "audit"
-  | "users";
+  | "users"
+  | "environments"
+  | "swarm";
 
 const TABS: { id: Tab; label: string; href: string }[] = [
   { id: "containers", label: "Containers", href: "/containers" },
@@ -17,15 +20,27 @@ const TABS: { id: Tab; label: string; href: string }[] = [
   { id: "volumes", label: "Volumes", href: "/volumes" },
   { id: "networks", label: "Networks", href: "/networks" },
   { id: "audit", label: "Audit", href: "/audit" },
+  { id: "environments", label: "Environments", href: "/environments" },
 ];
+
+/** The Swarm tab, after Networks, only when the page's environment is a swarm manager. */
+const SWARM_TAB = { id: "swarm" as const, label: "Swarm", href: "/swarm" };
+
+function tabsFor(swarm: boolean) {
+  if (!swarm) return TABS;
+  const at = TABS.findIndex((tab) => tab.id === "networks") + 1;
+  return [...TABS.slice(0, at), SWARM_TAB, ...TABS.slice(at)];
+}
 
 export interface LayoutProps {
   title: string;
   active: Tab;
   engine: { reachable: boolean; version: string | null };
   user: { username: string; role: "admin" | "viewer" };
-  /** The environment the page shows (local when absent). */
+  /** The environment the page shows (local when absent); tab links keep it. */
   env?: { id: string; name: string };
+  /** Whether that environment's Engine is a swarm manager (shows the Swarm tab). */
+  swarm?: boolean;
   children: ComponentChildren;
 }
 
@@ -39,6 +54,8 @@ function Head({ title }: { title: string }) {
       <link rel="stylesheet" href="/static/containers.css" />
       <link rel="stylesheet" href="/static/images.css" />
       <link rel="stylesheet" href="/static/compose.css" />
+      <link rel="stylesheet" href="/static/environments.css" />
+      <link rel="stylesheet" href="/static/swarm.css" />
       <link rel="icon" href="/static/icon.svg" type="image/svg+xml" />
       <script src="/static/theme.js" />
       <script type="module" src="/static/build/client.js" />
@@ -46,9 +63,9 @@ function Head({ title }: { title: string }) {
   );
 }
 
-function Brand() {
+function Brand({ href = "/containers" }: { href?: string }) {
   return (
-    <a class="brand" href="/containers" aria-label="Container Manager">
+    <a class="brand" href={href} aria-label="Container Manager">
       <img src="/static/icon.svg" alt="" width="22" height="22" />
       <span class="brand-name">Container Manager</span>
     </a>
@@ -78,23 +95,38 @@ function MenuToggle() {
   );
 }
 
-export function Layout({ title, active, engine, user, env, children }: LayoutProps) {
+export function Layout(
+  {
+    title,
+    active,
+    engine,
+    user,
+    env = { id: LOCAL_ENV, name: LOCAL_ENV },
+    swarm = false,
+    children,
+  }: LayoutProps,
+) {
   return (
     <html lang="en">
       <Head title={title} />
-      <body data-env={env?.id ?? "local"}>
+      <body data-env={env.id}>
         <header class="topbar">
-          <Brand />
+          <Brand href={pagePathFor(env.id, "/containers")} />
           <div class="topbar-actions">
-            <Island name="EngineStatus" props={engine} />
+            <Island
+              name="EnvironmentSwitcher"
+              props={{ env: env.id, name: env.name, reachable: engine.reachable }}
+            />
+            {/* The switcher shows another environment's state; this one is the panel's Engine. */}
+            {env.id === LOCAL_ENV && <Island name="EngineStatus" props={engine} />}
             {user.role === "admin" && <Island name="RunContainerDialog" props={{}} />}
           </div>
           <MenuToggle />
           <div class="topbar-menu" id="topbar-menu">
             <nav class="tabs" aria-label="Sections">
-              {TABS.map((tab) => (
+              {tabsFor(swarm).map((tab) => (
                 <a
-                  href={tab.href}
+                  href={pagePathFor(env.id, tab.href)}
                   class={tab.id === active ? "tab active" : "tab"}
                   aria-current={tab.id === active ? "page" : undefined}
                 >

@@ -6,6 +6,7 @@ import type { AppEnv } from "../env.ts";
 import { Layout, type Tab } from "../_components/Layout.tsx";
 import { loginPage, setupPage } from "./bare.tsx";
 import { Island } from "../_components/Island.tsx";
+import { EngineDown } from "../_components/EngineDown.tsx";
 import { renderDocument } from "../_components/render.ts";
 import { checkHealth } from "../api/health.ts";
 import { containersPage } from "./containers.tsx";
@@ -45,7 +46,14 @@ export function pageRoutes(deps: AppDeps, env?: { id: string; name: string }): H
     return c.html(
       renderWithEnv(env?.id ?? "local", () =>
         renderDocument(
-          <Layout title={title} active={active} engine={engine} user={user} env={env}>
+          <Layout
+            title={title}
+            active={active}
+            engine={engine}
+            user={user}
+            env={env}
+            swarm={deps.environments?.view(env?.id ?? "local")?.state.swarm?.manager === true}
+          >
             {content}
           </Layout>,
         )),
@@ -121,6 +129,29 @@ export function pageRoutes(deps: AppDeps, env?: { id: string; name: string }): H
         />
       </section>
     )));
+  app.get("/swarm", (c) =>
+    page(c, "Swarm", "swarm", (reachable) => (
+      <section>
+        <div class="section-head">
+          <h1>Swarm</h1>
+        </div>
+        {reachable
+          ? <Island name="SwarmPanel" props={{ role: c.get("session").role }} />
+          : <EngineDown endpoint={deps.docker.endpoint} />}
+      </section>
+    )));
+  app.get(
+    "/environments",
+    (c) =>
+      page(
+        c,
+        "Environments",
+        "environments",
+        () => (
+          <Island name="EnvironmentsPanel" props={{ role: c.get("session").role, initial: null }} />
+        ),
+      ),
+  );
   app.get("/users", (c) => {
     const session = c.get("session");
     const me = { id: session.userId, username: session.username, role: session.role };

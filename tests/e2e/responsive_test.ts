@@ -11,7 +11,16 @@ import { makeTestContainer, testEngine } from "../fixtures/engine.ts";
 
 const e2e = { sanitizeResources: false, sanitizeOps: false };
 
-const PAGES = ["containers", "compose", "images", "volumes", "networks", "audit", "users"];
+const PAGES = [
+  "containers",
+  "compose",
+  "images",
+  "volumes",
+  "networks",
+  "audit",
+  "users",
+  "environments",
+];
 const SIZES = [
   { name: "phone", width: 360, height: 740 },
   { name: "phone390", width: 390, height: 844 },
