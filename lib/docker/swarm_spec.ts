@@ -64,6 +64,18 @@ export function swarmObjectName(value: unknown, field = "name"): string {
   return value;
 }
 
+/** A request's `image`: a valid reference, refused naming the field. */
+export function imageField(value: unknown): string {
+  if (typeof value !== "string" || value === "") {
+    throw new ValidationError("image is required", "image");
+  }
+  try {
+    return imageRef(value);
+  } catch (error) {
+    throw new ValidationError((error as Error).message, "image");
+  }
+}
+
 export function replicaCount(value: unknown, field = "replicas"): number {
   if (typeof value !== "number" || !Number.isInteger(value) || value < 0 || value > MAX_REPLICAS) {
     throw new ValidationError(`${field} must be a whole number from 0 to ${MAX_REPLICAS}`, field);
@@ -268,10 +280,7 @@ export interface ServiceRequest {
 export function parseServiceRequest(body: Record<string, unknown>): ServiceRequest {
   onlyFields(body, SERVICE_CREATE_FIELDS);
   const name = serviceName(body.name);
-  if (typeof body.image !== "string" || body.image === "") {
-    throw new ValidationError("image is required", "image");
-  }
-  const image = imageRef(body.image);
+  const image = imageField(body.image);
   const args = commandOf(body.command);
   const env = envOf(body.env);
   const labels = stringMap(body.labels, "labels");

@@ -104,13 +104,26 @@ Deno.test("swarm API on a 3-node swarm", async (t) => {
       assert.equal(info.manager, true);
       assert.equal(info.cluster.nodes, 3);
       const { nodes } = await get<
-        { nodes: { id: string; role: string; leader: boolean; state: string; address: string }[] }
+        {
+          nodes: {
+            id: string;
+            hostname: string;
+            role: string;
+            leader: boolean;
+            state: string;
+            address: string;
+          }[];
+        }
       >("/api/swarm/nodes");
       assert.equal(nodes.length, 3);
       assert.deepEqual(nodes.map((node) => node.role).sort(), ["manager", "worker", "worker"]);
       const manager = nodes.find((node) => node.role === "manager")!;
       assert.equal(manager.id, managerId);
       assert.equal(manager.leader, true);
+      assert.deepEqual(
+        nodes.map((node) => node.hostname).sort(),
+        swarm.engines.map((engine) => engine.name).sort(),
+      );
       assert.ok(nodes.every((node) => node.state === "ready"));
       assert.deepEqual(
         nodes.map((node) => node.address).sort(),
@@ -402,6 +415,50 @@ Deno.test("swarm API on a 3-node swarm", async (t) => {
         await plain.close();
       }
     });
+
+    await t.step(
+      "the same routes act on an environment under /api/environments/{env}",
+      async () => {
+        const host = await createTestApp();
+        try {
+          const cookie = host.cookieFor(await host.addUser("admin", "admin"));
+          const viewerCookie = host.cookieFor(await host.addUser("viewer", "viewer"));
+          const added = await host.request("POST", "/api/environments", {
+            cookie,
+            json: { name: "swarm-manager", url: `unix://${swarm.manager.socket}` },
+          });
+          const env = await added.json();
+          assert.equal(added.status, 201, JSON.stringify(env));
+          const nodes = await host.request("GET", `/api/environments/${env.id}/swarm/nodes`, {
+            cookie: viewerCookie,
+          });
+          assert.equal(nodes.status, 200);
+          assert.equal((await nodes.json()).nodes.length, 3);
+          const local = await host.request("GET", "/api/swarm/nodes", { cookie });
+          assert.equal(local.status, 409, "the host's own Engine is not in the swarm");
+          await local.body?.cancel();
+          const refused = await host.request("POST", `/api/environments/${env.id}/swarm/services`, {
+            cookie: viewerCookie,
+            json: { name: "nope", image: TEST_IMAGE },
+          });
+          assert.equal(refused.status, 403);
+          await refused.body?.cancel();
+          const scaled = await host.request(
+            "POST",
+            `/api/environments/${env.id}/swarm/services/${serviceId}/scale`,
+            { cookie, json: { replicas: 4 } },
+          );
+          assert.equal(scaled.status, 200, await scaled.text());
+          const row = auditRows(host.deps.db).find((row) => row.action === "swarm.service.scale") as
+            | { environment?: string }
+            | undefined;
+          assert.equal(row?.environment, env.id);
+          assert.equal((await detail(serviceId)).replicas_desired, 4);
+        } finally {
+          await host.close();
+        }
+      },
+    );
 
     await t.step("a node is removed only once it is down", async () => {
       const worker2 = swarm.engines[2];

@@ -27,12 +27,12 @@ import {
 } from "../../docker/swarm_secrets.ts";
 import { listServices } from "../../docker/swarm_services.ts";
 import {
+  imageField,
   parseServiceRequest,
   replicaCount,
   resolveReferences,
   swarmObjectName,
 } from "../../docker/swarm_spec.ts";
-import { imageRef } from "../../docker/validate.ts";
 import type { Handler, Handlers } from "../dispatch.ts";
 
 /** Swarm's own cap on a secret's or config's data. */
@@ -220,10 +220,7 @@ export function swarmHandlers(docker: DockerClient, options: SwarmHandlerOptions
 
     "swarm.service.update": async ({ target, params, progress }) => {
       onlyFields(params, ["image"]);
-      if (typeof params.image !== "string" || params.image === "") {
-        throw new ValidationError("image is required", "image");
-      }
-      const image = imageRef(params.image);
+      const image = imageField(params.image);
       const service = await inspectService(docker, target);
       const previous = shownImage(service.Spec.TaskTemplate.ContainerSpec.Image);
       const base = { id: service.ID, name: service.Spec.Name, image, previous_image: previous };
