@@ -21,6 +21,7 @@ import { userApiRoutes } from "./api/users.ts";
 import { auditApiRoutes } from "./api/audit.ts";
 import { COMPOSE_BODY_LIMIT } from "./api/compose.ts";
 import { pageRoutes } from "./pages/mod.tsx";
+import { webhookApiRoutes } from "./api/webhooks.ts";
 import { environmentApiRoutes } from "./api/environments.ts";
 import {
   ENGINE_PAGES,
@@ -172,6 +173,7 @@ export function createApp(appDeps: AppDeps): Hono<AppEnv> {
   app.route("/", authFormRoutes(deps)); // POST /login, POST /setup: the forms without scripts
   app.route("/api/users", userApiRoutes(deps));
   app.route("/api/audit", auditApiRoutes(deps));
+  app.route("/api/webhooks", webhookApiRoutes(deps));
   // Every route that acts on one Engine: here on local, below on another environment.
   mountEngineRoutes(app, deps, LOCAL_PREFIXES);
   app.route("/api/environments", environmentApiRoutes(deps, environments));

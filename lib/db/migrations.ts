@@ -205,6 +205,21 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX sysctl_audit_environment ON sysctl_audit (environment);
     `,
   },
+  {
+    version: 7,
+    name: "webhooks",
+    // Receivers of update notifications (lib/webhooks/store.ts). secret_sealed = IV ||
+    // AES-256-GCM ciphertext of the signing secret, with "webhooks:<id>" as AAD.
+    sql: `
+      CREATE TABLE webhooks (
+        id            TEXT PRIMARY KEY,
+        url           TEXT NOT NULL UNIQUE,
+        secret_sealed BLOB,
+        created_at    TEXT NOT NULL,
+        created_by    TEXT NOT NULL
+      ) STRICT;
+    `,
+  },
 ];
 
 /** Applies every migration newer than the recorded version. Returns the versions applied. */

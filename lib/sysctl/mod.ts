@@ -21,7 +21,9 @@ import { createProjectLocks } from "../compose/lock.ts";
 import { swarmHandlers } from "./handlers/swarm.ts";
 import { swarmStackHandlers } from "./handlers/swarm_stacks.ts";
 import { environmentHandlers } from "../environments/handlers.ts";
+import { webhookHandlers } from "../webhooks/handlers.ts";
 import { imageRegistryHandlers } from "../registry/image_handlers.ts";
+import { createWebhookNotifier } from "../webhooks/deliver.ts";
 
 export function createPanelDispatcher(
   deps: {
@@ -44,6 +46,12 @@ export function createPanelDispatcher(
 ): Dispatcher {
   // One lock per compose project, for every verb that mutates one.
   const projectLocks = createProjectLocks();
+  const webhooks = createWebhookNotifier({
+    db: deps.db,
+    secretKey: deps.secretKey,
+    log: deps.log,
+    panel: deps.listen,
+  });
   // Compose deploys (and runs of an absent image) dispatch further verbs themselves.
   const dispatcher: Dispatcher = createDispatcher(deps.db, {
     ...authHandlers(deps.db, deps.streams),
@@ -63,8 +71,12 @@ export function createPanelDispatcher(
       secretKey: deps.secretKey,
       listen: deps.listen,
       cacheMs: deps.updateCheckIntervalMs ?? DEFAULT_UPDATE_CHECK_INTERVAL_MS,
+      dispatcher: () => dispatcher,
+      locks: projectLocks,
+      notify: webhooks.notify,
     }),
     ...imageRegistryHandlers(deps.db, deps.docker, deps.secretKey),
+    ...webhookHandlers({ db: deps.db, secretKey: deps.secretKey, listen: deps.listen }),
     ...environmentHandlers(deps.db, deps.secretKey),
     ...updateApplyHandlers({ docker: deps.docker, dispatcher: () => dispatcher }),
     ...swarmStackHandlers(deps.docker, deps.stacksDir),

@@ -9,7 +9,8 @@
  * - unknown: the image has no RepoDigest for that repository (built or imported here), or the
  *   container was created from an image id;
  * - error: the registry could not answer (unreachable, unauthorised, not found, rate limited).
- * A pinned reference (`name@sha256:…`) is never behind and costs no request.
+ * A pinned reference (`name@sha256:…`) is never behind and costs no request. A container
+ * labelled `io.quazzar.update=off` is not checked at all (no result, no request).
  *
  * Registry answers are cached per reference for `cacheMs` (the check interval): a scheduled
  * check asks a registry about a reference at most once per interval, usually with one HEAD
@@ -65,6 +66,15 @@ interface RemoteAnswer {
 }
 
 const STACK_LABEL = "com.docker.compose.project";
+/** The update policy label (README "Update policy"): auto | notify (the default) | off. */
+export const POLICY_LABEL = "io.quazzar.update";
+export type UpdatePolicy = "auto" | "notify" | "off";
+
+/** A container's policy from its labels; anything but auto or off reads as notify. */
+export function policyOf(labels: Record<string, string> | null | undefined): UpdatePolicy {
+  const value = labels?.[POLICY_LABEL]?.trim().toLowerCase();
+  return value === "auto" || value === "off" ? value : "notify";
+}
 const SERVICE_LABEL = "com.docker.compose.service";
 
 export function createUpdateChecker(options: UpdateCheckerOptions): UpdateChecker {
@@ -166,6 +176,7 @@ export function createUpdateChecker(options: UpdateCheckerOptions): UpdateChecke
     const service = container.Labels?.[SERVICE_LABEL];
     if (stack) base.stack = stack;
     if (service) base.service = service;
+    if (policyOf(container.Labels) === "auto") base.policy = "auto";
 
     let ref: ImageReference;
     try {
@@ -255,6 +266,8 @@ export function createUpdateChecker(options: UpdateCheckerOptions): UpdateChecke
         });
         selected = [...new Map(selected.map((c) => [c.Id, c])).values()];
       }
+      // Policy off: never checked, so no registry request and no result.
+      selected = selected.filter((container) => policyOf(container.Labels) !== "off");
       const images = new Map<string, Promise<ImageInspect | undefined>>();
       const imageOf = (id: string) => {
         if (!images.has(id)) {

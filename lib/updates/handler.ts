@@ -3,6 +3,10 @@
  * A read of registries, but one that costs outbound requests with stored credentials, so it
  * is an audited admin verb; the schedule dispatches it as "system" with `scheduled`, which
  * lets it reuse registry answers younger than the check interval.
+ *
+ * After a check, updates it found that the previous one had not are sent to the webhooks
+ * (`notify`); after a scheduled one, containers with the auto policy are updated
+ * (lib/updates/auto.ts) before the check answers, so the next check never overlaps them.
  */
 import type { Db } from "../db/db.ts";
 import type { DockerClient } from "../docker/client.ts";
@@ -13,6 +17,10 @@ import { createRegistryClient } from "../registry/client.ts";
 import { enginePlatform, type Platform } from "../registry/platform.ts";
 import type { Handlers } from "../sysctl/dispatch.ts";
 import { createUpdateChecker } from "./check.ts";
+import { type AutoUpdate, createAutoUpdater } from "./auto.ts";
+import type { ProjectLocks } from "../compose/lock.ts";
+import type { Dispatcher } from "../sysctl/dispatch.ts";
+import { newUpdates, type UpdateEvent } from "../webhooks/payload.ts";
 import { saveUpdateResults, type UpdateResult, updateResultsById } from "./store.ts";
 
 export const DEFAULT_UPDATE_CHECK_INTERVAL_MS = 6 * 3_600_000;
@@ -25,6 +33,8 @@ export interface UpdateCheckAnswer {
   unknown: number;
   error: number;
   results: UpdateResult[];
+  /** What the auto policy did (scheduled checks only). */
+  auto_updates?: AutoUpdate[];
 }
 
 export function updateHandlers(deps: {
@@ -36,6 +46,11 @@ export function updateHandlers(deps: {
   /** The check interval: how long scheduled checks reuse a registry's answer. */
   cacheMs: number;
   fetch?: typeof fetch;
+  /** For the auto policy's updates (dispatched as the scheduler). */
+  dispatcher?: () => Dispatcher;
+  locks?: ProjectLocks;
+  /** Webhook notifications (lib/webhooks/deliver.ts); must not block. */
+  notify?: (event: UpdateEvent) => void;
 }): Handlers {
   const registry = createRegistryClient({
     credentials: async (address) => {
@@ -64,13 +79,17 @@ export function updateHandlers(deps: {
     cacheMs: deps.cacheMs > 0 ? deps.cacheMs : DEFAULT_UPDATE_CHECK_INTERVAL_MS,
   });
 
+  const auto = deps.dispatcher &&
+    createAutoUpdater({ dispatcher: deps.dispatcher, locks: deps.locks, notify: deps.notify });
+
   return {
     "docker.updates.check": async ({ params }) => {
       const containers = containerList(params.containers);
+      const previous = updateResultsById(deps.db);
       const results = await checker.check({
         containers,
         fresh: params.scheduled !== true,
-        previous: updateResultsById(deps.db),
+        previous,
       });
       saveUpdateResults(
         deps.db,
@@ -87,6 +106,9 @@ export function updateHandlers(deps: {
         error: count("error"),
         results,
       };
+      const found = newUpdates(results, previous);
+      if (found.length) deps.notify?.({ event: "updates.found", updates: found });
+      if (params.scheduled === true && auto) answer.auto_updates = await auto.run(results);
       return answer;
     },
   };

@@ -27,6 +27,8 @@ export interface UpdateResult {
   /** unreachable | unauthorised | not_found | rate_limited | refused | bad_response */
   error_kind?: string;
   versions?: NewerVersions;
+  /** The container's io.quazzar.update=auto label (the answer of a check only; not stored). */
+  policy?: "auto";
 }
 
 interface Row {
