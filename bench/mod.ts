@@ -3,7 +3,14 @@
  * path side by side with its baseline in the same run. `deno task bench client` or
  * `deno task bench exec` runs one.
  */
-const BENCHMARKS = ["client", "containers", "exec", "compose", "audit"] as const;
+const BENCHMARKS = [
+  "client",
+  "containers",
+  "containers_page",
+  "exec",
+  "compose",
+  "audit",
+] as const;
 const chosen = Deno.args.length ? Deno.args : BENCHMARKS;
 for (const name of chosen) {
   if (!(BENCHMARKS as readonly string[]).includes(name)) {

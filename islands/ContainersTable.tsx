@@ -5,8 +5,7 @@
  * daemon's error under it; Inspect and Logs open in a side drawer, Exec shell (admins, running
  * containers) in a terminal modal that loads xterm.js only when it opens.
  */
-import { Fragment } from "preact";
-import { useCallback, useEffect, useMemo, useRef, useState } from "preact/hooks";
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
 import { api } from "./api.ts";
 import { ActionMenu, type MenuItem } from "./containers/ActionMenu.tsx";
 import { Drawer, type DrawerKind } from "./containers/Drawer.tsx";
@@ -38,6 +37,17 @@ import { ExecTerminal } from "./containers/Terminal.tsx";
 import { SPARK_SAMPLES, Sparkline } from "./containers/Sparkline.tsx";
 import { COLLAPSED_KEY, GROUP_KEY, groupByStack, parseCollapsed } from "./containers/grouping.ts";
 import { openStream } from "./containers/sse.ts";
+import { unpackContainers } from "./containers/packed.ts";
+import {
+  clampRange,
+  covers,
+  FIRST_WINDOW,
+  OVERSCAN_PX,
+  prefixOffsets,
+  type Range,
+  rangeFor,
+  VIRTUAL_MIN,
+} from "./containers/virtual.ts";
 import { useUpdates } from "./updates/useUpdates.ts";
 import { UpdateBadge } from "./updates/UpdateBadge.tsx";
 import { updateItems } from "./updates/menu.ts";
@@ -57,7 +67,9 @@ export interface ContainersTableProps {
   /** The signed-in user's role; null makes the island ask /api/auth/me. */
   role: Role | null;
   /** The list as the server read it, so the first paint is complete. */
-  initial: ContainerView[];
+  initial?: ContainerView[];
+  /** The same list in packContainers' compact form (what the page sends). */
+  packed?: string;
   /** Where the panel reaches the Engine, for the "unreachable" banner. */
   endpoint?: string;
 }
@@ -107,6 +119,22 @@ const STATS_FLUSH_MS = 250;
 const RESYNC_MS = 500;
 const CLOCK_MS = 5_000;
 const SHOW_STOPPED_KEY = "cm.containers.showStopped";
+const COMPACT_KEY = "cm.containers.compact";
+/** Without a choice remembered in the browser, rows are compact above this many containers. */
+export const COMPACT_ABOVE = 1000;
+/** Stats stream for these ids at most; a longer window takes the every-container stream. */
+const MAX_STATS_IDS = 200;
+const STATS_RESUBSCRIBE_MS = 300;
+/** Heights before a row of the kind was measured (px): normal and compact rows. */
+const ESTIMATED_HEIGHT = { row: [53, 33], group: [41, 33], error: [45, 37] } as const;
+const collator = new Intl.Collator(undefined, { numeric: true });
+const byName = (a: ContainerView, b: ContainerView) => collator.compare(a.name, b.name);
+
+/** One line of the table body: a stack's heading, a container, or a container's error. */
+type Item =
+  | { kind: "group"; key: string; project: string | null; rows: ContainerView[] }
+  | { kind: "row"; key: string; c: ContainerView }
+  | { kind: "error"; key: string; c: ContainerView; error: string };
 
 /** When each view arrived: the Engine's "Up 5 minutes" is relative to that moment. */
 const received = new WeakMap<ContainerView, number>();
@@ -119,9 +147,15 @@ const receivedAt = (c: ContainerView, fallback: number) => {
   return at;
 };
 
-export function ContainersTable({ role: initialRole, initial, endpoint }: ContainersTableProps) {
+export function ContainersTable(
+  { role: initialRole, initial, packed, endpoint }: ContainersTableProps,
+) {
   const [role, setRole] = useState<Role | null>(initialRole);
-  const [containers, setContainers] = useState<ContainerView[]>(initial);
+  const [containers, setContainers] = useState<ContainerView[]>(() =>
+    initial ?? (packed ? unpackContainers(packed) : [])
+  );
+  /** The user's choice of compact rows (null: none remembered, the count decides). */
+  const [compactChoice, setCompactChoice] = useState<boolean | null>(null);
   const [query, setQuery] = useState("");
   const [showStopped, setShowStopped] = useState(true);
   const [grouped, setGrouped] = useState(false);
@@ -180,6 +214,8 @@ export function ContainersTable({ role: initialRole, initial, endpoint }: Contai
     try {
       if (localStorage.getItem(SHOW_STOPPED_KEY) === "0") setShowStopped(false);
       if (localStorage.getItem(GROUP_KEY) === "1") setGrouped(true);
+      const compactStored = localStorage.getItem(COMPACT_KEY);
+      if (compactStored !== null) setCompactChoice(compactStored === "1");
       setCollapsed(parseCollapsed(localStorage.getItem(COLLAPSED_KEY)));
     } catch {
       // storage disabled
@@ -246,8 +282,14 @@ export function ContainersTable({ role: initialRole, initial, endpoint }: Contai
     };
   }, []);
 
-  // Stats: one stream for every running container, closed while the tab is hidden.
+  // Stats: one stream for the running containers whose rows are rendered (or every running
+  // container: a short list, or sorted by a live figure), closed while the tab is hidden.
+  const [statsKey, setStatsKey] = useState<string | null>(null);
   useEffect(() => {
+    if (statsKey === null || statsKey === "none") return;
+    const url = statsKey === "all"
+      ? "/api/containers/stats/stream"
+      : `/api/containers/stats/stream?ids=${statsKey}`;
     let close: (() => void) | null = null;
     const onStats = (sample: StatsSample) => {
       let entry = series.current.get(sample.id);
@@ -270,7 +312,7 @@ export function ContainersTable({ role: initialRole, initial, endpoint }: Contai
         close?.();
         close = null;
       } else if (!close) {
-        close = openStream("/api/containers/stats/stream", { stats: onStats });
+        close = openStream(url, { stats: onStats });
       }
     };
     sync();
@@ -278,9 +320,9 @@ export function ContainersTable({ role: initialRole, initial, endpoint }: Contai
     return () => {
       document.removeEventListener("visibilitychange", sync);
       close?.();
-      clearTimeout(statsTimer.current);
     };
-  }, []);
+  }, [statsKey]);
+  useEffect(() => () => clearTimeout(statsTimer.current), []);
 
   // A container started from the header's dialog: highlight its row once it arrives.
   useEffect(() => {
@@ -299,12 +341,6 @@ export function ContainersTable({ role: initialRole, initial, endpoint }: Contai
   }, []);
 
   const flashed = flash !== null && containers.some((c) => c.id === flash);
-  useEffect(() => {
-    if (!flashed) return;
-    document.querySelector(`tr[data-id="${CSS.escape(flash!)}"]`)?.scrollIntoView({
-      block: "nearest",
-    });
-  }, [flashed]);
 
   async function act(container: ContainerView, action: Action, volumes = false) {
     const { id } = container;
@@ -358,7 +394,7 @@ export function ContainersTable({ role: initialRole, initial, endpoint }: Contai
     const lastly = (x: number | null, y: number | null) =>
       x === null ? (y === null ? 0 : 1) : y === null ? -1 : null;
     const byNumber = (x: number | null, y: number | null, a: ContainerView, b: ContainerView) =>
-      lastly(x, y) ?? ((x! - y!) * sort.dir || a.name.localeCompare(b.name));
+      lastly(x, y) ?? ((x! - y!) * sort.dir || byName(a, b));
     const compare = (a: ContainerView, b: ContainerView): number => {
       switch (sort.key) {
         case "cpu":
@@ -368,14 +404,13 @@ export function ContainersTable({ role: initialRole, initial, endpoint }: Contai
         case "ports":
           return byNumber(firstPort(a), firstPort(b), a, b);
         case "image":
-          return (a.image.localeCompare(b.image) || a.name.localeCompare(b.name)) * sort.dir;
+          return (collator.compare(a.image, b.image) || byName(a, b)) * sort.dir;
         case "state":
-          return (STATE_ORDER[a.state] - STATE_ORDER[b.state] || a.name.localeCompare(b.name)) *
-            sort.dir;
+          return (STATE_ORDER[a.state] - STATE_ORDER[b.state] || byName(a, b)) * sort.dir;
         case "created":
-          return (a.created - b.created || a.name.localeCompare(b.name)) * sort.dir;
+          return (a.created - b.created || byName(a, b)) * sort.dir;
         default:
-          return a.name.localeCompare(b.name, undefined, { numeric: true }) * sort.dir;
+          return byName(a, b) * sort.dir;
       }
     };
     return filtered.sort(compare);
@@ -395,6 +430,159 @@ export function ContainersTable({ role: initialRole, initial, endpoint }: Contai
   const shown = grouped
     ? groups.flatMap((group) => collapsed.has(group.project ?? "") ? [] : group.rows)
     : rows;
+
+  const compact = compactChoice ?? containers.length > COMPACT_ABOVE;
+  // The table body as a flat list of lines, of which only those near the screen are rendered.
+  const items = useMemo(() => {
+    const list: Item[] = [];
+    const addRows = (of: ContainerView[]) => {
+      for (const c of of) {
+        list.push({ kind: "row", key: c.id, c });
+        if (errors[c.id]) {
+          list.push({ kind: "error", key: `error:${c.id}`, c, error: errors[c.id] });
+        }
+      }
+    };
+    if (!grouped) addRows(rows);
+    else {
+      for (const group of groups) {
+        const key = group.project ?? "";
+        list.push({ kind: "group", key: `group:${key}`, project: group.project, rows: group.rows });
+        if (!collapsed.has(key)) addRows(group.rows);
+      }
+    }
+    return list;
+  }, [grouped, groups, rows, collapsed, errors]);
+  const virtual = items.length > VIRTUAL_MIN;
+  const body = useRef<HTMLTableSectionElement>(null);
+  /** Measured heights by item key, for the current row mode. */
+  const heights = useRef(new Map<string, number>());
+  /** The last measured height of each kind, the estimate for those not measured yet. */
+  const typical = useRef<Partial<Record<Item["kind"], number>>>({});
+  const [measured, setMeasured] = useState(0);
+  const measuredMode = useRef(compact);
+  if (measuredMode.current !== compact) {
+    measuredMode.current = compact;
+    heights.current.clear();
+    typical.current = {};
+  }
+  const offsets = useMemo(
+    () =>
+      prefixOffsets(
+        items.map((item) =>
+          heights.current.get(item.key) ?? typical.current[item.kind] ??
+            ESTIMATED_HEIGHT[item.kind][compact ? 1 : 0]
+        ),
+      ),
+    [items, measured, compact],
+  );
+  const [range, setRange] = useState<Range>({ start: 0, end: FIRST_WINDOW });
+  const windowed = virtual ? clampRange(range, items.length) : { start: 0, end: items.length };
+  const offsetsRef = useRef(offsets);
+  offsetsRef.current = offsets;
+
+  /** Renders the items on screen and OVERSCAN_PX around, unless those rendered cover it. */
+  const followScroll = useCallback(() => {
+    const tbody = body.current;
+    if (!tbody) return;
+    const top = -tbody.getBoundingClientRect().top;
+    const bottom = top + innerHeight;
+    const at = offsetsRef.current;
+    const need = rangeFor(at, top, bottom);
+    const wide = rangeFor(at, top - OVERSCAN_PX, bottom + OVERSCAN_PX);
+    setRange((current) =>
+      covers(current, need) && current.end - current.start <= 2 * (wide.end - wide.start)
+        ? current
+        : wide
+    );
+  }, []);
+  useEffect(() => {
+    if (!virtual) return;
+    let frame = 0;
+    const onScroll = () => {
+      if (frame) return;
+      frame = requestAnimationFrame(() => {
+        frame = 0;
+        followScroll();
+      });
+    };
+    addEventListener("scroll", onScroll, { passive: true });
+    addEventListener("resize", onScroll);
+    return () => {
+      cancelAnimationFrame(frame);
+      removeEventListener("scroll", onScroll);
+      removeEventListener("resize", onScroll);
+    };
+  }, [virtual]);
+  // After each render: measure the rendered lines, and follow the scroll position (the list
+  // or the heights may have changed under it).
+  useLayoutEffect(() => {
+    const tbody = body.current;
+    if (!tbody || !virtual) return;
+    let changed = false;
+    for (const tr of tbody.querySelectorAll<HTMLElement>(":scope > tr[data-vkey]")) {
+      const height = tr.getBoundingClientRect().height;
+      const key = tr.dataset.vkey!;
+      const kind = tr.dataset.vkind as Item["kind"];
+      if (height <= 0) continue;
+      typical.current[kind] = height;
+      if (Math.abs((heights.current.get(key) ?? -1) - height) > 0.5) {
+        heights.current.set(key, height);
+        changed = true;
+      }
+    }
+    if (changed) setMeasured((n) => n + 1);
+    else followScroll();
+  });
+  /** Focus moving into a row near an edge (Tab, a dialog closing) renders the rows past it. */
+  const onFocusIn = (e: FocusEvent) => {
+    if (!virtual) return;
+    const key = (e.target as HTMLElement).closest<HTMLElement>("tr[data-vkey]")?.dataset.vkey;
+    const at = key === undefined ? -1 : items.findIndex((item) => item.key === key);
+    if (at < 0) return;
+    const margin = 5;
+    if (at - margin < windowed.start || at + margin >= windowed.end) {
+      setRange({
+        start: Math.max(0, Math.min(windowed.start, at - margin)),
+        end: Math.min(items.length, Math.max(windowed.end, at + margin + 1)),
+      });
+    }
+  };
+
+  // A container started from the header's dialog: bring its row on screen once it arrives.
+  useEffect(() => {
+    if (!flashed) return;
+    const row = document.querySelector(`tr[data-id="${CSS.escape(flash!)}"]`);
+    if (row) return row.scrollIntoView({ block: "nearest" });
+    const at = items.findIndex((item) => item.kind === "row" && item.c.id === flash);
+    const tbody = body.current;
+    if (at < 0 || !tbody) return;
+    scrollBy({ top: tbody.getBoundingClientRect().top + offsets[at] - innerHeight / 3 });
+  }, [flashed]);
+
+  // The stats stream follows the rendered rows, a moment after they settle.
+  const wantedStats = useMemo(() => {
+    if (!virtual || sort.key === "cpu" || sort.key === "mem") return "all";
+    const ids = items.slice(windowed.start, windowed.end).flatMap((item) =>
+      item.kind === "row" && item.c.state === "running" ? [item.c.id] : []
+    );
+    if (ids.length === 0) return "none";
+    return ids.length > MAX_STATS_IDS ? "all" : ids.sort().join(",");
+  }, [virtual, sort.key, items, windowed.start, windowed.end]);
+  // At most one reopening per STATS_RESUBSCRIBE_MS, with the latest rows: a pause in the
+  // changes is not awaited (rows that keep changing would otherwise never get their stats).
+  const latestStats = useRef(wantedStats);
+  latestStats.current = wantedStats;
+  const resubscribe = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+  useEffect(() => {
+    if (statsKey === null) return setStatsKey(wantedStats);
+    if (wantedStats === statsKey || resubscribe.current !== undefined) return;
+    resubscribe.current = setTimeout(() => {
+      resubscribe.current = undefined;
+      setStatsKey(latestStats.current);
+    }, STATS_RESUBSCRIBE_MS);
+  }, [wantedStats, statsKey]);
+  useEffect(() => () => clearTimeout(resubscribe.current), []);
 
   function remember(key: string, value: string) {
     try {
@@ -530,12 +718,73 @@ export function ContainersTable({ role: initialRole, initial, endpoint }: Contai
     />
   );
 
-  const renderRow = (c: ContainerView) => {
+  const columns = isAdmin ? 9 : 8;
+  /** What screen readers and the measuring need on every line of the body. */
+  type LineAttributes = {
+    "aria-rowindex": number;
+    "data-vkey": string;
+    "data-vkind": Item["kind"];
+  };
+
+  const renderItem = (item: Item, index: number) => {
+    const line: LineAttributes = {
+      "aria-rowindex": index + 2,
+      "data-vkey": item.key,
+      "data-vkind": item.kind,
+    };
+    if (item.kind === "row") return renderRow(item.c, line);
+    if (item.kind === "error") {
+      const { c } = item;
+      return (
+        <tr key={item.key} class="ct-row-error" {...line}>
+          <td colSpan={columns}>
+            <span role="alert">{item.error}</span>
+            <button
+              type="button"
+              class="btn small ghost-dark"
+              onClick={() => setErrors(({ [c.id]: _, ...rest }) => rest)}
+            >
+              Dismiss
+            </button>
+          </td>
+        </tr>
+      );
+    }
+    const key = item.project ?? "";
+    const closed = collapsed.has(key);
+    const label = item.project ?? "No stack";
+    const up = item.rows.filter((c) => c.state === "running").length;
+    return (
+      <tr key={item.key} class="ct-group" data-group={label} {...line}>
+        <td colSpan={columns}>
+          <button
+            type="button"
+            class="ct-group-toggle"
+            aria-expanded={!closed}
+            onClick={() => toggleGroup(key)}
+          >
+            <span class="ct-group-caret" aria-hidden="true">
+              {closed ? "▸" : "▾"}
+            </span>
+            <span class={item.project ? "ct-group-name" : "ct-group-name muted"}>
+              {label}
+            </span>
+            <span class="muted ct-group-count">
+              {item.rows.length} {item.rows.length === 1 ? "container" : "containers"}, {up} running
+            </span>
+          </button>
+        </td>
+      </tr>
+    );
+  };
+
+  const renderRow = (c: ContainerView, line: LineAttributes) => {
     const action = busy[c.id];
     const error = errors[c.id];
     const stats = c.state === "running" ? series.current.get(c.id) : undefined;
     const life = lifetime(c, now, receivedAt(c, loadedAt));
     const ports = portLinks(c.ports, hostname);
+    const portsShown = compact ? 1 : 3;
     const classes = [
       "ct-row",
       `is-${c.state}`,
@@ -544,22 +793,29 @@ export function ContainersTable({ role: initialRole, initial, endpoint }: Contai
       flash === c.id ? "is-new" : "",
     ].filter(Boolean).join(" ");
     return (
-      <Fragment key={c.id}>
-        <tr class={classes} data-id={c.id} data-name={c.name} aria-busy={!!action}>
-          {isAdmin && (
-            <td class="ct-col-select">
-              <input
-                type="checkbox"
-                aria-label={`Select ${c.name}`}
-                checked={selected.has(c.id)}
-                onClick={(e) => {
-                  e.preventDefault();
-                  toggleRow(c, (e as MouseEvent).shiftKey);
-                }}
-              />
-            </td>
-          )}
-          <td class="ct-col-name">
+      <tr
+        key={c.id}
+        class={classes}
+        data-id={c.id}
+        data-name={c.name}
+        aria-busy={!!action}
+        {...line}
+      >
+        {isAdmin && (
+          <td class="ct-col-select">
+            <input
+              type="checkbox"
+              aria-label={`Select ${c.name}`}
+              checked={selected.has(c.id)}
+              onClick={(e) => {
+                e.preventDefault();
+                toggleRow(c, (e as MouseEvent).shiftKey);
+              }}
+            />
+          </td>
+        )}
+        <td class="ct-col-name">
+          <div class="ct-name-cell">
             <button
               type="button"
               class="ct-name"
@@ -603,135 +859,120 @@ export function ContainersTable({ role: initialRole, initial, endpoint }: Contai
               />
               <span class="mono muted ct-id" title={c.id}>{c.id.slice(0, 12)}</span>
             </div>
-          </td>
-          <td class="ct-col-image mono" title={c.image}>
-            <span class="ct-ellipsis">{c.image}</span>
-          </td>
-          <td class="ct-col-state">
-            {action
-              ? (
-                <span class="pill state-busy">
-                  <span class="ct-spinner" aria-hidden="true" />
-                  {BUSY_TEXT[action]}
-                </span>
-              )
-              : (
-                <span class={pillClass(c)} title={c.status} data-state={c.state}>
-                  {stateLabel(c)}
-                </span>
-              )}
-          </td>
-          <td class="ct-col-cpu">
-            {c.state !== "running" ? <span class="muted">–</span> : stats
-              ? (
-                <span
-                  class="ct-metric"
-                  title={`CPU ${formatPercent(stats.last.cpu_percent)}`}
-                >
-                  <Sparkline
-                    values={stats.cpu}
-                    max={Math.max(10, ...stats.cpu)}
-                    kind="cpu"
-                    label={`CPU of ${c.name}`}
-                  />
-                  <span class="ct-metric-value">
-                    {formatPercent(stats.last.cpu_percent)}
-                  </span>
-                </span>
-              )
-              : <span class="muted ct-waiting">…</span>}
-          </td>
-          <td class="ct-col-mem">
-            {c.state !== "running" ? <span class="muted">–</span> : stats
-              ? (
-                <span
-                  class="ct-metric"
-                  title={`Memory ${formatBytes(stats.last.mem_bytes)}${
-                    stats.last.mem_limit
-                      ? ` of ${formatBytes(stats.last.mem_limit)} (${
-                        formatPercent(stats.last.mem_percent)
-                      })`
-                      : ""
-                  }`}
-                >
-                  <Sparkline
-                    values={stats.mem}
-                    max={Math.max(...stats.mem) * 1.2}
-                    kind="mem"
-                    label={`Memory of ${c.name}`}
-                  />
-                  <span class="ct-metric-value">
-                    {formatBytes(stats.last.mem_bytes)}
-                  </span>
-                </span>
-              )
-              : <span class="muted ct-waiting">…</span>}
-          </td>
-          <td class="ct-col-ports mono">
-            {ports.length === 0 ? <span class="muted">–</span> : (
-              <ul class="ct-ports">
-                {ports.slice(0, 3).map((port) => (
-                  <li key={port.label} title={port.title}>
-                    {port.href
-                      ? (
-                        <a href={port.href} target="_blank" rel="noopener">
-                          {port.label}
-                        </a>
-                      )
-                      : port.label}
-                  </li>
-                ))}
-                {ports.length > 3 && (
-                  <li
-                    class="muted"
-                    title={ports.slice(3).map((port) => port.label).join(", ")}
-                  >
-                    +{ports.length - 3} more
-                  </li>
-                )}
-              </ul>
+          </div>
+        </td>
+        <td class="ct-col-image mono" title={c.image}>
+          <span class="ct-ellipsis">{c.image}</span>
+        </td>
+        <td class="ct-col-state">
+          {action
+            ? (
+              <span class="pill state-busy">
+                <span class="ct-spinner" aria-hidden="true" />
+                {BUSY_TEXT[action]}
+              </span>
+            )
+            : (
+              <span class={pillClass(c)} title={c.status} data-state={c.state}>
+                {stateLabel(c)}
+              </span>
             )}
-          </td>
-          <td
-            class="ct-col-life"
-            title={`${c.status}; created ${
-              formatDateTime(new Date(c.created * 1000).toISOString())
-            }`}
-          >
-            <span class="ct-ellipsis">{life}</span>
-          </td>
-          <td class="ct-col-actions">
-            <button
-              type="button"
-              class={`ct-menu-btn${menu?.id === c.id ? " open" : ""}`}
-              aria-label={`Actions for ${c.name}`}
-              aria-haspopup="menu"
-              aria-expanded={menu?.id === c.id}
-              title="Actions"
-              onClick={(e) => {
-                const anchor = e.currentTarget as HTMLElement;
-                setMenu(menu?.id === c.id ? null : { id: c.id, anchor });
-              }}
-            >
-              ⋯
-            </button>
-          </td>
-        </tr>
-        {error && (
-          <tr class="ct-row-error">
-            <td colSpan={isAdmin ? 9 : 8}>
-              <span role="alert">{error}</span>
-              <button
-                type="button"
-                class="btn small ghost-dark"
-                onClick={() => setErrors(({ [c.id]: _, ...rest }) => rest)}
+        </td>
+        <td class="ct-col-cpu">
+          {c.state !== "running" ? <span class="muted">–</span> : stats
+            ? (
+              <span
+                class="ct-metric"
+                title={`CPU ${formatPercent(stats.last.cpu_percent)}`}
               >
-                Dismiss
-              </button>
-            </td>
-          </tr>
-        )}
-      </Fragment>
+                <Sparkline
+                  values={stats.cpu}
+                  max={Math.max(10, ...stats.cpu)}
+                  kind="cpu"
+                  label={`CPU of ${c.name}`}
+                />
+                <span class="ct-metric-value">
+                  {formatPercent(stats.last.cpu_percent)}
+                </span>
+              </span>
+            )
+            : <span class="muted ct-waiting">…</span>}
+        </td>
+        <td class="ct-col-mem">
+          {c.state !== "running" ? <span class="muted">–</span> : stats
+            ? (
+              <span
+                class="ct-metric"
+                title={`Memory ${formatBytes(stats.last.mem_bytes)}${
+                  stats.last.mem_limit
+                    ? ` of ${formatBytes(stats.last.mem_limit)} (${
+                      formatPercent(stats.last.mem_percent)
+                    })`
+                    : ""
+                }`}
+              >
+                <Sparkline
+                  values={stats.mem}
+                  max={Math.max(...stats.mem) * 1.2}
+                  kind="mem"
+                  label={`Memory of ${c.name}`}
+                />
+                <span class="ct-metric-value">
+                  {formatBytes(stats.last.mem_bytes)}
+                </span>
+              </span>
+            )
+            : <span class="muted ct-waiting">…</span>}
+        </td>
+        <td class="ct-col-ports mono">
+          {ports.length === 0 ? <span class="muted">–</span> : (
+            <ul class="ct-ports">
+              {ports.slice(0, portsShown).map((port) => (
+                <li key={port.label} title={port.title}>
+                  {port.href
+                    ? (
+                      <a href={port.href} target="_blank" rel="noopener">
+                        {port.label}
+                      </a>
+                    )
+                    : port.label}
+                </li>
+              ))}
+              {ports.length > portsShown && (
+                <li
+                  class="muted"
+                  title={ports.slice(portsShown).map((port) => port.label).join(", ")}
+                >
+                  +{ports.length - portsShown}
+                  {compact ? "" : " more"}
+                </li>
+              )}
+            </ul>
+          )}
+        </td>
+        <td
+          class="ct-col-life"
+          title={`${c.status}; created ${formatDateTime(new Date(c.created * 1000).toISOString())}`}
+        >
+          <span class="ct-ellipsis">{life}</span>
+        </td>
+        <td class="ct-col-actions">
+          <button
+            type="button"
+            class={`ct-menu-btn${menu?.id === c.id ? " open" : ""}`}
+            aria-label={`Actions for ${c.name}`}
+            aria-haspopup="menu"
+            aria-expanded={menu?.id === c.id}
+            title="Actions"
+            onClick={(e) => {
+              const anchor = e.currentTarget as HTMLElement;
+              setMenu(menu?.id === c.id ? null : { id: c.id, anchor });
+            }}
+          >
+            ⋯
+          </button>
+        </td>
+      </tr>
     );
   };
 
@@ -788,6 +1029,18 @@ export function ContainersTable({ role: initialRole, initial, endpoint }: Contai
             }}
           />
           Group by stack
+        </label>
+        <label class="ct-check" title="One line per container, about 32 px">
+          <input
+            type="checkbox"
+            checked={compact}
+            onChange={(e) => {
+              const checked = (e.target as HTMLInputElement).checked;
+              setCompactChoice(checked);
+              remember(COMPACT_KEY, checked ? "1" : "0");
+            }}
+          />
+          Compact rows
         </label>
         <UpdatesControls updates={updates} isAdmin={isAdmin} />
         <span class="muted ct-count">
@@ -873,9 +1126,12 @@ export function ContainersTable({ role: initialRole, initial, endpoint }: Contai
           </div>
         )
         : (
-          <table class="table ct-table">
+          <table
+            class={`table ct-table${compact ? " ct-compact" : ""}`}
+            aria-rowcount={items.length + 1}
+          >
             <thead>
-              <tr>
+              <tr aria-rowindex={1}>
                 {isAdmin && (
                   <th class="ct-col-select">
                     <input
@@ -899,43 +1155,23 @@ export function ContainersTable({ role: initialRole, initial, endpoint }: Contai
                 </th>
               </tr>
             </thead>
-            <tbody>
-              {grouped
-                ? groups.flatMap((group) => {
-                  const key = group.project ?? "";
-                  const closed = collapsed.has(key);
-                  const label = group.project ?? "No stack";
-                  const up = group.rows.filter((c) => c.state === "running").length;
-                  return [
-                    <tr
-                      key={`group:${key}`}
-                      class="ct-group"
-                      data-group={label}
-                    >
-                      <td colSpan={isAdmin ? 9 : 8}>
-                        <button
-                          type="button"
-                          class="ct-group-toggle"
-                          aria-expanded={!closed}
-                          onClick={() => toggleGroup(key)}
-                        >
-                          <span class="ct-group-caret" aria-hidden="true">
-                            {closed ? "▸" : "▾"}
-                          </span>
-                          <span class={group.project ? "ct-group-name" : "ct-group-name muted"}>
-                            {label}
-                          </span>
-                          <span class="muted ct-group-count">
-                            {group.rows.length}{" "}
-                            {group.rows.length === 1 ? "container" : "containers"}, {up} running
-                          </span>
-                        </button>
-                      </td>
-                    </tr>,
-                    ...(closed ? [] : group.rows.map(renderRow)),
-                  ];
-                })
-                : rows.map(renderRow)}
+            <tbody ref={body} onFocusIn={onFocusIn}>
+              {windowed.start > 0 && (
+                <tr key="spacer-top" class="ct-spacer" aria-hidden="true">
+                  <td colSpan={columns} height={offsets[windowed.start]} />
+                </tr>
+              )}
+              {items.slice(windowed.start, windowed.end).map((item, i) =>
+                renderItem(item, windowed.start + i)
+              )}
+              {windowed.end < items.length && (
+                <tr key="spacer-bottom" class="ct-spacer" aria-hidden="true">
+                  <td
+                    colSpan={columns}
+                    height={offsets[items.length] - offsets[windowed.end]}
+                  />
+                </tr>
+              )}
             </tbody>
           </table>
         )}

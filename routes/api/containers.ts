@@ -21,6 +21,7 @@ import type { ContainerEvent } from "../../lib/docker/events.ts";
 import { sseResponse } from "../sse.ts";
 import { acceptsNdjson, jsonUntilProgress } from "../ndjson.ts";
 import { readJsonObject } from "./body.ts";
+import { parseStatsIds, subscribeRunningIds } from "./stats_ids.ts";
 import { dispatchAs } from "./dispatch.ts";
 
 const MAX_TAIL = 10_000;
@@ -93,15 +94,16 @@ export function containerApiRoutes(deps: AppDeps): Hono<AppEnv> {
       });
     }));
 
-  app.get(
-    "/stats/stream",
-    (c) =>
-      sseResponse(
-        c,
-        deps,
-        (send) => deps.stats.subscribeAll((sample) => void send("stats", sample)),
-      ),
-  );
+  app.get("/stats/stream", (c) => {
+    // `?ids=`: only these containers (the table's rendered rows), else every running one.
+    const ids = parseStatsIds(c.req.query("ids"));
+    return sseResponse(c, deps, (send, _signal, end) => {
+      const emit = (sample: unknown) => void send("stats", sample);
+      return ids
+        ? subscribeRunningIds(deps.docker, deps.stats, ids, emit, end)
+        : deps.stats.subscribeAll(emit);
+    });
+  });
 
   app.post("/run", async (c) => {
     const body = await readJsonObject(c);

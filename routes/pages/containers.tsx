@@ -3,10 +3,12 @@ import { listContainerViews, rowStatesFor } from "../../lib/docker/containers.ts
 import { EngineDown } from "../_components/EngineDown.tsx";
 import { Island } from "../_components/Island.tsx";
 import type { ContainerView, Role } from "../../islands/containers/types.ts";
+import { packContainers } from "../../islands/containers/packed.ts";
 
 /**
- * The Containers tab. The island gets the list as the server read it, so the first paint
- * is complete; from then on it follows the Engine's events by itself. With the Engine
+ * The Containers tab. The island gets the list as the server read it, in the compact packed
+ * form (1000 containers as full views were about 2 MB of HTML), and the server renders the
+ * first screenful of rows; from then on it follows the Engine's events by itself. With the Engine
  * unreachable at load the page says so (EngineStatus reloads it when the Engine is back).
  */
 export async function containersPage(deps: AppDeps, reachable: boolean, role: Role | null = null) {
@@ -32,7 +34,7 @@ export async function containersPage(deps: AppDeps, reachable: boolean, role: Ro
         ? (
           <Island
             name="ContainersTable"
-            props={{ role, initial: containers, endpoint: deps.docker.endpoint }}
+            props={{ role, packed: packContainers(containers), endpoint: deps.docker.endpoint }}
           />
         )
         : <EngineDown endpoint={deps.docker.endpoint} />}
