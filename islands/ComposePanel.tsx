@@ -16,6 +16,7 @@ import { Editor, type EditorApi, type LoadedFile } from "./compose/Editor.tsx";
 import { Files } from "./compose/Files.tsx";
 import { PreviewView } from "./compose/Preview.tsx";
 import { Stacks } from "./compose/Stacks.tsx";
+import { SwarmStacks } from "./compose/SwarmStacks.tsx";
 import { lineCount, lineOfMessage, nameFromYaml, PROJECT_NAME } from "./compose/text.ts";
 import { readNdjson } from "./ndjson.ts";
 import { useLive } from "./shared/live.ts";
@@ -480,6 +481,8 @@ export function ComposePanel({ role: initialRole, stacks: initialStacks }: Compo
           loadStacks().catch(() => {});
         }}
       />
+
+      <SwarmStacks yaml={yaml} env={env} project={project} isAdmin={isAdmin} onJump={jump} />
 
       <div class={`cp-workspace${isAdmin ? "" : " is-viewer"}`}>
         <section class="card cp-editor-card" id="cp-editor-card" aria-labelledby="cp-editor-title">

@@ -154,7 +154,10 @@ Deno.test({
         const events = await lines(response);
         const last = events.at(-1)!;
         assert.equal(last.done, true, JSON.stringify(last));
-        const messages = events.map((e) => e.message).filter(Boolean);
+        const messages = events.map((e) =>
+          (e.progress as { message?: string } | undefined)?.message
+        )
+          .filter(Boolean);
         // The CLI's order: networks, secrets, then services.
         assert.deepEqual(messages, [
           `Creating network ${stack}_backend`,
