@@ -16,7 +16,7 @@ const VIEWPORTS = [
   { name: "390", width: 390, height: 844 },
 ] as const;
 
-async function hydrated(page: Page, island: string, timeout = 15_000) {
+async function hydrated(page: Page, island: string, timeout = 30_000) {
   await page.locator(`[data-island="${island}"][data-hydrated="true"]`).first().waitFor({
     timeout,
   });
@@ -123,12 +123,47 @@ Deno.test({
       await page.locator('#env-menu .env-item[data-env-id="local"]').click();
       await page.waitForURL(`${panel.url}/containers`, { timeout: 15_000 });
 
+      // The Audit tab filters by environment: a volume made and removed through the env's
+      // routes is listed under it, with the environment in its row.
+      const volume = `e2e-envui-${suffix}`;
+      const headers = { Origin: panel.url };
+      const made = await page.request.post(
+        `${panel.url}/api/environments/${upId}/containers/volumes`,
+        {
+          headers,
+          data: { name: volume },
+        },
+      );
+      assert.equal(made.status(), 201, await made.text());
+      const gone = await page.request.delete(
+        `${panel.url}/api/environments/${upId}/containers/volumes/${volume}`,
+        { headers },
+      );
+      assert.ok(gone.ok(), await gone.text());
+      await page.goto(`${panel.url}/audit`);
+      await hydrated(page, "AuditLog");
+      const envSelect = page.locator("form.filters select").filter({
+        has: page.locator(`option[value="${upId}"]`),
+      });
+      await envSelect.selectOption(upId);
+      const envRows = page.locator("table.audit tbody tr:not(.details)");
+      await page.locator("table.audit td.mono", { hasText: volume }).first().waitFor({
+        timeout: 15_000,
+      });
+      for (const cell of await envRows.locator("td.col-env").allInnerTexts()) {
+        assert.equal(cell, upName);
+      }
+      await page.screenshot({ path: await screenshotPath("environments-audit-filter-1440-light") });
+
       // Down: its daemon is killed; the env shows as down, its pages say the Engine is
       // unreachable (not an error page), and the switcher shows it down.
       await engine.kill();
       await page.goto(`${panel.url}/environments`);
       await page.locator(`tr[data-env-id="${downId}"][data-status="down"]`).waitFor({
         timeout: 60_000,
+      }).catch(async (error) => {
+        const list = await page.request.get(`${panel.url}/api/environments`);
+        throw new Error(`${error}\n${await list.text()}\n${panel.output().slice(-3000)}`);
       });
       await page.goto(`${panel.url}/environments/${downId}/containers`);
       assert.match(await page.locator(".notice.error").first().innerText(), /unreachable/i);
