@@ -197,10 +197,20 @@ Deno.test("swarm API on a 3-node swarm", async (t) => {
         });
         assert.equal(v2Tasks.length, 5);
 
-        const back = await send("POST", `/api/swarm/services/${serviceId}/rollback`);
-        assert.equal(back.status, 200, JSON.stringify(back.body));
-        assert.equal(back.body.update_status.state, "rollback_completed");
-        assert.equal(back.body.image, TEST_IMAGE);
+        // The rollback's progress as NDJSON, as the UI asks for it.
+        const streamed = await panel.request(
+          "POST",
+          `/api/swarm/services/${serviceId}/rollback`,
+          { cookie: admin, headers: { Accept: "application/x-ndjson" } },
+        );
+        assert.equal(streamed.status, 200);
+        assert.match(streamed.headers.get("content-type") ?? "", /ndjson/);
+        const lines = (await streamed.text()).trim().split("\n").map((line) => JSON.parse(line));
+        assert.ok(lines.some((line) => line.progress?.state === "rollback_started"));
+        const back = lines.at(-1);
+        assert.equal(back.done, true, JSON.stringify(lines));
+        assert.equal(back.update_status.state, "rollback_completed");
+        assert.equal(back.image, TEST_IMAGE);
         assert.equal((await detail(serviceId)).image, TEST_IMAGE);
         await waitFor("5 tasks on the old image", async () => {
           const tasks = running(await detail(serviceId));
