@@ -7,7 +7,13 @@
 export const LOCAL_ENV = "local";
 
 /** API paths that act on one Engine; under another env they move below /api/environments/{env}. */
-const ENGINE_PREFIXES = ["/api/containers", "/api/docker", "/api/swarm", "/ws/containers"];
+const ENGINE_PREFIXES = [
+  "/api/containers",
+  "/api/docker",
+  "/api/swarm",
+  "/api/live",
+  "/ws/containers",
+];
 
 /** The environment a page path belongs to: `/environments/{env}/…` → env, else local. */
 export function envOfPath(pathname: string): string {

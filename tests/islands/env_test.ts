@@ -37,6 +37,7 @@ Deno.test("enginePathFor moves engine-scoped paths below the environment", () =>
     "/api/environments/e1/docker/containers/a/stats/stream",
   );
   assert.equal(enginePathFor("e1", "/api/swarm/nodes"), "/api/environments/e1/swarm/nodes");
+  assert.equal(enginePathFor("e1", "/api/live/events"), "/api/environments/e1/live/events");
   assert.equal(
     enginePathFor("e1", "/ws/containers/a/exec?cmd=sh"),
     "/ws/environments/e1/containers/a/exec?cmd=sh",
