@@ -38,6 +38,7 @@ import { SPARK_SAMPLES, Sparkline } from "./containers/Sparkline.tsx";
 import { COLLAPSED_KEY, GROUP_KEY, groupByStack, parseCollapsed } from "./containers/grouping.ts";
 import { openStream } from "./containers/sse.ts";
 import { unpackContainers } from "./containers/packed.ts";
+import { COMPACT_KEY, compactRows, parseCompactChoice } from "./containers/compact.ts";
 import {
   clampRange,
   covers,
@@ -119,9 +120,6 @@ const STATS_FLUSH_MS = 250;
 const RESYNC_MS = 500;
 const CLOCK_MS = 5_000;
 const SHOW_STOPPED_KEY = "cm.containers.showStopped";
-const COMPACT_KEY = "cm.containers.compact";
-/** Without a choice remembered in the browser, rows are compact above this many containers. */
-export const COMPACT_ABOVE = 1000;
 /** Stats stream for these ids at most; a longer window takes the every-container stream. */
 const MAX_STATS_IDS = 200;
 const STATS_RESUBSCRIBE_MS = 300;
@@ -214,8 +212,7 @@ export function ContainersTable(
     try {
       if (localStorage.getItem(SHOW_STOPPED_KEY) === "0") setShowStopped(false);
       if (localStorage.getItem(GROUP_KEY) === "1") setGrouped(true);
-      const compactStored = localStorage.getItem(COMPACT_KEY);
-      if (compactStored !== null) setCompactChoice(compactStored === "1");
+      setCompactChoice(parseCompactChoice(localStorage.getItem(COMPACT_KEY)));
       setCollapsed(parseCollapsed(localStorage.getItem(COLLAPSED_KEY)));
     } catch {
       // storage disabled
@@ -431,7 +428,7 @@ export function ContainersTable(
     ? groups.flatMap((group) => collapsed.has(group.project ?? "") ? [] : group.rows)
     : rows;
 
-  const compact = compactChoice ?? containers.length > COMPACT_ABOVE;
+  const compact = compactRows(compactChoice, containers.length);
   // The table body as a flat list of lines, of which only those near the screen are rendered.
   const items = useMemo(() => {
     const list: Item[] = [];

@@ -3,6 +3,11 @@ import assert from "node:assert/strict";
 import { packContainers, unpackContainers } from "../../islands/containers/packed.ts";
 import { clampRange, covers, prefixOffsets, rangeFor } from "../../islands/containers/virtual.ts";
 import { MAX_STATS_IDS, parseStatsIds } from "../../routes/api/stats_ids.ts";
+import {
+  COMPACT_ABOVE,
+  compactRows,
+  parseCompactChoice,
+} from "../../islands/containers/compact.ts";
 import type { ContainerView } from "../../islands/containers/types.ts";
 
 const view = (over: Partial<ContainerView>): ContainerView => ({
@@ -107,4 +112,16 @@ Deno.test("stats ids: full ids, distinct, capped; absent means every running con
     (_, i) => i.toString(16).padStart(64, "0"),
   );
   assert.throws(() => parseStatsIds(many.join(",")), /At most 256/);
+});
+
+Deno.test("compact rows: the remembered choice wins; without one, compact above 1000", () => {
+  assert.equal(COMPACT_ABOVE, 1000);
+  assert.equal(compactRows(null, 1000), false);
+  assert.equal(compactRows(null, 1001), true);
+  assert.equal(compactRows(false, 5000), false);
+  assert.equal(compactRows(true, 3), true);
+  assert.equal(parseCompactChoice("1"), true);
+  assert.equal(parseCompactChoice("0"), false);
+  assert.equal(parseCompactChoice(null), null);
+  assert.equal(parseCompactChoice("yes"), null);
 });
