@@ -91,7 +91,16 @@ export async function deployStack(
           id: object.name,
           message: `Updating ${what} ${object.name}`,
         });
-        await updateObject(docker, kind, existing, spec);
+        try {
+          await updateObject(docker, kind, existing, spec);
+        } catch (error) {
+          // Swarm never changes a secret's or config's data (only its labels).
+          if (!(error instanceof HttpError) || error.status !== 400) throw error;
+          throw new HttpError(
+            409,
+            `The ${what} "${object.name}" exists with other contents and swarm cannot change them: remove the stack first, or give the ${what} a new name (${error.message})`,
+          );
+        }
       } else {
         progress({
           status: "creating",

@@ -4,12 +4,13 @@
  * the tree the compose normaliser reads, so container-only rules (container_name with
  * replicas, depends_on targets, deploy.replicas: 0 skipping a service) do not apply.
  */
-import { HttpError } from "../errors.ts";
+import { HttpError, ValidationError } from "../errors.ts";
+import { checkProcessSettings } from "../docker/validate.ts";
 import { ComposeError } from "../compose/errors.ts";
 import { DotenvError, parseDotenv } from "../compose/dotenv.ts";
 import { MAX_ENV_BYTES, normaliseProject } from "../compose/normalise.ts";
 import { MAX_COMPOSE_BYTES, MAX_SERVICES, normaliseProjectName } from "../compose/parse.ts";
-import type { ComposeProject, ComposeWarning } from "../compose/types.ts";
+import type { ComposeProject, ComposeWarning, ServiceSpec } from "../compose/types.ts";
 import { loadYaml, type YMap } from "../compose/yaml.ts";
 import { convertStack, type StackPlan } from "./convert.ts";
 import { IGNORED_SERVICE_KEYS, readStackExtras, type StackExtras } from "./extras.ts";
@@ -87,8 +88,27 @@ export function parseSwarmStack(input: SwarmStackInput): ParsedStack {
   const extras = readStackExtras(structuredClone(root), { project, vars: new Map(vars) });
   withoutSwarmKeys(root);
   const parsed = normaliseProject(root, { project, vars, warnings });
+  for (const service of parsed.services) checkProcess(service);
   parsed.warnings = warnings.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
   return { project: parsed, extras };
+}
+
+/** The same size and NUL checks as the compose parser and the run API. */
+function checkProcess(service: ServiceSpec) {
+  try {
+    checkProcessSettings({
+      command: service.command,
+      entrypoint: service.entrypoint,
+      env: Object.entries(service.environment).map(([key, value]) => `${key}=${value}`),
+      labels: service.labels,
+      healthcheck: service.healthcheck?.test,
+    }, { command: "command", env: "environment", labels: "labels", healthcheck: "healthcheck" });
+  } catch (error) {
+    if (error instanceof ValidationError) {
+      throw new ComposeError(`Service "${service.name}": ${error.message}`, "yaml", service.line);
+    }
+    throw error;
+  }
 }
 
 /** Takes `deploy:` and the keys swarm ignores out of every service (extras.ts read them). */

@@ -250,6 +250,19 @@ Deno.test({
         },
       );
 
+      await t.step("a secret whose contents changed is refused with a 409 saying why", async () => {
+        const response = await panel.request("POST", "/api/swarm/stacks/deploy", {
+          cookie: admin,
+          json: { name: stack, compose: STACK_FILE, files: { "api_key.txt": "rotated" } },
+        });
+        const answer = response.status === 200
+          ? (await lines(response)).at(-1)!
+          : await response.json();
+        assert.equal(answer.status ?? response.status, 409, JSON.stringify(answer));
+        assert.match(String(answer.error), /exists with other contents/);
+        assert.ok(!JSON.stringify(answer).includes("rotated"));
+      });
+
       await t.step("a stack deployed with docker stack deploy shows in the panel", async () => {
         const dir = await Deno.makeTempDir();
         const file = `${dir}/compose.yaml`;

@@ -393,3 +393,10 @@ Deno.test("swarm stack: container-only rules do not apply; a build without image
     /swarm does not build images/,
   );
 });
+
+Deno.test("swarm stack: the run API's process checks apply (a NUL in a command is a 400)", () => {
+  assert.throws(
+    () => plan('services:\n  a:\n    image: busybox\n    command: ["sh", "a\\0b"]\n'),
+    (error: unknown) => error instanceof ValidationError && /NUL/.test((error as Error).message),
+  );
+});
