@@ -55,7 +55,10 @@ export function SwarmPanel({ role }: SwarmPanelProps) {
 
   useEffect(() => {
     setSection(sectionOfHash());
-    const onHash = () => setSection(sectionOfHash());
+    const onHash = () => {
+      setSection(sectionOfHash());
+      setNotice(null);
+    };
     addEventListener("hashchange", onHash);
     api<SwarmInfo>("GET", "/api/swarm").then(setInfo, (e) => setError((e as Error).message));
     return () => removeEventListener("hashchange", onHash);

@@ -102,9 +102,13 @@ export function NodesView(
                   <td class="sw-col-state">
                     <span class={`sw-state ${down ? "is-down" : "is-up"}`}>{node.state}</span>
                   </td>
-                  <td class="sw-col-addr mono truncate" title={node.address}>{node.address}</td>
-                  <td class="sw-col-version mono">{node.engine_version || "—"}</td>
-                  <td class="sw-labels">
+                  <td class="sw-col-addr mono truncate" data-label="Address" title={node.address}>
+                    {node.address}
+                  </td>
+                  <td class="sw-col-version mono" data-label="Engine">
+                    {node.engine_version || "—"}
+                  </td>
+                  <td class="sw-labels" data-label="Labels">
                     {labelsText(node.labels).map((label) => (
                       <span key={label} class="sw-chip mono" title={label}>{label}</span>
                     ))}

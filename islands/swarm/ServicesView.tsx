@@ -92,7 +92,7 @@ export function ServicesView(
                       {service.stack && <span class="sw-note">stack {service.stack}</span>}
                     </td>
                     <td class="sw-col-mode">{service.mode}</td>
-                    <td class="sw-col-replicas">
+                    <td class="sw-col-replicas" data-label="Replicas">
                       <span
                         class={`sw-replicas${replicasShort(service) ? " is-short" : " is-full"}`}
                         data-replicas={replicasText(service)}
@@ -100,11 +100,13 @@ export function ServicesView(
                         {replicasText(service)}
                       </span>
                     </td>
-                    <td class="mono truncate" title={service.image}>{shortImage(service.image)}</td>
-                    <td class="sw-col-ports mono">
+                    <td class="mono truncate sw-col-image" data-label="Image" title={service.image}>
+                      {shortImage(service.image)}
+                    </td>
+                    <td class="sw-col-ports mono" data-label="Ports">
                       {service.ports.length ? service.ports.map(portText).join(", ") : "—"}
                     </td>
-                    <td class="sw-col-update">
+                    <td class="sw-col-update" data-label="Update">
                       {service.update_status
                         ? (
                           <span
