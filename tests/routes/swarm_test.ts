@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { auditRows, createTestApp, type TestApp } from "../fixtures/app.ts";
-import { TEST_IMAGE } from "../fixtures/engine.ts";
+import { readEvents, TEST_IMAGE } from "../fixtures/engine.ts";
 import { type NetnsEngines, startNetnsEngines } from "../fixtures/netns_engines.ts";
 import { NOT_A_MANAGER } from "../../lib/docker/swarm.ts";
 
@@ -259,6 +259,25 @@ Deno.test("swarm API on a 3-node swarm", async (t) => {
           return body.lines?.some((line) => line.text.includes(SECRET_VALUE)) && body;
         });
         assert.ok(logs.lines.length >= 1);
+
+        // Following the logs: SSE lines as the container logs route sends them.
+        const follow = await panel.request(
+          "GET",
+          `/api/swarm/services/${service.body.id}/logs?tail=10&follow=1`,
+          { cookie: admin },
+        );
+        assert.equal(follow.status, 200);
+        assert.match(follow.headers.get("content-type") ?? "", /text\/event-stream/);
+        const events = await readEvents(
+          follow,
+          (events) =>
+            events.some((event) =>
+              event.event === "line" &&
+              (event.data as { text: string }).text.includes(SECRET_VALUE)
+            ),
+          60_000,
+        );
+        assert.ok(events.length >= 1);
 
         const refused = await send("DELETE", `/api/swarm/secrets/${secretId}`);
         assert.equal(refused.status, 409);
