@@ -5,7 +5,7 @@
 import { type Config, ConfigError, HELP, parseCommand, VERSION } from "./lib/config.ts";
 import { DatabaseCorruptError, openDatabase } from "./lib/db/db.ts";
 import { createDockerClient } from "./lib/docker/client.ts";
-import { createApp } from "./routes/app.ts";
+import { createApp, createAppEnvironments } from "./routes/app.ts";
 import type { Db } from "./lib/db/db.ts";
 import { countSealedRows, loadOrCreateKey, SecretKeyError } from "./lib/secrets.ts";
 import { countUsers } from "./lib/auth/users.ts";
@@ -243,7 +243,7 @@ async function serve(config: Config): Promise<number> {
     );
   });
   const stats = createStatsHub(docker, events, { log });
-  const app = createApp({
+  const appDeps = {
     config,
     db,
     docker,
@@ -256,7 +256,10 @@ async function serve(config: Config): Promise<number> {
     setup: { token: setupToken },
     shutdown: shutdown.signal,
     log,
-  });
+  };
+  // Other Engines: closed when `shutdown` aborts; their operations are waited for below.
+  const environments = createAppEnvironments(appDeps);
+  const app = createApp({ ...appDeps, environments });
 
   let server: Deno.HttpServer<Deno.NetAddr>;
   try {
@@ -278,6 +281,7 @@ async function serve(config: Config): Promise<number> {
     console.error(`container-manager: cannot listen: ${(error as Error).message}`);
     stats.close();
     events.close();
+    environments.close();
     clearInterval(housekeepingTimer);
     db.close();
     docker.close();
@@ -312,6 +316,7 @@ async function serve(config: Config): Promise<number> {
     // Exec sessions end their shells and pulls or deploys finish writing their audit rows
     // before the database closes (the forced exit above still bounds this).
     await dispatcher.idle();
+    await environments.idle();
     db.close();
     docker.close();
     clearTimeout(forced);

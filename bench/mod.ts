@@ -10,6 +10,7 @@ const BENCHMARKS = [
   "exec",
   "compose",
   "audit",
+  "environments",
 ] as const;
 const chosen = Deno.args.length ? Deno.args : BENCHMARKS;
 for (const name of chosen) {

@@ -78,6 +78,8 @@ export interface EnvironmentRegistry {
   changed(id: string): void;
   /** Whether any environment's dispatcher audited this request (app.onError asks). */
   hasAudited(requestId: string): boolean;
+  /** Resolves once no environment's dispatcher runs anything (shutdown, before the db closes). */
+  idle(): Promise<void>;
   close(): void;
 }
 
@@ -100,6 +102,8 @@ export function createEnvironmentRegistry(
   const entries = new Map<string, Entry>();
   /** Each entry's deps once opened. */
   const settled = new WeakMap<Entry, RunningEnvironment>();
+  /** Closed environments whose dispatches may still be writing their final audit rows. */
+  const closing = new Set<RunningEnvironment>();
   const monitor = createEnvironmentMonitor({ log, ...options.monitor });
   /** The monitor's own clients (short calls only), one per non-local environment. */
   const probeClients = new Map<string, Promise<DockerClient>>();
@@ -146,9 +150,11 @@ export function createEnvironmentRegistry(
     clearTimeout(entry.timer);
     if (entries.get(id) === entry) entries.delete(id);
     entry.opening.then((env) => {
+      closing.add(env);
       env.stats.close();
       env.events.close();
       env.docker.close();
+      env.dispatcher.idle().then(() => closing.delete(env));
     }, () => {});
   }
 
@@ -303,6 +309,12 @@ export function createEnvironmentRegistry(
         if (env?.dispatcher.hasAudited(requestId)) return true;
       }
       return false;
+    },
+    async idle() {
+      const open = [...entries.values()].map((entry) => settled.get(entry));
+      await Promise.all(
+        [...open, ...closing].map((env) => env?.dispatcher.idle()),
+      );
     },
     close() {
       closed = true;

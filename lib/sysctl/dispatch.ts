@@ -122,6 +122,9 @@ export const LONG_VERBS: ReadonlySet<Verb> = new Set<Verb>([
   "docker.updates.check",
   "docker.update",
   "compose.stack.update",
+  // Both test the connection first (up to a few seconds for an Engine that does not answer).
+  "environment.add",
+  "environment.update",
   // A rolling image update or a rollback is followed until the swarm reports it done.
   "swarm.service.update",
   "swarm.service.rollback",
