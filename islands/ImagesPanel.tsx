@@ -1,6 +1,7 @@
 /**
  * The Images tab: pull with live progress, the image list (filter, sort, who uses what,
- * delete), prune of dangling images, and the saved private registry credentials. Viewers
+ * delete), an image's details (layers, history, labels, tag, untag, push), prune of
+ * dangling images, and the saved private registry credentials (with a registry browser). Viewers
  * see everything but get no control that changes anything.
  */
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
@@ -16,6 +17,7 @@ import {
   sortImages,
 } from "./images/ImageTable.tsx";
 import { PruneDialog, type PruneResult } from "./images/PruneDialog.tsx";
+import { ImageDetails } from "./images/ImageDetails.tsx";
 import { PullBox } from "./images/PullBox.tsx";
 import { Registries } from "./images/Registries.tsx";
 import type { ImageView, RegistryView, Role } from "./images/types.ts";
@@ -40,6 +42,7 @@ export function ImagesPanel(
   const [sort, setSort] = useState<Sort>(DEFAULT_SORT);
   const [notice, setNotice] = useState<NoticeValue | null>(null);
   const [deleting, setDeleting] = useState<ImageView | null>(null);
+  const [details, setDetails] = useState<ImageView | null>(null);
   const [pruning, setPruning] = useState(false);
   const [highlight, setHighlight] = useState<string | null>(null);
   const [refreshing, setRefreshing] = useState(false);
@@ -201,6 +204,7 @@ export function ImagesPanel(
                 setNotice(null);
                 setDeleting(image);
               }}
+              onDetails={setDetails}
             />
           )}
       </section>
@@ -212,6 +216,16 @@ export function ImagesPanel(
         reload={loadRegistries}
       />
 
+      {details && (
+        <ImageDetails
+          image={details}
+          registries={registries}
+          isAdmin={isAdmin}
+          now={now}
+          onClose={() => setDetails(null)}
+          onChanged={() => void loadImages().catch(() => {})}
+        />
+      )}
       {deleting && (
         <DeleteDialog
           image={deleting}

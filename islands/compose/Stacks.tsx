@@ -1,8 +1,9 @@
 /**
  * The compose stacks on the host, the panel's own and those made with the docker compose
  * CLI: services, running/containers, and (for admins) Start / Stop / Restart / Down, with a
- * confirmation for Down that can also remove the project's named volumes. The panel's own
- * stacks open in the editor.
+ * confirmation for Down that can also remove the project's named volumes, and Update (the
+ * services whose images changed, pulled and recreated). An update badge names the services
+ * the last check found behind. The panel's own stacks open in the editor.
  */
 import type { ComponentChildren } from "preact";
 import { useState } from "preact/hooks";
@@ -10,6 +11,10 @@ import { Notice, type NoticeValue } from "../shared/Notice.tsx";
 import { api } from "../api.ts";
 import { TitledModal } from "../shared/TitledModal.tsx";
 import type { StackSummary } from "./types.ts";
+import { useUpdates } from "../updates/useUpdates.ts";
+import { StackUpdateDialog, stackUpdates } from "../updates/StackUpdate.tsx";
+import { stackUpdatedText } from "../updates/text.ts";
+import type { UpdateResult } from "../updates/types.ts";
 
 export type StackAction = "start" | "stop" | "restart" | "down" | "forget";
 
@@ -73,6 +78,8 @@ export function Stacks(props: StacksProps) {
   const [busy, setBusy] = useState<{ name: string; action: StackAction } | null>(null);
   const [downing, setDowning] = useState<StackSummary | null>(null);
   const [forgetting, setForgetting] = useState<StackSummary | null>(null);
+  const [updatingStack, setUpdatingStack] = useState<StackSummary | null>(null);
+  const updates = useUpdates();
 
   async function run(stack: StackSummary, action: StackAction, body?: unknown) {
     setBusy({ name: stack.name, action });
@@ -148,6 +155,8 @@ export function Stacks(props: StacksProps) {
                   current={current === stack.name}
                   busy={busy}
                   onOpen={() => props.onOpen(stack.name)}
+                  updates={stackUpdates(updates.byId.values(), stack.name)}
+                  onUpdate={() => setUpdatingStack(stack)}
                   onAction={(action) =>
                     action === "down"
                       ? setDowning(stack)
@@ -159,6 +168,21 @@ export function Stacks(props: StacksProps) {
             </tbody>
           </table>
         )}
+      {updatingStack && (
+        <StackUpdateDialog
+          project={updatingStack.name}
+          results={stackUpdates(updates.byId.values(), updatingStack.name)}
+          onClose={() => setUpdatingStack(null)}
+          onDone={(answer) => {
+            const text = stackUpdatedText(answer);
+            if (answer.rolled_back) props.onError(text);
+            else props.onDone(text);
+            // The recreated containers get fresh results (the old ones are gone).
+            const ids = answer.updated.flatMap((s) => s.containers.map((c) => c.id));
+            void (ids.length ? updates.check(ids) : Promise.resolve()).then(updates.reload);
+          }}
+        />
+      )}
       {downing && (
         <DownDialog
           stack={downing}
@@ -267,15 +291,19 @@ function ConfirmDialog(
 }
 
 function StackRow(
-  { stack, isAdmin, current, busy, onOpen, onAction }: {
+  { stack, isAdmin, current, busy, onOpen, onAction, updates, onUpdate }: {
     stack: StackSummary;
     isAdmin: boolean;
     current: boolean;
     busy: { name: string; action: StackAction } | null;
     onOpen: () => void;
     onAction: (action: StackAction) => void;
+    /** Services the last update check found behind. */
+    updates: Map<string, UpdateResult[]>;
+    onUpdate: () => void;
   },
 ) {
+  const behind = [...updates.keys()].sort();
   const state = stack.containers === 0
     ? "down"
     : stack.running === stack.containers
@@ -334,6 +362,15 @@ function StackRow(
               </span>
             )}
           {current && <span class="cp-badge badge-editing">in editor</span>}
+          {behind.length > 0 && (
+            <span
+              class="badge badge-update up-stack-badge"
+              data-update-services={behind.join(",")}
+              title={`The last update check found newer images for: ${behind.join(", ")}`}
+            >
+              update: {behind.join(", ")}
+            </span>
+          )}
         </div>
         {stack.working_dir && !stack.ours && (
           <div class="mono muted cp-small truncate" title={stack.working_dir}>
@@ -365,6 +402,21 @@ function StackRow(
                 onClick={onOpen}
               >
                 Open
+              </button>
+            )}
+            {stack.containers > 0 && (
+              <button
+                type="button"
+                class={`btn small${behind.length ? " up-has-update" : ""}`}
+                data-action="update"
+                disabled={busy !== null}
+                aria-label={`Update ${stack.name}`}
+                title={behind.length
+                  ? `Pull and recreate ${behind.join(", ")} (newer images found)`
+                  : "Pull the stack's images and recreate the services whose image changed"}
+                onClick={onUpdate}
+              >
+                Update
               </button>
             )}
             {actions.map((action) => (

@@ -63,10 +63,12 @@ export interface ImageTableProps {
   /** An image to mark (just pulled). */
   highlight: string | null;
   onDelete: (image: ImageView) => void;
+  /** Opens the image's details drawer. */
+  onDetails: (image: ImageView) => void;
 }
 
 export function ImageTable(
-  { images, sort, onSort, isAdmin, now, highlight, onDelete }: ImageTableProps,
+  { images, sort, onSort, isAdmin, now, highlight, onDelete, onDetails }: ImageTableProps,
 ) {
   const updates = useUpdates();
   const rows = updates.onlyUpdates
@@ -113,6 +115,7 @@ export function ImageTable(
             now={now}
             highlight={highlight === image.id}
             onDelete={() => onDelete(image)}
+            onDetails={() => onDetails(image)}
           />
         ))}
       </tbody>
@@ -137,13 +140,14 @@ function TagChip({ tag }: { tag: string }) {
 }
 
 function ImageRow(
-  { image, isAdmin, now, highlight, onDelete, updates }: {
+  { image, isAdmin, now, highlight, onDelete, onDetails, updates }: {
     image: ImageView;
     updates?: UpdateResult[];
     isAdmin: boolean;
     now: number;
     highlight: boolean;
     onDelete: () => void;
+    onDetails: () => void;
   },
 ) {
   const digest = image.repo_digests[0];
@@ -177,9 +181,27 @@ function ImageRow(
               </>
             )}
           <ImageUpdateBadge results={updates} />
+          <button
+            type="button"
+            class="btn small im-details-narrow"
+            aria-label={`Details of ${image.repo_tags[0] ?? image.short_id}`}
+            onClick={onDetails}
+          >
+            Details
+          </button>
         </div>
       </td>
-      <td class="im-col-id mono" title={image.id}>{image.short_id}</td>
+      <td class="im-col-id mono">
+        <button
+          type="button"
+          class="im-details-link mono"
+          title={`Details of ${image.id}: layers, history, labels, tags`}
+          aria-label={`Details of ${image.repo_tags[0] ?? image.short_id}`}
+          onClick={onDetails}
+        >
+          {image.short_id}
+        </button>
+      </td>
       <td class="im-col-size" title={`${image.size.toLocaleString("en-US")} bytes`}>
         {formatBytes(image.size)}
       </td>

@@ -14,7 +14,7 @@ import {
   type PullState,
   pullTotals,
 } from "./pull.ts";
-import type { PullLine, RegistryView } from "./types.ts";
+import { PULL_IMAGE, type PullLine, type RegistryView } from "./types.ts";
 import { readNdjson } from "../ndjson.ts";
 import { api } from "../api.ts";
 import { enginePath } from "../env.ts";
@@ -59,6 +59,19 @@ export function PullBox({ registries, onPulled }: PullBoxProps) {
     }, () => {/* the list says what is wrong with the panel */});
   }, []);
 
+  // The registry browser's Pull.
+  useEffect(() => {
+    const onPull = (event: Event) => {
+      const ref = (event as CustomEvent<{ reference: string }>).detail.reference;
+      setReference(ref);
+      setFieldError("");
+      document.getElementById("im-pull-title")?.scrollIntoView({ block: "nearest" });
+      pullNow(ref);
+    };
+    addEventListener(PULL_IMAGE, onPull);
+    return () => removeEventListener(PULL_IMAGE, onPull);
+  }, []);
+
   function start(event: Event) {
     event.preventDefault();
     const ref = reference.trim();
@@ -67,6 +80,10 @@ export function PullBox({ registries, onPulled }: PullBoxProps) {
       return;
     }
     setFieldError("");
+    pullNow(ref);
+  }
+
+  function pullNow(ref: string) {
     void follow(ref, () =>
       fetch(enginePath("/api/containers/images/pull"), {
         method: "POST",

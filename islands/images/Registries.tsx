@@ -8,7 +8,8 @@ import { api, ApiError } from "../api.ts";
 import { formatDate, formatSince, parseTimestamp } from "./format.ts";
 import { TitledModal } from "../shared/TitledModal.tsx";
 import { ConfirmDialog } from "../shared/ConfirmDialog.tsx";
-import type { RegistryView } from "./types.ts";
+import { PULL_IMAGE, type RegistryView } from "./types.ts";
+import { RegistryBrowser } from "./RegistryBrowser.tsx";
 
 const SUGGESTED: { host: string; hint: string }[] = [
   {
@@ -36,6 +37,7 @@ export interface RegistriesProps {
 export function Registries({ registries, isAdmin, now, reload }: RegistriesProps) {
   const [editing, setEditing] = useState<RegistryView | "new" | null>(null);
   const [confirming, setConfirming] = useState<RegistryView | null>(null);
+  const [browsing, setBrowsing] = useState<RegistryView | null>(null);
   const [notice, setNotice] = useState<NoticeValue | null>(null);
 
   async function changed(message: string) {
@@ -129,6 +131,14 @@ export function Registries({ registries, isAdmin, now, reload }: RegistriesProps
                         <button
                           type="button"
                           class="btn small"
+                          title="List its repositories and tags, and pull from them"
+                          onClick={() => setBrowsing(registry)}
+                        >
+                          Browse
+                        </button>
+                        <button
+                          type="button"
+                          class="btn small"
                           onClick={() => {
                             setNotice(null);
                             setEditing(registry);
@@ -139,7 +149,8 @@ export function Registries({ registries, isAdmin, now, reload }: RegistriesProps
                         <button
                           type="button"
                           class="btn small danger-outline"
-                          onClick={() => setConfirming(registry)}
+                          onClick={() =>
+                            setConfirming(registry)}
                         >
                           Delete
                         </button>
@@ -151,6 +162,16 @@ export function Registries({ registries, isAdmin, now, reload }: RegistriesProps
             </tbody>
           </table>
         )}
+      {browsing && (
+        <RegistryBrowser
+          registry={browsing}
+          onClose={() => setBrowsing(null)}
+          onPull={(reference) => {
+            setBrowsing(null);
+            dispatchEvent(new CustomEvent(PULL_IMAGE, { detail: { reference } }));
+          }}
+        />
+      )}
       {editing && (
         <RegistryDialog
           existing={editing === "new" ? null : editing}

@@ -21,3 +21,39 @@ export interface PullLine {
   error?: string;
   errorDetail?: { message?: string };
 }
+
+/** Asks the Pull box to pull a reference (the registry browser's "Pull"). */
+export const PULL_IMAGE = "cm:pull-image";
+
+/** The parts of GET /api/containers/images/{id}/json the details drawer shows. */
+export interface ImageInspectView {
+  Id: string;
+  RepoTags?: string[] | null;
+  RepoDigests?: string[] | null;
+  Created: string;
+  Size: number;
+  Os?: string;
+  Architecture?: string;
+  Variant?: string;
+  Author?: string;
+  Config?: {
+    Labels?: Record<string, string> | null;
+    Cmd?: string[] | null;
+    Entrypoint?: string[] | null;
+    Env?: string[] | null;
+    ExposedPorts?: Record<string, unknown> | null;
+    WorkingDir?: string;
+    User?: string;
+  } | null;
+  RootFS?: { Layers?: string[] };
+}
+
+/** One entry of GET /api/containers/images/{id}/history (newest first). */
+export interface HistoryEntry {
+  Id: string;
+  Created: number;
+  CreatedBy: string;
+  Tags?: string[] | null;
+  Size: number;
+  Comment?: string;
+}

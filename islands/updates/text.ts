@@ -1,5 +1,5 @@
 /** What a badge says and its tooltip: the check's time and result. */
-import type { NewerVersions, UpdateApplied, UpdateResult } from "./types.ts";
+import type { NewerVersions, StackUpdated, UpdateApplied, UpdateResult } from "./types.ts";
 
 /** A newer digest for the tag, or a newer version of it. */
 export function hasUpdate(result: UpdateResult | undefined): boolean {
@@ -88,4 +88,37 @@ export function appliedText(answer: UpdateApplied): string {
         answer.reason ?? "the new container did not keep running"
       }`;
   }
+}
+
+/** What a stack update did, in words: which services changed, which did not, any rollback. */
+export function stackUpdatedText(answer: StackUpdated): string {
+  const parts: string[] = [];
+  for (const { service, containers } of answer.updated) {
+    const rolledBack = containers.filter((c) => c.outcome === "rolled_back");
+    const updated = containers.filter((c) => c.outcome === "updated");
+    if (updated.length) {
+      const first = updated[0];
+      parts.push(
+        `updated ${service} (${updated.length} ${
+          updated.length === 1 ? "container" : "containers"
+        }, ${shortDigest(first.old_digest)} → ${shortDigest(first.new_digest)})`,
+      );
+    }
+    for (const container of rolledBack) {
+      parts.push(
+        `rolled ${service} back to its old image: ${
+          container.reason ?? "the new container did not keep running"
+        }`,
+      );
+    }
+  }
+  const unchanged = answer.unchanged.length
+    ? `${answer.unchanged.join(", ")} already ${
+      answer.unchanged.length === 1 ? "runs its" : "run their"
+    } newest image`
+    : "";
+  if (!parts.length) {
+    return `${answer.project}: nothing to update${unchanged ? `; ${unchanged}` : ""}.`;
+  }
+  return `${answer.project}: ${parts.join("; ")}${unchanged ? `; ${unchanged}` : ""}.`;
 }

@@ -6,3 +6,4 @@ export type { UpdateResult, UpdateState } from "../../lib/updates/store.ts";
 export type { NewerVersions } from "../../lib/updates/versions.ts";
 export type { UpdateCheckAnswer as CheckAnswer } from "../../lib/updates/handler.ts";
 export type { UpdateApplied } from "../../lib/updates/apply.ts";
+export type { StackUpdated } from "../../lib/updates/stack.ts";

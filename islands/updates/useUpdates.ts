@@ -21,6 +21,8 @@ export interface Updates {
   status: string;
   failed: boolean;
   check: (containers?: string[]) => Promise<void>;
+  /** Reads the stored results again (containers removed since drop out). */
+  reload: () => Promise<void>;
   /** The container an update is running for (one at a time from a tab). */
   updating: string | undefined;
   /** Updates a container to its tag's newest image, or to `tag`; progress goes to status. */
@@ -120,8 +122,9 @@ export function useUpdates(): Updates {
       status,
       failed,
       check,
+      reload: load,
       updating,
       apply,
     };
-  }, [results, onlyUpdates, checking, status, failed, check, updating, apply]);
+  }, [results, onlyUpdates, checking, status, failed, check, load, updating, apply]);
 }
