@@ -166,7 +166,8 @@ export async function openSecret(
 export function countSealedRows(db: Db): number {
   const row = db.prepare(
     `SELECT (SELECT COUNT(*) FROM image_registries) +
-       (SELECT COUNT(*) FROM environments WHERE key_sealed IS NOT NULL) AS count`,
+       (SELECT COUNT(*) FROM environments WHERE key_sealed IS NOT NULL) +
+       (SELECT COUNT(*) FROM webhooks WHERE secret_sealed IS NOT NULL) AS count`,
   ).get() as { count: number };
   return Number(row.count);
 }
