@@ -100,6 +100,7 @@ export function createAppEnvironments(
       stats: deps.stats,
       dispatcher: deps.dispatcher,
       stacksDir: deps.config.stacksDir,
+      closed: deps.shutdown,
     },
     localUrl: deps.docker.endpoint,
     stacksDir: deps.config.stacksDir,

@@ -76,6 +76,8 @@ export function environmentDeps(
     stats: env.stats,
     dispatcher: env.dispatcher,
     environments,
+    // Its streams end when the panel shuts down or the environment closes (removed, say).
+    shutdown: AbortSignal.any([deps.shutdown, env.closed]),
   };
 }
 

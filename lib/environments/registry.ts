@@ -25,6 +25,8 @@ export interface RunningEnvironment {
   dispatcher: Dispatcher;
   /** Where this environment's compose stacks are stored. */
   stacksDir: string;
+  /** Aborted when the environment is closed (idle, changed, removed): its streams end. */
+  closed: AbortSignal;
 }
 
 export interface EnvironmentView {
@@ -104,6 +106,7 @@ export function createEnvironmentRegistry(
   const settled = new WeakMap<Entry, RunningEnvironment>();
   /** Closed environments whose dispatches may still be writing their final audit rows. */
   const closing = new Set<RunningEnvironment>();
+  const closers = new WeakMap<RunningEnvironment, AbortController>();
   const monitor = createEnvironmentMonitor({ log, ...options.monitor });
   /** The monitor's own clients (short calls only), one per non-local environment. */
   const probeClients = new Map<string, Promise<DockerClient>>();
@@ -126,7 +129,18 @@ export function createEnvironmentRegistry(
       stacksDir,
       environment: stored.id,
     });
-    return { id: stored.id, docker, events, stats, dispatcher, stacksDir };
+    const closer = new AbortController();
+    const env = {
+      id: stored.id,
+      docker,
+      events,
+      stats,
+      dispatcher,
+      stacksDir,
+      closed: closer.signal,
+    };
+    closers.set(env, closer);
+    return env;
   }
 
   async function connectHost(stored: StoredEnvironment): Promise<EngineHost> {
@@ -151,6 +165,7 @@ export function createEnvironmentRegistry(
     if (entries.get(id) === entry) entries.delete(id);
     entry.opening.then((env) => {
       closing.add(env);
+      closers.get(env)?.abort();
       env.stats.close();
       env.events.close();
       env.docker.close();

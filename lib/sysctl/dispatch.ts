@@ -128,9 +128,6 @@ export const LONG_VERBS: ReadonlySet<Verb> = new Set<Verb>([
   // A rolling image update or a rollback is followed until the swarm reports it done.
   "swarm.service.update",
   "swarm.service.rollback",
-  // Both test the connection first (up to a few seconds for an Engine that does not answer).
-  "environment.add",
-  "environment.update",
   "docker.image.push",
   "swarm.stack.deploy",
   "swarm.stack.remove",

@@ -267,6 +267,28 @@ Deno.test("an environment's Engine client and hubs open on first use and close w
   await until("the environment to close after its stream", () => !s.environments.isOpen(env.id));
 });
 
+Deno.test("removing an environment ends its open streams and closes its hubs", async () => {
+  await using s = await setup();
+  const env = await addSymlinkEnv(s);
+  const events = await s.request("GET", `/api/environments/${env.id}/containers/events`, {
+    cookie: s.admin,
+  });
+  assert.equal(events.status, 200);
+  const reader = events.body!.getReader();
+  await reader.read();
+  assert.equal(s.environments.isOpen(env.id), true);
+  const removed = await s.request("DELETE", `/api/environments/${env.id}`, { cookie: s.admin });
+  assert.equal(removed.status, 200);
+  await removed.body?.cancel();
+  assert.equal(s.environments.isOpen(env.id), false);
+  // The stream ends (its hub closed) instead of hanging on a removed environment.
+  const ended = await until("the stream to end", async () => {
+    const { done } = await reader.read();
+    return done ? true : undefined;
+  });
+  assert.equal(ended, true);
+});
+
 Deno.test("unknown environments are 404; auth, Origin and roles apply to environment routes", async () => {
   await using s = await setup();
   const env = await addSymlinkEnv(s);
