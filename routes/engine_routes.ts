@@ -101,8 +101,14 @@ function subApp(deps: AppDeps, environments: EnvironmentRegistry, env: RunningEn
   const envDeps = environmentDeps(deps, env, environments);
   const prefixes = environmentPrefixes(env.id);
   mountEngineRoutes(sub, envDeps, prefixes);
-  const record = environments.view(env.id);
-  sub.route(prefixes.pages, pageRoutes(envDeps, { id: env.id, name: record?.name ?? env.id }));
+  // The name is read per page, so a rename shows without reopening the environment.
+  const named = {
+    id: env.id,
+    get name() {
+      return environments.view(env.id)?.name ?? env.id;
+    },
+  };
+  sub.route(prefixes.pages, pageRoutes(envDeps, named));
   sub.notFound((c) => c.json({ error: `No such endpoint: ${c.req.method} ${c.req.path}` }, 404));
   // The main app's onError answers (and audits) every error, as for local routes.
   sub.onError((error) => {

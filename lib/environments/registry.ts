@@ -76,8 +76,11 @@ export interface EnvironmentRegistry {
   acquire(id: string): Promise<Lease>;
   /** Whether an environment's deps are open now (tests, the idle close). */
   isOpen(id: string): boolean;
-  /** After an environment was added, changed or removed: closes its deps, re-checks its state. */
-  changed(id: string): void;
+  /**
+   * After an environment was added, changed or removed: closes its deps (and so its streams)
+   * and re-checks its state. A rename (`{connection: false}`) leaves them open.
+   */
+  changed(id: string, options?: { connection: boolean }): void;
   /** Whether any environment's dispatcher audited this request (app.onError asks). */
   hasAudited(requestId: string): boolean;
   /** Resolves once no environment's dispatcher runs anything (shutdown, before the db closes). */
@@ -305,7 +308,8 @@ export function createEnvironmentRegistry(
     isOpen(id) {
       return id === LOCAL_ID || entries.has(id);
     },
-    changed(id) {
+    changed(id, options = { connection: true }) {
+      if (!options.connection && getEnvironment(db, id)) return;
       const entry = entries.get(id);
       if (entry) shut(id, entry);
       if (!monitoring) return;

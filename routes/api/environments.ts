@@ -115,7 +115,8 @@ export function environmentApiRoutes(
     const id = idParam(c);
     const { params, attachment } = parseBody(await readJsonObject(c), true);
     const result = await dispatch(c, "environment.update", id, params, attachment);
-    environments.changed(id);
+    // Only a new address or certificate reconnects (the handler tested it: engine_version).
+    environments.changed(id, { connection: "engine_version" in result });
     return c.json({ ...environments.view(id), ...result });
   });
 

@@ -338,13 +338,40 @@ Deno.test("unknown environments are 404; auth, Origin and roles apply to environ
     assert.equal(response.status, 400, method);
     await response.body?.cancel();
   }
-  // Renaming keeps the id and does not reconnect.
+  // Renaming keeps the id, does not reconnect (its deps stay open) and shows on its pages.
+  const before = await s.request("GET", `/api/environments/${env.id}/containers`, {
+    cookie: s.admin,
+  });
+  await before.body?.cancel();
+  assert.equal(s.environments.isOpen(env.id), true);
   const renamed = await s.request("PATCH", `/api/environments/${env.id}`, {
     cookie: s.admin,
     json: { name: "Renamed" },
   });
   assert.equal(renamed.status, 200, await renamed.clone().text());
-  assert.equal((await renamed.json()).name, "Renamed");
+  const body = await renamed.json();
+  assert.equal(body.name, "Renamed");
+  assert.equal(body.id, env.id);
+  assert.equal(s.environments.isOpen(env.id), true, "a rename does not reconnect");
+  const page = await s.request("GET", `/environments/${env.id}/containers`, { cookie: s.admin });
+  assert.ok((await page.text()).includes("Renamed"), "the page shows the new name");
+  // A new address reconnects: tested first, then the old deps close.
+  await Deno.symlink(s.socket, `${s.socket}.2`);
+  const moved = await s.request("PATCH", `/api/environments/${env.id}`, {
+    cookie: s.admin,
+    json: { url: `unix://${s.socket}.2` },
+  });
+  assert.equal(moved.status, 200, await moved.clone().text());
+  assert.match((await moved.json()).engine_version, /^\d+\./);
+  assert.equal(s.environments.isOpen(env.id), false);
+  const gone = await s.request("PATCH", `/api/environments/${env.id}`, {
+    cookie: s.admin,
+    json: { url: `unix://${s.socket}.missing` },
+  });
+  assert.equal(gone.status, 400);
+  assert.match((await gone.json()).error, /no socket/i);
+  const listed = await s.request("GET", `/api/environments/${env.id}`, { cookie: s.admin });
+  assert.equal((await listed.json()).url, `unix://${s.socket}.2`, "a refused change saves nothing");
 });
 
 export type { TestApp };
