@@ -128,12 +128,45 @@ Deno.test({
       assert.ok(checked.ok, await checked.text());
 
       await using browser = await launchBrowser();
+      // One signed-in page, resized and re-themed for each screenshot.
+      const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+      const errors = watchErrors(page);
+      await signIn(page, panel.url);
+      // The badges the check left, on the container and image rows, before anything changes.
       for (const [width, height] of [[1440, 900], [390, 844]]) {
         for (const scheme of ["light", "dark"] as const) {
-          const page = await browser.newPage({ viewport: { width, height } });
-          const errors = watchErrors(page);
+          await page.setViewportSize({ width, height });
           await page.emulateMedia({ colorScheme: scheme });
-          await signIn(page, panel.url);
+          errors.length = 0;
+          await open(
+            page,
+            `${panel.url}/containers?q=${encodeURIComponent(project)}`,
+            "ContainersTable",
+          );
+          const bRow = page.locator(`tr.ct-row[data-name="${project}-b-1"]`);
+          await bRow.locator(".badge-update").waitFor({ timeout: 15_000 });
+          assert.equal(
+            await page.locator(`tr.ct-row[data-name="${project}-a-1"] .badge-update`).count(),
+            0,
+          );
+          await page.screenshot({
+            path: await screenshotPath(`update-badges-containers-${width}-${scheme}`),
+          });
+          await open(page, `${panel.url}/images`, "ImagesPanel");
+          const badge = page.locator("tr.im-row .badge-update").first();
+          await badge.waitFor({ timeout: 15_000 });
+          await badge.scrollIntoViewIfNeeded();
+          await page.screenshot({
+            path: await screenshotPath(`update-badges-images-${width}-${scheme}`),
+          });
+          assert.deepEqual(errors, []);
+        }
+      }
+      for (const [width, height] of [[1440, 900], [390, 844]]) {
+        for (const scheme of ["light", "dark"] as const) {
+          await page.setViewportSize({ width, height });
+          await page.emulateMedia({ colorScheme: scheme });
+          errors.length = 0;
           const first = width === 1440 && scheme === "light";
           const shot = async (name: string) =>
             await page.screenshot({ path: await screenshotPath(`${name}-${width}-${scheme}`) });
@@ -243,7 +276,6 @@ Deno.test({
             await shot("stack-update");
           }
           assert.deepEqual(errors, []);
-          await page.close();
         }
       }
     } finally {
