@@ -172,6 +172,29 @@ Deno.test({
     await page.getByLabel("Group by stack").uncheck();
     await page.evaluate(() => scrollTo(0, 0));
 
+    // A container run from the header's dialog far down the list: its row is brought on screen.
+    const ranName = `${rowName(prefix, 150)}x`;
+    const before = Number(await table.getAttribute("aria-rowcount"));
+    const ran = await makeTestContainer(docker, prefix, ranName.slice(prefix.length), {}, false);
+    await page.evaluate(() => scrollTo(0, 0));
+    await page.waitForFunction(
+      (n) => Number(document.querySelector("table.ct-table")?.getAttribute("aria-rowcount")) > n,
+      before,
+    );
+    await page.evaluate(
+      (id) => dispatchEvent(new CustomEvent("cm:container-run", { detail: { id } })),
+      ran,
+    );
+    const ranRow = page.locator(`tr[data-name="${ranName}"]`);
+    await ranRow.waitFor({ state: "visible" });
+    await page.waitForFunction((name) => {
+      const box = document.querySelector(`tr[data-name="${name}"]`)?.getBoundingClientRect();
+      return box !== undefined && box.top >= 0 && box.bottom <= innerHeight;
+    }, ranName);
+    assert.equal(await ranRow.evaluate((tr) => tr.classList.contains("is-new")), true);
+    await filter.fill(prefix);
+    await page.evaluate(() => scrollTo(0, 0));
+
     // Compact rows: one line of about 32 px, remembered by the browser.
     const firstRow = page.locator(`tr[data-name="${rowName(prefix, 0)}"]`);
     const normalHeight = (await firstRow.boundingBox())!.height;
