@@ -72,7 +72,7 @@ export function ServiceDrawer(
             <>
               <dt>Update</dt>
               <dd>
-                {shown.update_status.state}
+                {shown.update_status.state.replaceAll("_", " ")}
                 {shown.update_status.message && (
                   <span class="muted">: {shown.update_status.message}</span>
                 )}

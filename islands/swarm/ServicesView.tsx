@@ -4,7 +4,7 @@
  * update settings), roll back and remove. A click on a name opens its tasks and logs.
  */
 import { useState } from "preact/hooks";
-import { api } from "../api.ts";
+import { api, apiWithProgress } from "../api.ts";
 import { ConfirmDialog } from "../shared/ConfirmDialog.tsx";
 import { PromptDialog } from "./PromptDialog.tsx";
 import { ServiceDrawer } from "./ServiceDrawer.tsx";
@@ -24,11 +24,14 @@ export function ServicesView(
   const [open, setOpen] = useState<SwarmService | null>(null);
   const [acting, setActing] = useState<{ action: Action; service: SwarmService } | null>(null);
   const [creating, setCreating] = useState(false);
+  /** The swarm's latest word on a rolling update or rollback under way. */
+  const [progress, setProgress] = useState("");
   const path = (s: SwarmService, tail = "") =>
     `/api/swarm/services/${encodeURIComponent(s.id)}${tail}`;
 
   /** Runs one mutation for a dialog: an error message stays in the dialog. */
   async function run(call: () => Promise<unknown>, done: string): Promise<string | null> {
+    setProgress("");
     try {
       await call();
     } catch (e) {
@@ -38,6 +41,14 @@ export function ServicesView(
     await onChanged(done, true);
     return null;
   }
+
+  /** A rolling update or rollback: answers when the swarm says it completed. */
+  const following = (s: SwarmService, tail: string, body: unknown) =>
+    apiWithProgress("POST", path(s, tail), body, (event) => {
+      const { state, message } = event as { state?: string; message?: string };
+      setProgress([state?.replaceAll("_", " "), message].filter(Boolean).join(": "));
+    });
+  const progressLine = progress && <p class="sw-progress im-small" role="status">{progress}</p>;
 
   return (
     <>
@@ -203,8 +214,8 @@ export function ServicesView(
           onSubmit={(value) =>
             value
               ? run(
-                () => api("POST", path(acting.service, "/image"), { image: value }),
-                `Rolling update of ${acting.service.name} to ${value} started.`,
+                () => following(acting.service, "/image", { image: value }),
+                `${acting.service.name} now runs ${value}.`,
               )
               : Promise.resolve("Enter an image")}
         >
@@ -212,6 +223,7 @@ export function ServicesView(
             Tasks are replaced as the service's update settings say (parallelism, delay, failure
             action); Roll back returns to the previous image.
           </p>
+          {progressLine}
         </PromptDialog>
       )}
       {acting?.action === "rollback" && (
@@ -223,8 +235,8 @@ export function ServicesView(
           onClose={() => setActing(null)}
           onConfirm={() =>
             run(
-              () => api("POST", path(acting.service, "/rollback")),
-              `${acting.service.name} is rolling back to its previous settings.`,
+              () => following(acting.service, "/rollback", {}),
+              `${acting.service.name} is back on its previous settings.`,
             )}
         >
           <p class="im-confirm-what">
@@ -233,6 +245,7 @@ export function ServicesView(
           <p class="im-small">
             The service goes back to its previous specification (image, replicas, settings).
           </p>
+          {progressLine}
         </ConfirmDialog>
       )}
       {acting?.action === "remove" && (

@@ -1,8 +1,9 @@
 /**
  * The Swarm tab end to end on a 3-node swarm from the netns fixture, added as an environment:
  * the tab shows for a manager only; nodes with roles (drain and back); a service created
- * from the dialog reaches 3/3, is scaled to 5, shows its tasks and logs in the drawer and is
- * removed; a secret is created and removed. Screenshots at 1440 and 390 px, light and dark.
+ * from the dialog reaches 3/3, is scaled to 5, gets a rolling image update and is rolled
+ * back, shows its tasks and logs in the drawer and is removed; a secret is created and
+ * removed. Screenshots at 1440 and 390 px, light and dark.
  */
 import assert from "node:assert/strict";
 import type { Page } from "playwright-core";
@@ -10,8 +11,22 @@ import { launchBrowser, screenshotPath, signIn, watchErrors } from "../fixtures/
 import { startPanel } from "../fixtures/server.ts";
 import { startNetnsEngines } from "../fixtures/netns_engines.ts";
 import { TEST_IMAGE } from "../fixtures/engine.ts";
+import type { NetnsEngines } from "../fixtures/netns_engines.ts";
 
 const LONG = 90_000;
+const V2 = "cm-test/busybox:v2";
+
+/** TEST_IMAGE under a second name on every node, for the rolling update. */
+async function tagEverywhere(swarm: NetnsEngines) {
+  for (const engine of swarm.engines) {
+    const [image] = await engine.docker.json<{ Id: string }[]>("GET", "/images/json", {
+      query: { filters: JSON.stringify({ reference: [TEST_IMAGE] }) },
+    });
+    await engine.docker.json("POST", `/images/${image.Id.replace("sha256:", "")}/tag`, {
+      query: { repo: "cm-test/busybox", tag: "v2" },
+    });
+  }
+}
 
 async function hydrated(page: Page, island: string) {
   await page.locator(`[data-island="${island}"][data-hydrated="true"]`).first().waitFor({
@@ -25,6 +40,7 @@ Deno.test({
   sanitizeOps: false,
   async fn() {
     await using swarm = await startNetnsEngines("swarmui", { count: 3, swarm: true });
+    await tagEverywhere(swarm);
     await using panel = await startPanel();
     const cookie = await panel.login();
     const suffix = crypto.randomUUID().slice(0, 6);
@@ -81,7 +97,10 @@ Deno.test({
     await create.locator('input[name="name"]').fill(service);
     await create.locator('input[name="image"]').fill(TEST_IMAGE);
     await create.locator('input[name="replicas"]').fill("3");
-    await create.locator('input[name="command"]').fill("sleep 3600");
+    // Says hello, then ends at once on SIGTERM, so a rolling update does not wait 10 s a task.
+    await create.locator('input[name="command"]').fill(
+      `sh -c "echo hello-from-task; trap 'exit 0' TERM; while true; do sleep 1; done"`,
+    );
     await create.locator('input[name="ports"]').fill("80:80, bad");
     await create.getByRole("button", { name: "Create service" }).click();
     await create.locator(".im-field-error", { hasText: "not a port" }).waitFor();
@@ -101,15 +120,29 @@ Deno.test({
     await row.locator('[data-replicas="5 / 5"]').waitFor({ timeout: LONG });
     await page.screenshot({ path: await screenshotPath("swarm-services-1440-light") });
 
+    // A rolling update to another image, then a rollback to the first.
+    await row.getByRole("button", { name: "Update image" }).click();
+    const update = page.locator("#sw-image");
+    await update.locator("input").fill(V2);
+    await update.getByRole("button", { name: "Start rolling update" }).click();
+    await update.waitFor({ state: "detached", timeout: 180_000 });
+    await row.locator("td.sw-col-image", { hasText: V2 }).waitFor({ timeout: LONG });
+    await page.locator(".sw-notice", { hasText: `now runs ${V2}` }).waitFor();
+    await row.getByRole("button", { name: "Roll back" }).click();
+    const rollback = page.locator("#sw-rollback");
+    await rollback.getByRole("button", { name: "Roll back" }).click();
+    await rollback.waitFor({ state: "detached", timeout: 180_000 });
+    await row.locator("td.sw-col-image", { hasText: TEST_IMAGE }).waitFor({ timeout: LONG });
+    await row.locator('[data-replicas="5 / 5"]').waitFor({ timeout: LONG });
+
     // Tasks and logs in the drawer.
     await row.locator(".sw-link").click();
     const drawer = page.locator("dialog.sw-drawer");
     await drawer.locator('tr[data-task-state="running"]').nth(4).waitFor({ timeout: LONG });
     await page.screenshot({ path: await screenshotPath("swarm-tasks-1440-light") });
     await drawer.getByRole("tab", { name: "Logs" }).click();
-    await drawer.locator(".sw-logs-wrap p", { hasText: /Following|ended/ }).waitFor({
-      timeout: LONG,
-    });
+    await drawer.locator(".sw-logs", { hasText: "hello-from-task" }).waitFor({ timeout: LONG });
+    await page.screenshot({ path: await screenshotPath("swarm-logs-1440-light") });
     await page.keyboard.press("Escape");
     await drawer.waitFor({ state: "detached" });
 
