@@ -109,7 +109,15 @@ Deno.test("every engine route under an environment refuses no session or a bad o
 
 Deno.test("every mutation and upgrade under an environment needs the panel's Origin; viewers never mutate", async () => {
   await using s = await setup();
-  const routes = engineRoutes(s.app, s.env);
+  const routes = [
+    ...engineRoutes(s.app, s.env),
+    // The environments API itself.
+    ...["POST /api/environments", "PATCH /api/environments/walk", "DELETE /api/environments/walk"]
+      .map((line) => {
+        const [method, path] = line.split(" ");
+        return { method, local: path, remote: path };
+      }),
+  ];
   for (const { method, remote } of routes) {
     if (method !== "GET") {
       for (const origin of ["https://evil.example", null]) {
