@@ -12,7 +12,14 @@ import { createStatsHub, type StatsHub } from "../docker/stats.ts";
 import { createPanelDispatcher, type Dispatcher } from "../sysctl/mod.ts";
 import { HttpError } from "../errors.ts";
 import { SecretOpenError } from "../secrets.ts";
-import { engineHostOf, ENVIRONMENT_ID, LOCAL_ID, parseAddress } from "./address.ts";
+import {
+  type CertificateInfo,
+  certificateInfo,
+  engineHostOf,
+  ENVIRONMENT_ID,
+  LOCAL_ID,
+  parseAddress,
+} from "./address.ts";
 import { getEnvironment, hostOf, listEnvironments, type StoredEnvironment } from "./store.ts";
 import { classifyConnectError } from "./connect.ts";
 import { createEnvironmentMonitor, type EnvironmentState, type MonitorOptions } from "./monitor.ts";
@@ -35,6 +42,8 @@ export interface EnvironmentView {
   url: string;
   tls: boolean;
   warning?: string;
+  /** What may be shown of the stored certificates (never the PEM texts, never the key). */
+  certificates?: { ca: CertificateInfo | null; cert: CertificateInfo | null };
   state: EnvironmentState;
   created_at?: string;
   updated_at?: string;
@@ -246,10 +255,21 @@ export function createEnvironmentRegistry(
       url: stored.url,
       tls: !!stored.tls,
       ...(warning ? { warning } : {}),
+      ...(stored.tls
+        ? { certificates: { ca: infoOf(stored.tls.ca), cert: infoOf(stored.tls.cert) } }
+        : {}),
       state: monitor.state(stored.id),
       created_at: stored.created_at,
       updated_at: stored.updated_at,
     };
+  }
+
+  function infoOf(pem: string): CertificateInfo | null {
+    try {
+      return certificateInfo(pem);
+    } catch {
+      return null;
+    }
   }
 
   const localView = (): EnvironmentView => ({

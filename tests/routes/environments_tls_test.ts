@@ -94,6 +94,9 @@ Deno.test("a TLS environment: refusals in words; list, run, exec, stats through 
     return found?.state.status === "up" ? found : undefined;
   });
   assert.equal(listed.tls, true);
+  assert.match(listed.certificates.cert.subject, /\S/);
+  assert.match(listed.certificates.ca.fingerprint, /^([0-9A-F]{2}:){31}[0-9A-F]{2}$/);
+  assert.match(listed.certificates.cert.notAfter, /^\d{4}-/);
   assert.match(listed.state.engine_version, /^\d+\./);
   for (const line of secrets) assert.ok(!JSON.stringify(listed).includes(line));
 
