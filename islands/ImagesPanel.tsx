@@ -18,6 +18,7 @@ import {
 } from "./images/ImageTable.tsx";
 import { PruneDialog, type PruneResult } from "./images/PruneDialog.tsx";
 import { ImageDetails } from "./images/ImageDetails.tsx";
+import { Webhooks } from "./images/Webhooks.tsx";
 import { PullBox } from "./images/PullBox.tsx";
 import { Registries } from "./images/Registries.tsx";
 import type { ImageView, RegistryView, Role } from "./images/types.ts";
@@ -215,6 +216,8 @@ export function ImagesPanel(
         now={now}
         reload={loadRegistries}
       />
+
+      {isAdmin && <Webhooks now={now} />}
 
       {details && (
         <ImageDetails

@@ -234,6 +234,25 @@ Deno.test({
             await browse.getByRole("button", { name: "Close" }).click();
           }
 
+          // Update notifications: add one (with a secret), a refused URL, the list.
+          const hooks = page.locator("section.im-webhooks");
+          await hooks.scrollIntoViewIfNeeded();
+          if (first) {
+            await hooks.getByLabel("URL").fill("http://169.254.169.254/latest");
+            await hooks.getByRole("button", { name: "Add webhook" }).click();
+            await hooks.locator(".im-field-error").getByText(/link-local/).waitFor();
+            await hooks.getByLabel("URL").fill("http://127.0.0.1:9/hooks/ci-token");
+            await hooks.getByLabel(/Signing secret/).fill("webhook-signing-secret");
+            await hooks.getByRole("button", { name: "Add webhook" }).click();
+            await hooks.locator(".im-hook").getByText("http://127.0.0.1:9/hooks/ci-token")
+              .waitFor();
+            assert.match(await hooks.locator(".im-hook-meta").innerText(), /signed/);
+            assert.doesNotMatch(await page.content(), /webhook-signing-secret/);
+          }
+          await hooks.locator(".im-hook").first().waitFor();
+          await hooks.scrollIntoViewIfNeeded();
+          await shot("webhooks");
+
           // The stack's update badge and Update.
           await open(page, `${panel.url}/compose`, "ComposePanel");
           const stackRow = page.locator(`tr[data-stack="${project}"]`);
