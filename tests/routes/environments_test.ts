@@ -325,6 +325,13 @@ Deno.test("unknown environments are 404; auth, Origin and roles apply to environ
   });
   assert.equal(viewerRun.status, 403);
   await viewerRun.body?.cancel();
+  // The environment's dispatcher audited the refusal; app.onError does not add a second row.
+  const viewerRows = s.t.deps.db.prepare(
+    "SELECT action, environment FROM sysctl_audit WHERE actor = 'viewer' AND exit_code = 403",
+  ).all() as { action: string; environment: string }[];
+  assert.deepEqual(viewerRows.map((row) => [row.action, row.environment]), [
+    ["docker.start", env.id],
+  ]);
   const viewerRemove = await s.request("DELETE", `/api/environments/${env.id}`, {
     cookie: s.viewer,
   });
