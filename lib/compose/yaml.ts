@@ -38,6 +38,7 @@ import {
   type YAMLMap,
   type YAMLSeq,
 } from "yaml";
+import process from "node:process";
 import { ComposeError, shown } from "./errors.ts";
 
 /** Nested maps and lists, counted after alias expansion. */
@@ -101,6 +102,19 @@ type AnyNode = YamlNode;
 
 /** Parses `text` (one YAML document) into a YNode tree; null when the document is empty. */
 export function loadYaml(text: string): YNode | null {
+  // The yaml package reads process.env.LOG_TOKENS and LOG_STREAM for every token, and each
+  // read is a call into Deno's runtime: about a tenth of a large file's parse. While this
+  // synchronous parse runs, process.env is a plain object with those two values as they are.
+  const env = process.env;
+  process.env = { LOG_TOKENS: env.LOG_TOKENS, LOG_STREAM: env.LOG_STREAM };
+  try {
+    return parseTree(text);
+  } finally {
+    process.env = env;
+  }
+}
+
+function parseTree(text: string): YNode | null {
   const lines = new LineCounter();
   const lineOf = (offset: number | undefined) =>
     offset === undefined ? null : Math.max(1, lines.linePos(offset).line);
