@@ -78,7 +78,15 @@ export async function testConnection(
 
 async function probe(docker: DockerClient, timeoutMs: number): Promise<ConnectResult> {
   const started = performance.now();
-  const version = await docker.version();
+  let version;
+  try {
+    version = await docker.version();
+  } catch (error) {
+    // The transport's own failures arrive as Docker errors; these are a body that is not
+    // an Engine's version (not JSON, or JSON without ApiVersion).
+    if (error instanceof TypeError || error instanceof SyntaxError) throw new NotAnEngine();
+    throw error;
+  }
   if (typeof version?.ApiVersion !== "string" || typeof version.Version !== "string") {
     throw new NotAnEngine();
   }
