@@ -20,6 +20,21 @@ export interface EnvironmentSwitcherProps {
 }
 
 const RECHECK_MS = 5_000;
+/** A page reloads itself for a recovered environment at most this often (no reload loops). */
+const RELOAD_GAP_MS = 30_000;
+
+/** Whether this tab may reload for `env` now; remembers that it does. */
+function mayReload(env: string): boolean {
+  const key = `cm-env-reloaded:${env}`;
+  try {
+    const last = Number(sessionStorage.getItem(key) ?? 0);
+    if (Date.now() - last < RELOAD_GAP_MS) return false;
+    sessionStorage.setItem(key, String(Date.now()));
+  } catch {
+    // no storage: reload anyway
+  }
+  return true;
+}
 
 function dotClass(state: EnvironmentState | undefined): string {
   return `env-dot is-${state?.status ?? "unknown"}`;
@@ -39,7 +54,9 @@ export function EnvironmentSwitcher({ env, name, reachable }: EnvironmentSwitche
       setFailed(false);
       const mine = answer.environments.find((e) => e.id === env);
       // The page was rendered without its Engine's data: render it again now that it answers.
-      if (env !== LOCAL_ENV && !reachable && mine?.state.status === "up") location.reload();
+      if (env !== LOCAL_ENV && !reachable && mine?.state.status === "up" && mayReload(env)) {
+        location.reload();
+      }
     } catch {
       setFailed(true);
     }

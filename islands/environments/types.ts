@@ -7,7 +7,7 @@ export interface EnvironmentState {
   containers_total?: number;
   images?: number;
   swarm?: { active: boolean; manager: boolean };
-  checked_at?: string;
+  checked_at?: string | null;
   error?: string;
 }
 

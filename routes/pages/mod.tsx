@@ -148,7 +148,10 @@ export function pageRoutes(deps: AppDeps, env?: { id: string; name: string }): H
         "Environments",
         "environments",
         () => (
-          <Island name="EnvironmentsPanel" props={{ role: c.get("session").role, initial: null }} />
+          <Island
+            name="EnvironmentsPanel"
+            props={{ role: c.get("session").role, initial: deps.environments?.list() ?? null }}
+          />
         ),
       ),
   );

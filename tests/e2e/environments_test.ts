@@ -19,6 +19,9 @@ const VIEWPORTS = [
 async function hydrated(page: Page, island: string, timeout = 30_000) {
   await page.locator(`[data-island="${island}"][data-hydrated="true"]`).first().waitFor({
     timeout,
+  }).catch(async (error) => {
+    await page.screenshot({ path: await screenshotPath(`environments-not-hydrated-${island}`) });
+    throw error;
   });
 }
 
@@ -159,6 +162,7 @@ Deno.test({
       // unreachable (not an error page), and the switcher shows it down.
       await engine.kill();
       await page.goto(`${panel.url}/environments`);
+      await hydrated(page, "EnvironmentsPanel");
       await page.locator(`tr[data-env-id="${downId}"][data-status="down"]`).waitFor({
         timeout: 60_000,
       }).catch(async (error) => {
@@ -176,6 +180,7 @@ Deno.test({
         for (const viewport of VIEWPORTS) {
           await page.setViewportSize(viewport);
           await page.goto(`${panel.url}/environments`);
+          await hydrated(page, "EnvironmentsPanel");
           await page.locator(`tr[data-env-id="${downId}"][data-status="down"]`).waitFor({
             timeout: 30_000,
           });
@@ -215,6 +220,7 @@ Deno.test({
 
       // Remove both: the confirm dialog focuses Cancel.
       await page.goto(`${panel.url}/environments`);
+      await hydrated(page, "EnvironmentsPanel");
       for (const id of [upId, downId]) {
         await page.locator(`tr[data-env-id="${id}"] button`, { hasText: "Remove" }).click();
         const confirm = page.locator("#env-remove");

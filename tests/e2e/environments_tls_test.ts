@@ -71,6 +71,7 @@ Deno.test({
     assert.ok(!(await page.content()).includes(certs.clientKey.split("\n")[1]));
 
     // Its Containers tab lists the remote container; the local one does not have it.
+    streams.length = 0; // the local Containers page after sign-in streamed its own stats
     await page.goto(`${panel.url}/environments/${env}/containers`);
     await hydrated(page, "ContainersTable");
     await page.getByPlaceholder("Filter by name, image or stack").fill(prefix);
