@@ -9,6 +9,7 @@ import type { AppDeps } from "../deps.ts";
 import type { AppEnv } from "../env.ts";
 import { listContainers } from "../../lib/docker/containers.ts";
 import { inspectImage, listImages } from "../../lib/docker/images.ts";
+import type { ImageInspect } from "../../lib/docker/types.ts";
 import { DockerError } from "../../lib/docker/errors.ts";
 import { createRegistryClient } from "../../lib/registry/client.ts";
 import { RegistryError } from "../../lib/registry/errors.ts";
@@ -103,18 +104,37 @@ export function imageApiRoutes(deps: AppDeps): Hono<AppEnv> {
     return ndjsonBody(c, stream);
   });
 
-  /** Inspect of one image (by id or reference); 404 when the Engine has no such image. */
+  /**
+   * Inspect of one image (by id or reference); 404 when the Engine has no such image.
+   * Environment values are masked for viewers, as a container's inspect is.
+   */
   app.get("/:id{.+}/json", async (c) => {
     const id = imageRef(c.req.param("id"));
-    return c.json(await inspectImage(docker, id).catch(notFound(id)));
+    const info = await inspectImage(docker, id).catch(notFound(id)) as ImageInspect & {
+      ContainerConfig?: { Env?: string[] | null } | null;
+    };
+    if (c.get("actor").role === "admin") return c.json(info);
+    return c.json({
+      ...info,
+      Config: info.Config && { ...info.Config, Env: maskEnv(info.Config.Env) },
+      ...(info.ContainerConfig
+        ? { ContainerConfig: { ...info.ContainerConfig, Env: maskEnv(info.ContainerConfig.Env) } }
+        : {}),
+    });
   });
 
-  /** The image's layers as `docker history` shows them (newest first). */
+  /** The image's layers as `docker history` shows them (newest first; ENV values masked for viewers). */
   app.get("/:id{.+}/history", async (c) => {
     const id = imageRef(c.req.param("id"));
-    const history = await docker.json<unknown[]>("GET", `/images/${id}/history`)
+    const history = await docker.json<{ CreatedBy?: string }[]>("GET", `/images/${id}/history`)
       .catch(notFound(id));
-    return c.json({ history });
+    if (c.get("actor").role === "admin") return c.json({ history });
+    return c.json({
+      history: history.map((layer) => ({
+        ...layer,
+        CreatedBy: maskEnvInCommand(layer.CreatedBy ?? ""),
+      })),
+    });
   });
 
   app.post("/:id{.+}/tag", async (c) => {
@@ -158,6 +178,22 @@ export function imageApiRoutes(deps: AppDeps): Hono<AppEnv> {
   });
 
   return app;
+}
+
+function maskEnv(env: string[] | null | undefined): string[] {
+  return (env ?? []).map((entry) => {
+    const eq = entry.indexOf("=");
+    return eq < 0 ? entry : `${entry.slice(0, eq)}=••••••`;
+  });
+}
+
+/** A layer's command with the values of an ENV instruction masked (`ENV A=1 B=2`, `ENV A 1`). */
+export function maskEnvInCommand(command: string): string {
+  const match = command.match(/^(.*?\bENV\s+)(.*)$/s);
+  if (!match) return command;
+  const [, head, rest] = match;
+  if (!rest.includes("=")) return `${head}${rest.replace(/^(\S+)\s+.*$/s, "$1 ••••••")}`;
+  return head + rest.replace(/(^|\s)([^\s=]+)=(\S*)/g, "$1$2=••••••");
 }
 
 function notFound(id: string) {

@@ -11,6 +11,7 @@ import { startTokenRegistry } from "../fixtures/token_registry.ts";
 import { upsertRegistry } from "../../lib/registries.ts";
 import type { DockerClient } from "../../lib/docker/client.ts";
 import { inspectImage } from "../../lib/docker/images.ts";
+import { maskEnvInCommand } from "../../routes/api/images.ts";
 
 async function committedImage(docker: DockerClient, prefix: string, repo: string) {
   const source = await makeTestContainer(docker, prefix, "src", {}, false);
@@ -19,7 +20,11 @@ async function committedImage(docker: DockerClient, prefix: string, repo: string
       container: source,
       repo,
       tag: "1",
-      changes: ["LABEL org.example.purpose=details-test", 'CMD ["sleep", "1"]'],
+      changes: [
+        "LABEL org.example.purpose=details-test",
+        "ENV API_TOKEN=image-env-secret-value",
+        'CMD ["sleep", "1"]',
+      ],
     },
   });
   return Id;
@@ -60,6 +65,12 @@ Deno.test("image details: inspect and history; tag and untag (the only tag is re
     assert.equal(info.Config.Labels["org.example.purpose"], "details-test");
     assert.deepEqual(info.RepoTags, [`${repo}:1`]);
     assert.equal(info.Os, "linux");
+    // Environment values are masked for viewers (as a container's inspect does), shown to admins.
+    assert.ok(info.Config.Env.includes("API_TOKEN=••••••"), JSON.stringify(info.Config.Env));
+    const adminView = await app.request("GET", `/api/containers/images/${id}/json`, {
+      cookie: admin,
+    });
+    assert.ok((await adminView.json()).Config.Env.includes("API_TOKEN=image-env-secret-value"));
     const history = await app.request("GET", `/api/containers/images/${id}/history`, {
       cookie: viewer,
     });
@@ -255,4 +266,17 @@ Deno.test("registry browser: catalog pages and tags of a saved registry (basic a
     await basic.stop();
     await token.stop();
   }
+});
+
+Deno.test("history for viewers: ENV values in a layer's command are masked", () => {
+  assert.equal(
+    maskEnvInCommand("/bin/sh -c #(nop)  ENV API_TOKEN=abc OTHER=x y"),
+    "/bin/sh -c #(nop)  ENV API_TOKEN=•••••• OTHER=•••••• y",
+  );
+  assert.equal(maskEnvInCommand("ENV KEY=value"), "ENV KEY=••••••");
+  assert.equal(
+    maskEnvInCommand("/bin/sh -c #(nop)  ENV PATH /usr/bin"),
+    "/bin/sh -c #(nop)  ENV PATH ••••••",
+  );
+  assert.equal(maskEnvInCommand("/bin/sh -c apk add curl"), "/bin/sh -c apk add curl");
 });
