@@ -242,3 +242,53 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "e2e: a viewer reads the Environments tab (states, switcher) without add, edit or remove",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "cm-env-viewer-" });
+    await Deno.symlink("/var/run/docker.sock", `${dir}/docker.sock`);
+    try {
+      await using panel = await startPanel();
+      const cookie = await panel.login();
+      const headers = { "Content-Type": "application/json", Origin: panel.url, Cookie: cookie };
+      const user = await fetch(`${panel.url}/api/users`, {
+        method: "POST",
+        headers,
+        body: JSON.stringify({
+          username: "env-viewer",
+          password: "viewer password 123",
+          role: "viewer",
+        }),
+      });
+      assert.equal(user.status, 201, await user.text());
+      const added = await fetch(`${panel.url}/api/environments`, {
+        method: "POST",
+        headers,
+        body: JSON.stringify({ name: "viewer-sees", url: `unix://${dir}/docker.sock` }),
+      });
+      assert.equal(added.status, 201, await added.text());
+
+      await using browser = await launchBrowser();
+      const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+      const errors = watchErrors(page);
+      await signIn(page, panel.url, "env-viewer", "viewer password 123");
+      await page.goto(`${panel.url}/environments`);
+      await hydrated(page, "EnvironmentsPanel");
+      await page.locator('tr[data-env-id="viewer-sees"][data-status="up"]').waitFor({
+        timeout: 30_000,
+      });
+      assert.equal(await page.getByRole("button", { name: "Add environment" }).count(), 0);
+      assert.equal(await page.locator("tr[data-env-id] button").count(), 0);
+      await openSwitcher(page);
+      await page.locator('#env-menu .env-item[data-env-id="viewer-sees"]').click();
+      await page.waitForURL(`${panel.url}/environments/viewer-sees/containers`);
+      await hydrated(page, "ContainersTable");
+      assert.deepEqual(errors, []);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
