@@ -153,8 +153,22 @@ export function classifyConnectError(error: unknown, host: EngineHost): HttpErro
   }
   // The transport's own words (the error itself only says "unreachable").
   const text = causeText(error.cause);
-  // The wording below is rustls' and hyper's (what Deno's fetch reports).
-  if (/UnknownIssuer|unknown ?ca|self[- ]signed|BadSignature|certificate verify/i.test(text)) {
+  // The wording below is rustls' and hyper's (what Deno's fetch reports). A "fatal alert" is
+  // the daemon refusing us; "invalid peer certificate" is us refusing the daemon.
+  if (/fatal alert:? *CertificateExpired/i.test(text)) {
+    return new EnvironmentConnectError(
+      `The Engine at ${where} refused the client certificate as expired`,
+      "tls.cert",
+    );
+  }
+  if (host.kind === "tls" && /fatal alert/i.test(text)) {
+    return new EnvironmentConnectError(
+      `The Engine at ${where} refused the client certificate (not signed by a CA it trusts, ` +
+        "or expired)",
+      "tls.cert",
+    );
+  }
+  if (/UnknownIssuer|self[- ]signed|BadSignature|certificate verify failed/i.test(text)) {
     return new EnvironmentConnectError(
       `The Engine's certificate at ${where} is not signed by the given CA certificate ` +
         "(server certificate not trusted)",
@@ -171,23 +185,6 @@ export function classifyConnectError(error: unknown, host: EngineHost): HttpErro
   }
   if (/invalid peer certificate: Expired/i.test(text)) {
     return new EnvironmentConnectError(`The Engine's certificate at ${where} has expired`, "url");
-  }
-  if (/CertificateExpired|certificate expired/i.test(text)) {
-    return new EnvironmentConnectError(
-      `The Engine at ${where} refused the client certificate as expired`,
-      "tls.cert",
-    );
-  }
-  if (
-    host.kind === "tls" &&
-    /alert|BadCertificate|CertificateRequired|UnknownCA|HandshakeFailure|certificate|reset|broken pipe|unexpected eof|closed/i
-      .test(text)
-  ) {
-    return new EnvironmentConnectError(
-      `The Engine at ${where} refused the client certificate (not signed by a CA it trusts, ` +
-        "or expired)",
-      "tls.cert",
-    );
   }
   if (/InvalidContentType|corrupt message|wrong version number|InvalidMessage/i.test(text)) {
     return new EnvironmentConnectError(
