@@ -5,7 +5,7 @@
  * daemon's error under it; Inspect and Logs open in a side drawer, Exec shell (admins, running
  * containers) in a terminal modal that loads xterm.js only when it opens.
  */
-import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
+import { useCallback, useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { api } from "./api.ts";
 import { ActionMenu, type MenuItem } from "./containers/ActionMenu.tsx";
 import { Drawer, type DrawerKind } from "./containers/Drawer.tsx";
@@ -39,16 +39,8 @@ import { COLLAPSED_KEY, GROUP_KEY, groupByStack, parseCollapsed } from "./contai
 import { openStream } from "./containers/sse.ts";
 import { unpackContainers } from "./containers/packed.ts";
 import { COMPACT_KEY, compactRows, parseCompactChoice } from "./containers/compact.ts";
-import {
-  clampRange,
-  covers,
-  FIRST_WINDOW,
-  OVERSCAN_PX,
-  prefixOffsets,
-  type Range,
-  rangeFor,
-  VIRTUAL_MIN,
-} from "./containers/virtual.ts";
+import { VIRTUAL_MIN } from "./containers/virtual.ts";
+import { useRowWindow } from "./containers/useRowWindow.ts";
 import { useUpdates } from "./updates/useUpdates.ts";
 import { UpdateBadge } from "./updates/UpdateBadge.tsx";
 import { updateItems } from "./updates/menu.ts";
@@ -451,100 +443,11 @@ export function ContainersTable(
     return list;
   }, [grouped, groups, rows, collapsed, errors]);
   const virtual = items.length > VIRTUAL_MIN;
-  const body = useRef<HTMLTableSectionElement>(null);
-  /** Measured heights by item key, for the current row mode. */
-  const heights = useRef(new Map<string, number>());
-  /** The last measured height of each kind, the estimate for those not measured yet. */
-  const typical = useRef<Partial<Record<Item["kind"], number>>>({});
-  const [measured, setMeasured] = useState(0);
-  const measuredMode = useRef(compact);
-  if (measuredMode.current !== compact) {
-    measuredMode.current = compact;
-    heights.current.clear();
-    typical.current = {};
-  }
-  const offsets = useMemo(
-    () =>
-      prefixOffsets(
-        items.map((item) =>
-          heights.current.get(item.key) ?? typical.current[item.kind] ??
-            ESTIMATED_HEIGHT[item.kind][compact ? 1 : 0]
-        ),
-      ),
-    [items, measured, compact],
-  );
-  const [range, setRange] = useState<Range>({ start: 0, end: FIRST_WINDOW });
-  const windowed = virtual ? clampRange(range, items.length) : { start: 0, end: items.length };
-  const offsetsRef = useRef(offsets);
-  offsetsRef.current = offsets;
-
-  /** Renders the items on screen and OVERSCAN_PX around, unless those rendered cover it. */
-  const followScroll = useCallback(() => {
-    const tbody = body.current;
-    if (!tbody) return;
-    const top = -tbody.getBoundingClientRect().top;
-    const bottom = top + innerHeight;
-    const at = offsetsRef.current;
-    const need = rangeFor(at, top, bottom);
-    const wide = rangeFor(at, top - OVERSCAN_PX, bottom + OVERSCAN_PX);
-    setRange((current) =>
-      covers(current, need) && current.end - current.start <= 2 * (wide.end - wide.start)
-        ? current
-        : wide
-    );
-  }, []);
-  useEffect(() => {
-    if (!virtual) return;
-    let frame = 0;
-    const onScroll = () => {
-      if (frame) return;
-      frame = requestAnimationFrame(() => {
-        frame = 0;
-        followScroll();
-      });
-    };
-    addEventListener("scroll", onScroll, { passive: true });
-    addEventListener("resize", onScroll);
-    return () => {
-      cancelAnimationFrame(frame);
-      removeEventListener("scroll", onScroll);
-      removeEventListener("resize", onScroll);
-    };
-  }, [virtual]);
-  // After each render: measure the rendered lines, and follow the scroll position (the list
-  // or the heights may have changed under it).
-  useLayoutEffect(() => {
-    const tbody = body.current;
-    if (!tbody || !virtual) return;
-    let changed = false;
-    for (const tr of tbody.querySelectorAll<HTMLElement>(":scope > tr[data-vkey]")) {
-      const height = tr.getBoundingClientRect().height;
-      const key = tr.dataset.vkey!;
-      const kind = tr.dataset.vkind as Item["kind"];
-      if (height <= 0) continue;
-      typical.current[kind] = height;
-      if (Math.abs((heights.current.get(key) ?? -1) - height) > 0.5) {
-        heights.current.set(key, height);
-        changed = true;
-      }
-    }
-    if (changed) setMeasured((n) => n + 1);
-    else followScroll();
+  const { body, offsets, windowed, onFocusIn } = useRowWindow(items, {
+    enabled: virtual,
+    mode: compact,
+    estimate: (item) => ESTIMATED_HEIGHT[item.kind][compact ? 1 : 0],
   });
-  /** Focus moving into a row near an edge (Tab, a dialog closing) renders the rows past it. */
-  const onFocusIn = (e: FocusEvent) => {
-    if (!virtual) return;
-    const key = (e.target as HTMLElement).closest<HTMLElement>("tr[data-vkey]")?.dataset.vkey;
-    const at = key === undefined ? -1 : items.findIndex((item) => item.key === key);
-    if (at < 0) return;
-    const margin = 5;
-    if (at - margin < windowed.start || at + margin >= windowed.end) {
-      setRange({
-        start: Math.max(0, Math.min(windowed.start, at - margin)),
-        end: Math.min(items.length, Math.max(windowed.end, at + margin + 1)),
-      });
-    }
-  };
 
   // A container started from the header's dialog: bring its row on screen once it arrives.
   useEffect(() => {
