@@ -1,8 +1,11 @@
-/** Create a swarm service: name, image, mode and replicas, command, ports, env, placement, limits. */
+/**
+ * Create a swarm service: name, image, mode and replicas, command, ports, env, placement,
+ * limits, and (folded) secrets, update policy and restart policy.
+ */
 import { useState } from "preact/hooks";
 import { api, ApiError } from "../api.ts";
 import { TitledModal } from "../shared/TitledModal.tsx";
-import { EMPTY_SERVICE, serviceBody, type ServiceForm } from "./format.ts";
+import { EMPTY_SERVICE, serviceBody, serviceFieldOf, type ServiceForm } from "./format.ts";
 
 type Field = keyof ServiceForm;
 
@@ -28,9 +31,7 @@ export function CreateServiceDialog(
       await api("POST", "/api/swarm/services", result.body);
       await onCreated(form.name.trim());
     } catch (e) {
-      const field = e instanceof ApiError && e.field && e.field in EMPTY_SERVICE
-        ? e.field as Field
-        : undefined;
+      const field = e instanceof ApiError ? serviceFieldOf(e.field) : undefined;
       setError({ field, text: (e as Error).message });
       setBusy(false);
     }
@@ -187,6 +188,99 @@ export function CreateServiceDialog(
             {fieldError("memory")}
           </label>
         </div>
+        <details
+          class="sw-more"
+          open={!!error?.field && /^(secrets|update_|restart_)/.test(error.field)}
+        >
+          <summary>Secrets, update and restart policy</summary>
+          <label>
+            Secrets{" "}
+            <span class="muted im-small">names, comma or line; read at /run/secrets/NAME</span>
+            <input
+              name="secrets"
+              class="mono"
+              autocomplete="off"
+              spellcheck={false}
+              placeholder="db_password"
+              value={form.secrets}
+              aria-invalid={invalid("secrets")}
+              onInput={set("secrets")}
+            />
+            {fieldError("secrets")}
+          </label>
+          <div class="sw-row">
+            <label>
+              Update parallelism
+              <input
+                name="update_parallelism"
+                inputMode="numeric"
+                placeholder="1"
+                value={form.update_parallelism}
+                aria-invalid={invalid("update_parallelism")}
+                onInput={set("update_parallelism")}
+              />
+              {fieldError("update_parallelism")}
+            </label>
+            <label>
+              Update delay
+              <input
+                name="update_delay"
+                placeholder="10s"
+                value={form.update_delay}
+                aria-invalid={invalid("update_delay")}
+                onInput={set("update_delay")}
+              />
+              {fieldError("update_delay")}
+            </label>
+          </div>
+          <div class="sw-row">
+            <label>
+              When an update fails
+              <select
+                name="update_failure_action"
+                value={form.update_failure_action}
+                onChange={set("update_failure_action")}
+              >
+                <option value="">pause (default)</option>
+                <option value="rollback">roll back</option>
+                <option value="continue">continue</option>
+              </select>
+            </label>
+            <label>
+              Update order
+              <select name="update_order" value={form.update_order} onChange={set("update_order")}>
+                <option value="">stop first (default)</option>
+                <option value="start-first">start first</option>
+              </select>
+            </label>
+          </div>
+          <div class="sw-row">
+            <label>
+              Restart
+              <select
+                name="restart_condition"
+                value={form.restart_condition}
+                onChange={set("restart_condition")}
+              >
+                <option value="">always (default)</option>
+                <option value="on-failure">on failure</option>
+                <option value="none">never</option>
+              </select>
+            </label>
+            <label>
+              Restart attempts
+              <input
+                name="restart_max_attempts"
+                inputMode="numeric"
+                placeholder="unlimited"
+                value={form.restart_max_attempts}
+                aria-invalid={invalid("restart_max_attempts")}
+                onInput={set("restart_max_attempts")}
+              />
+              {fieldError("restart_max_attempts")}
+            </label>
+          </div>
+        </details>
         {error && !error.field && (
           <div class="notice error im-inline-error" role="alert">{error.text}</div>
         )}

@@ -63,6 +63,14 @@ export interface ServiceForm {
   constraints: string;
   cpus: string;
   memory: string;
+  /** Secret names, comma or line separated; each is mounted at /run/secrets/<name>. */
+  secrets: string;
+  update_parallelism: string;
+  update_delay: string;
+  update_failure_action: "" | "pause" | "continue" | "rollback";
+  update_order: "" | "stop-first" | "start-first";
+  restart_condition: "" | "any" | "on-failure" | "none";
+  restart_max_attempts: string;
 }
 
 export const EMPTY_SERVICE: ServiceForm = {
@@ -76,7 +84,26 @@ export const EMPTY_SERVICE: ServiceForm = {
   constraints: "",
   cpus: "",
   memory: "",
+  secrets: "",
+  update_parallelism: "",
+  update_delay: "",
+  update_failure_action: "",
+  update_order: "",
+  restart_condition: "",
+  restart_max_attempts: "",
 };
+
+const DURATION = /^(\d+(\.\d+)?(ms|s|m|h))+$/;
+
+/** The form field a server error names ("update.delay" → update_delay), if any. */
+export function serviceFieldOf(field: string | undefined): keyof ServiceForm | undefined {
+  if (!field) return undefined;
+  const name = field.replace(/\[\d+\].*$/, "").replace(".", "_");
+  if (name in EMPTY_SERVICE) return name as keyof ServiceForm;
+  const head = field.split(/[.[]/)[0];
+  if (head === "limits") return field.includes("memory") ? "memory" : "cpus";
+  return head in EMPTY_SERVICE ? head as keyof ServiceForm : undefined;
+}
 
 /** The POST /api/swarm/services body, or the field to fix and why. */
 export function serviceBody(
@@ -125,6 +152,38 @@ export function serviceBody(
     limits.memory = form.memory.trim();
   }
   if (Object.keys(limits).length) body.limits = limits;
+  const secrets = listOf(form.secrets);
+  const badSecret = secrets.find((s) => !/^[\w.-]+$/.test(s));
+  if (badSecret) return { field: "secrets", text: `"${badSecret}" is not a secret name` };
+  if (secrets.length) body.secrets = secrets.map((source) => ({ source }));
+  const update: Record<string, unknown> = {};
+  if (form.update_parallelism.trim()) {
+    if (!/^\d+$/.test(form.update_parallelism.trim())) {
+      return {
+        field: "update_parallelism",
+        text: "Parallelism is a whole number (0: all at once)",
+      };
+    }
+    update.parallelism = Number(form.update_parallelism);
+  }
+  if (form.update_delay.trim()) {
+    if (!DURATION.test(form.update_delay.trim())) {
+      return { field: "update_delay", text: "Delay is a duration such as 10s or 1m30s" };
+    }
+    update.delay = form.update_delay.trim();
+  }
+  if (form.update_failure_action) update.failure_action = form.update_failure_action;
+  if (form.update_order) update.order = form.update_order;
+  if (Object.keys(update).length) body.update = update;
+  const restart: Record<string, unknown> = {};
+  if (form.restart_condition) restart.condition = form.restart_condition;
+  if (form.restart_max_attempts.trim()) {
+    if (!/^\d+$/.test(form.restart_max_attempts.trim())) {
+      return { field: "restart_max_attempts", text: "Attempts is a whole number" };
+    }
+    restart.max_attempts = Number(form.restart_max_attempts);
+  }
+  if (Object.keys(restart).length) body.restart = restart;
   return { body };
 }
 

@@ -89,7 +89,19 @@ Deno.test({
       timeout: LONG,
     });
 
-    // Services: create with 3 replicas, then scale to 5.
+    // A secret first (listed, never its value), for the service to use.
+    const secret = `e2e-secret-${suffix}`;
+    await page.locator(".sw-section", { hasText: "Secrets" }).click();
+    await page.getByRole("button", { name: "Create secret" }).click();
+    const secretDialog = page.locator("#sw-secret-create");
+    await secretDialog.locator('input[name="name"]').fill(secret);
+    await secretDialog.locator('textarea[name="data"]').fill("s3cr3t-value");
+    await secretDialog.getByRole("button", { name: "Create secret" }).click();
+    await secretDialog.waitFor({ state: "detached", timeout: LONG });
+    await page.locator(`tr[data-object="${secret}"]`).waitFor({ timeout: LONG });
+    assert.ok(!(await page.content()).includes("s3cr3t-value"));
+
+    // Services: create with 3 replicas using the secret, then scale to 5.
     const service = `e2e-web-${suffix}`;
     await page.locator(".sw-section", { hasText: "Services" }).click();
     await page.getByRole("button", { name: "Create service" }).click();
@@ -97,10 +109,16 @@ Deno.test({
     await create.locator('input[name="name"]').fill(service);
     await create.locator('input[name="image"]').fill(TEST_IMAGE);
     await create.locator('input[name="replicas"]').fill("3");
-    // Says hello, then ends at once on SIGTERM, so a rolling update does not wait 10 s a task.
+    // Says hello when the secret is there, then ends at once on SIGTERM, so a rolling
+    // update does not wait 10 s a task.
     await create.locator('input[name="command"]').fill(
-      `sh -c "echo hello-from-task; trap 'exit 0' TERM; while true; do sleep 1; done"`,
+      `sh -c "test -f /run/secrets/${secret} && echo hello-from-task; ` +
+        `trap 'exit 0' TERM; while true; do sleep 1; done"`,
     );
+    await create.locator("summary", { hasText: "Secrets, update" }).click();
+    await create.locator('input[name="secrets"]').fill(secret);
+    await create.locator('input[name="update_parallelism"]').fill("2");
+    await create.locator('input[name="update_delay"]').fill("1s");
     await create.locator('input[name="ports"]').fill("80:80, bad");
     await create.getByRole("button", { name: "Create service" }).click();
     await create.locator(".im-field-error", { hasText: "not a port" }).waitFor();
@@ -146,18 +164,6 @@ Deno.test({
     await page.keyboard.press("Escape");
     await drawer.waitFor({ state: "detached" });
 
-    // Secrets: create, listed (never its value), removed.
-    const secret = `e2e-secret-${suffix}`;
-    await page.locator(".sw-section", { hasText: "Secrets" }).click();
-    await page.getByRole("button", { name: "Create secret" }).click();
-    const secretDialog = page.locator("#sw-secret-create");
-    await secretDialog.locator('input[name="name"]').fill(secret);
-    await secretDialog.locator('textarea[name="data"]').fill("s3cr3t-value");
-    await secretDialog.getByRole("button", { name: "Create secret" }).click();
-    await secretDialog.waitFor({ state: "detached", timeout: LONG });
-    await page.locator(`tr[data-object="${secret}"]`).waitFor({ timeout: LONG });
-    assert.ok(!(await page.content()).includes("s3cr3t-value"));
-
     // Screenshots of every section at both widths and themes.
     for (const scheme of ["light", "dark"] as const) {
       await page.emulateMedia({ colorScheme: scheme });
@@ -184,18 +190,31 @@ Deno.test({
     await page.emulateMedia({ colorScheme: "light" });
     await page.setViewportSize({ width: 1440, height: 900 });
 
-    // Remove the secret and the service through their confirm dialogs (Cancel focused).
+    // The secret in use: its removal is refused in the dialog, naming the service.
     await page.goto(`${base}/swarm#objects`);
-    await page.locator(`tr[data-object="${secret}"]`).getByRole("button", { name: "Remove" })
-      .click();
-    await page.locator("#sw-secret-remove").waitFor();
+    await hydrated(page, "SwarmPanel");
+    const secretRow = page.locator(`tr[data-object="${secret}"]`);
+    assert.match(await secretRow.innerText(), new RegExp(service));
+    await secretRow.getByRole("button", { name: "Remove" }).click();
+    const removeSecret = page.locator("#sw-secret-remove");
+    await removeSecret.waitFor();
     assert.equal(await page.evaluate(() => document.activeElement?.textContent?.trim()), "Cancel");
-    await page.locator("#sw-secret-remove").getByRole("button", { name: "Remove secret" }).click();
-    await page.locator(`tr[data-object="${secret}"]`).waitFor({ state: "detached", timeout: LONG });
+    await removeSecret.getByRole("button", { name: "Remove secret" }).click();
+    await removeSecret.locator(".notice.error", { hasText: service }).waitFor({ timeout: LONG });
+    await page.screenshot({ path: await screenshotPath("swarm-secret-in-use-1440-light") });
+    await removeSecret.getByRole("button", { name: "Cancel" }).click();
+
+    // Remove the service, then the secret, through their confirm dialogs.
     await page.goto(`${base}/swarm#services`);
+    await hydrated(page, "SwarmPanel");
     await row.getByRole("button", { name: "Remove" }).click();
     await page.locator("#sw-remove").getByRole("button", { name: "Remove service" }).click();
     await row.waitFor({ state: "detached", timeout: LONG });
+    await page.goto(`${base}/swarm#objects`);
+    await hydrated(page, "SwarmPanel");
+    await secretRow.getByRole("button", { name: "Remove" }).click();
+    await removeSecret.getByRole("button", { name: "Remove secret" }).click();
+    await secretRow.waitFor({ state: "detached", timeout: LONG });
     assert.deepEqual(errors, []);
   },
 });

@@ -5,6 +5,7 @@ import {
   parsePort,
   portText,
   serviceBody,
+  serviceFieldOf,
   shortImage,
   since,
 } from "../../islands/swarm/format.ts";
@@ -60,6 +61,47 @@ Deno.test("serviceBody builds the create body and names the field to fix", () =>
   assert.equal(field({ constraints: "role worker" }), "constraints");
   assert.equal(field({ cpus: "0" }), "cpus");
   assert.equal(field({ memory: "lots" }), "memory");
+  assert.equal(field({ secrets: "a b" }), "secrets");
+  assert.equal(field({ update_parallelism: "x" }), "update_parallelism");
+  assert.equal(field({ update_delay: "10" }), "update_delay");
+  assert.equal(field({ restart_max_attempts: "-1" }), "restart_max_attempts");
+});
+
+Deno.test("serviceBody sends secrets, update and restart policy only when given", () => {
+  assert.deepEqual(
+    serviceBody({
+      ...EMPTY_SERVICE,
+      name: "db",
+      image: "i",
+      secrets: "db_password, api_key",
+      update_parallelism: "2",
+      update_delay: "10s",
+      update_failure_action: "rollback",
+      update_order: "start-first",
+      restart_condition: "on-failure",
+      restart_max_attempts: "3",
+    }),
+    {
+      body: {
+        name: "db",
+        image: "i",
+        mode: "replicated",
+        replicas: 1,
+        secrets: [{ source: "db_password" }, { source: "api_key" }],
+        update: { parallelism: 2, delay: "10s", failure_action: "rollback", order: "start-first" },
+        restart: { condition: "on-failure", max_attempts: 3 },
+      },
+    },
+  );
+});
+
+Deno.test("serviceFieldOf maps the server's field names to the form's", () => {
+  assert.equal(serviceFieldOf("update.delay"), "update_delay");
+  assert.equal(serviceFieldOf("restart.max_attempts"), "restart_max_attempts");
+  assert.equal(serviceFieldOf("secrets[0].source"), "secrets");
+  assert.equal(serviceFieldOf("limits.memory"), "memory");
+  assert.equal(serviceFieldOf("image"), "image");
+  assert.equal(serviceFieldOf("networks"), undefined);
 });
 
 Deno.test("keyValues, shortImage and since", () => {
