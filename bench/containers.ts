@@ -14,7 +14,8 @@
  *    started); the Containers page's HTML size and time at both.
  *
  * Containers carry a unique name prefix and the test label, and are removed at the end,
- * on failure, and on Ctrl-C. BENCH_V8_FLAGS runs the panel with those V8 flags.
+ * on failure, and on Ctrl-C. The panel runs with the start task's V8 flags and allocator
+ * setting; BENCH_V8_FLAGS runs it with other V8 flags.
  */
 import {
   createContainer,
@@ -32,6 +33,7 @@ import {
 } from "../tests/fixtures/engine.ts";
 import { createTestApp } from "../tests/fixtures/app.ts";
 import { type PanelProcess, startPanel } from "../tests/fixtures/server.ts";
+import { MALLOC_ENV, V8_FLAGS } from "../lib/install.ts";
 
 const RUNNING = Number(Deno.env.get("BENCH_RUNNING") ?? 100);
 const SMALL = Number(Deno.env.get("BENCH_CONTAINERS") ?? 200);
@@ -39,9 +41,11 @@ const LARGE = Number(Deno.env.get("BENCH_CONTAINERS_LARGE") ?? 1000);
 const ROUNDS = Number(Deno.env.get("BENCH_ROUNDS") ?? 60);
 const WINDOW_MS = Number(Deno.env.get("BENCH_WINDOW_MS") ?? 20_000);
 const VIEWERS = 5;
-/** V8 flags for the panel process (DENO_V8_FLAGS), to compare heap settings. */
-const V8_FLAGS = Deno.env.get("BENCH_V8_FLAGS");
-const panelOptions = V8_FLAGS ? { env: { DENO_V8_FLAGS: V8_FLAGS } } : {};
+/** The panel runs as `deno task start` runs it; BENCH_V8_FLAGS compares other V8 flags. */
+const [mallocName, mallocValue] = MALLOC_ENV.split("=");
+const panelOptions = {
+  env: { DENO_V8_FLAGS: Deno.env.get("BENCH_V8_FLAGS") ?? V8_FLAGS, [mallocName]: mallocValue },
+};
 
 const sorted = (values: number[]) => [...values].sort((a, b) => a - b);
 const median = (values: number[]) => sorted(values)[Math.floor(values.length / 2)];

@@ -7,6 +7,7 @@ const BENCHMARKS = [
   "client",
   "containers",
   "containers_page",
+  "rss",
   "exec",
   "compose",
   "audit",

@@ -10,6 +10,7 @@ import {
   BUNDLE_PATH,
   DATA_DIR,
   DOCKER_SOCKET,
+  MALLOC_ENV,
   planInstall,
   planUninstall,
   renderUnit,
@@ -18,6 +19,7 @@ import {
   UNIT_PATH,
   type UnitOptions,
   unitWord,
+  V8_FLAGS,
 } from "../lib/install.ts";
 import { ConfigError, ENV_NAMES, parseCommand } from "../lib/config.ts";
 import { freePort } from "./fixtures/registry.ts";
@@ -79,6 +81,8 @@ Deno.test("the unit: hardening, the data folder the only writable path, explicit
   );
   assert.ok(argv.includes(`--allow-env=${ENV_NAMES.join(",")}`));
   assert.ok(argv.includes("--no-prompt"));
+  assert.ok(argv.includes(`--v8-flags=${V8_FLAGS}`), "the start task's V8 flags");
+  assert.ok(setting(unit, "Environment").includes(MALLOC_ENV), "the start task's allocator");
   assert.deepEqual(argv.slice(argv.indexOf(BUNDLE_PATH)), [
     BUNDLE_PATH,
     "--listen",
@@ -90,6 +94,16 @@ Deno.test("the unit: hardening, the data folder the only writable path, explicit
   ]);
   // Pure: the same options give the same text.
   assert.equal(renderUnit(unitOptions()), renderUnit(unitOptions()));
+});
+
+Deno.test("the start, dev and compile tasks and the unit run with the same V8 flags", async () => {
+  const config = JSON.parse(await Deno.readTextFile(new URL("deno.json", ROOT)));
+  for (const task of ["start", "dev", "compile"]) {
+    const last: string = config.tasks[task].split("&&").at(-1)!.trim();
+    assert.ok(last.split(/\s+/).includes(`--v8-flags=${V8_FLAGS}`), `${task}: ${last}`);
+    // A compiled binary cannot carry an environment variable; the others run with it.
+    if (task !== "compile") assert.ok(last.startsWith(`${MALLOC_ENV} deno `), `${task}: ${last}`);
+  }
 });
 
 Deno.test("the unit's permissions are the start task's, with writes narrowed to the data folder", async () => {
