@@ -88,6 +88,16 @@ Deno.test({
     await page.locator(`tr[data-node="${hostname}"][data-availability="active"]`).waitFor({
       timeout: LONG,
     });
+    // A label added to that node shows as a chip.
+    await page.locator(`tr[data-node="${hostname}"]`).getByRole("button", { name: "Labels" })
+      .click();
+    const labels = page.locator("#sw-labels");
+    await labels.locator("textarea").fill("zone=east");
+    await labels.getByRole("button", { name: "Save labels" }).click();
+    await labels.waitFor({ state: "detached", timeout: LONG });
+    await page.locator(`tr[data-node="${hostname}"] .sw-chip`, { hasText: "zone=east" }).waitFor({
+      timeout: LONG,
+    });
 
     // A secret first (listed, never its value), for the service to use.
     const secret = `e2e-secret-${suffix}`;
