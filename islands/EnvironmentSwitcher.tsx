@@ -132,7 +132,7 @@ export function EnvironmentSwitcher({ env, name, reachable }: EnvironmentSwitche
               role="menuitemradio"
               aria-checked={e.id === env}
               class={`env-item${e.id === env ? " is-current" : ""}`}
-              href={switchTarget(e.id, location.pathname)}
+              href={switchTarget(e.id, location.pathname, e.state.swarm?.manager === true)}
               data-env-id={e.id}
             >
               <span class={dotClass(e.state)} aria-hidden="true" />

@@ -75,11 +75,15 @@ export function pagePathFor(env: string, path: string): string {
   return `/environments/${encodeURIComponent(env)}${local}`;
 }
 
-/** Where choosing `env` in the switcher goes from `pathname`: the same tab, else Containers. */
-export function switchTarget(env: string, pathname: string): string {
+/**
+ * Where choosing `env` in the switcher goes from `pathname`: the same tab, else Containers
+ * (also from Swarm when `env` is not a swarm manager: it has no Swarm tab).
+ */
+export function switchTarget(env: string, pathname: string, swarmManager = true): string {
   const local = localPagePath(pathname);
   const tab = ENV_PAGES.find((p) => isUnder(local, p));
-  return pagePathFor(env, tab ?? "/containers");
+  if (!tab || (tab === "/swarm" && !swarmManager)) return pagePathFor(env, "/containers");
+  return pagePathFor(env, tab);
 }
 
 /** A page link for the page's environment. */

@@ -96,4 +96,5 @@ Deno.test("switchTarget keeps the tab (without its query) and sends panel pages 
   assert.equal(switchTarget("e2", "/environments/e1/swarm"), "/environments/e2/swarm");
   assert.equal(switchTarget("e1", "/audit"), "/environments/e1/containers");
   assert.equal(switchTarget("local", "/environments"), "/containers");
+  assert.equal(switchTarget("e2", "/environments/e1/swarm", false), "/environments/e2/containers");
 });
