@@ -21,7 +21,16 @@ async function hydrated(page: Page, island: string, timeout = 30_000) {
     timeout,
   }).catch(async (error) => {
     await page.screenshot({ path: await screenshotPath(`environments-not-hydrated-${island}`) });
-    throw error;
+    const state = await page.evaluate(() => ({
+      url: location.href,
+      islands: [...document.querySelectorAll<HTMLElement>("[data-island]")].map((el) =>
+        `${el.dataset.island}:${el.dataset.hydrated ?? "-"}`
+      ),
+      resources: performance.getEntriesByType("resource").map((r) =>
+        `${r.name} ${Math.round(r.duration)}ms`
+      ),
+    }));
+    throw new Error(`${error}\n${JSON.stringify(state, null, 1)}`);
   });
 }
 
@@ -149,13 +158,17 @@ Deno.test({
         has: page.locator(`option[value="${upId}"]`),
       });
       await envSelect.selectOption(upId);
-      const envRows = page.locator("table.audit tbody tr:not(.details)");
-      await page.locator("table.audit td.mono", { hasText: volume }).first().waitFor({
-        timeout: 15_000,
-      });
-      for (const cell of await envRows.locator("td.col-env").allInnerTexts()) {
-        assert.equal(cell, upName);
-      }
+      // The filtered list: only that environment's rows, the volume's among them.
+      await page.waitForFunction(
+        ([name, target]) => {
+          const cells = [...document.querySelectorAll("table.audit td.col-env")];
+          const targets = [...document.querySelectorAll("table.audit td.mono")];
+          return cells.length > 0 && cells.every((cell) => cell.textContent === name) &&
+            targets.some((cell) => cell.textContent === target);
+        },
+        [upName, volume],
+        { timeout: 15_000 },
+      );
       await page.screenshot({ path: await screenshotPath("environments-audit-filter-1440-light") });
 
       // Down: its daemon is killed; the env shows as down, its pages say the Engine is
