@@ -137,7 +137,7 @@ export function EnvironmentSwitcher({ env, name, reachable }: EnvironmentSwitche
             >
               <span class={dotClass(e.state)} aria-hidden="true" />
               <span class="env-item-text">
-                <span class="env-item-name">{e.name}</span>
+                <span class="env-item-name" title={e.name}>{e.name}</span>
                 <span class="env-item-state">{summaryText(e.state)}</span>
               </span>
             </a>

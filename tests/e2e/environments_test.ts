@@ -283,6 +283,17 @@ Deno.test({
         body: JSON.stringify({ name: "viewer-sees", url: `unix://${dir}/docker.sock` }),
       });
       assert.equal(added.status, 201, await added.text());
+      const long = await fetch(`${panel.url}/api/environments`, {
+        method: "POST",
+        headers,
+        body: JSON.stringify({
+          name: "a rather long environment name, for the header and the table",
+          url: `unix://${dir}/docker.sock`,
+        }),
+      });
+      const longText = await long.text();
+      assert.equal(long.status, 201, longText);
+      const longId = (JSON.parse(longText) as { id: string }).id;
 
       await using browser = await launchBrowser();
       const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
@@ -299,6 +310,26 @@ Deno.test({
       await page.locator('#env-menu .env-item[data-env-id="viewer-sees"]').click();
       await page.waitForURL(`${panel.url}/environments/viewer-sees/containers`);
       await hydrated(page, "ContainersTable");
+
+      // Long names: truncated in the header and the table, never pushing the page wider.
+      for (const width of [1440, 390]) {
+        await page.setViewportSize({ width, height: width === 390 ? 844 : 900 });
+        await page.goto(`${panel.url}/environments`);
+        await hydrated(page, "EnvironmentsPanel");
+        await page.locator(`tr[data-env-id="${longId}"][data-status="up"]`).waitFor({
+          timeout: 30_000,
+        });
+        await page.screenshot({ path: await screenshotPath(`environments-long-${width}`) });
+        await page.goto(`${panel.url}/environments/${longId}/containers`);
+        await openSwitcher(page);
+        const overflow = await page.evaluate(() =>
+          document.documentElement.scrollWidth - innerWidth
+        );
+        assert.ok(overflow <= 0, `no sideways scroll at ${width} px`);
+        await page.screenshot({
+          path: await screenshotPath(`environments-long-switcher-${width}`),
+        });
+      }
       assert.deepEqual(errors, []);
     } finally {
       await Deno.remove(dir, { recursive: true });
