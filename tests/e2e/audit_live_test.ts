@@ -46,7 +46,12 @@ Deno.test({
     for (let i = 0; i < 40; i++) await refusedRow(panel, cookie);
     await using browser = await launchBrowser();
     for (
-      const [width, height, scheme] of [[1440, 900, "light"], [390, 844, "dark"]] as const
+      const [width, height, scheme] of [
+        [1440, 900, "light"],
+        [1440, 900, "dark"],
+        [390, 844, "light"],
+        [390, 844, "dark"],
+      ] as const
     ) {
       const context = await browser.newContext({
         viewport: { width, height },
@@ -88,8 +93,12 @@ Deno.test({
       // Filtered, at the top: counted too, and only the rows the filter keeps.
       await page.fill('input[placeholder="contains…"]', "volumes");
       await page.keyboard.press("Tab"); // the filter applies on change
+      // The filtered list has arrived: every row is one of the refused volume requests.
       await page.waitForFunction(
-        () => document.querySelectorAll("table.audit tbody tr").length >= 1,
+        () => {
+          const rows = [...document.querySelectorAll("table.audit tbody tr")];
+          return rows.length >= 1 && rows.every((row) => row.textContent?.includes("volumes"));
+        },
         undefined,
         { timeout: 5_000 },
       );
