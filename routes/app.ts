@@ -21,6 +21,7 @@ import { userApiRoutes } from "./api/users.ts";
 import { auditApiRoutes } from "./api/audit.ts";
 import { COMPOSE_BODY_LIMIT } from "./api/compose.ts";
 import { pageRoutes } from "./pages/mod.tsx";
+import { renderErrorPage } from "./_components/ErrorPage.tsx";
 import { webhookApiRoutes } from "./api/webhooks.ts";
 import { environmentApiRoutes } from "./api/environments.ts";
 import {
@@ -121,6 +122,18 @@ export function createAppEnvironments(
   return environments;
 }
 
+/** A browser navigating to a page (not the API, a WebSocket or an asset). */
+function wantsPage(c: Context<AppEnv>): boolean {
+  const path = c.req.path;
+  return (c.req.method === "GET" || c.req.method === "HEAD") &&
+    !/^\/(api|ws|static)\//.test(path) &&
+    (c.req.header("accept") ?? "").includes("text/html");
+}
+
+function errorPage(c: Context<AppEnv>, status: number, message: string) {
+  return c.html(renderErrorPage(status, message), status as 404);
+}
+
 export function createApp(appDeps: AppDeps): Hono<AppEnv> {
   const environments = appDeps.environments ?? createAppEnvironments(appDeps);
   const deps: AppDeps = { ...appDeps, environments };
@@ -188,6 +201,7 @@ export function createApp(appDeps: AppDeps): Hono<AppEnv> {
     if (c.req.path.startsWith("/api/")) {
       return c.json({ error: `No such endpoint: ${c.req.method} ${c.req.path}` }, 404);
     }
+    if (wantsPage(c)) return errorPage(c, 404, "This page does not exist.");
     return c.text("Not found", 404);
   });
   app.onError((error, c) => {
@@ -202,6 +216,7 @@ export function createApp(appDeps: AppDeps): Hono<AppEnv> {
     if (error instanceof RateLimitedError) c.header("Retry-After", String(error.retryAfterSeconds));
     c.header("X-Request-Id", c.get("requestId"));
     const message = expected ? error.message : "Internal server error";
+    if (wantsPage(c)) return errorPage(c, status, message);
     const field = expected ? error.field : undefined;
     // Compose parse errors know the YAML line they are about.
     const line = expected && typeof (error as { line?: unknown }).line === "number"
