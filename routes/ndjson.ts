@@ -13,7 +13,7 @@ import { HttpError, statusOf } from "../lib/errors.ts";
 import { type BoundedStream, boundedStream } from "./bounded_stream.ts";
 import type { AppDeps } from "./deps.ts";
 import type { AppEnv } from "./env.ts";
-import { endWithSession } from "./session_bound.ts";
+import { END_TEXT, endWithSession } from "./session_bound.ts";
 
 /**
  * What a progress stream belongs to: logging out, the session's expiry, a password or role
@@ -52,8 +52,7 @@ export function endStreamWithSession(c: Context, owner: StreamOwner, stream: Ndj
   const release = endWithSession(
     c as Context<AppEnv>,
     owner,
-    (reason) =>
-      stream.drop(reason === "shutdown" ? "the panel is shutting down" : "your session ended"),
+    (reason) => stream.drop(END_TEXT[reason]),
   );
   if (stream.signal.aborted) release();
   else stream.signal.addEventListener("abort", release, { once: true });

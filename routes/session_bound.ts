@@ -6,9 +6,20 @@
 import type { Context } from "hono";
 import type { AppDeps } from "./deps.ts";
 import type { AppEnv } from "./env.ts";
+import { ENVIRONMENT_CLOSED } from "../lib/environments/registry.ts";
 
-/** Why a session-bound response ends: its session ended, or the panel is shutting down. */
-export type EndReason = "session" | "shutdown";
+/**
+ * Why a session-bound response ends: its session ended, the panel is shutting down, or the
+ * environment it reads was removed or changed (its deps' shutdown signal says which).
+ */
+export type EndReason = "session" | "shutdown" | "environment";
+
+/** Words for each reason, for stream markers and close frames. */
+export const END_TEXT: Record<EndReason, string> = {
+  session: "your session ended",
+  shutdown: "the panel is shutting down",
+  environment: "the environment was removed or changed",
+};
 
 /**
  * Calls `end` (once) when this request's session ends or the server shuts down. Returns
@@ -23,11 +34,15 @@ export function endWithSession(
   const controller = new AbortController();
   controller.signal.addEventListener(
     "abort",
-    () => end(controller.signal.reason === "shutdown" ? "shutdown" : "session"),
+    () => {
+      const reason = controller.signal.reason;
+      end(reason === "shutdown" || reason === "environment" ? reason : "session");
+    },
     { once: true },
   );
   const unregister = deps.streams.register(session.tokenHash, session.userId, controller);
-  const abort = () => controller.abort("shutdown");
+  const abort = () =>
+    controller.abort(deps.shutdown.reason === ENVIRONMENT_CLOSED ? "environment" : "shutdown");
   deps.shutdown.addEventListener("abort", abort, { once: true });
   return () => {
     unregister();

@@ -24,6 +24,9 @@ import { getEnvironment, hostOf, listEnvironments, type StoredEnvironment } from
 import { classifyConnectError } from "./connect.ts";
 import { createEnvironmentMonitor, type EnvironmentState, type MonitorOptions } from "./monitor.ts";
 
+/** The reason an environment's `closed` signal carries: its streams say why they ended. */
+export const ENVIRONMENT_CLOSED = "environment-closed";
+
 export interface RunningEnvironment {
   id: string;
   docker: DockerClient;
@@ -177,7 +180,7 @@ export function createEnvironmentRegistry(
     if (entries.get(id) === entry) entries.delete(id);
     entry.opening.then((env) => {
       closing.add(env);
-      closers.get(env)?.abort();
+      closers.get(env)?.abort(ENVIRONMENT_CLOSED);
       env.stats.close();
       env.events.close();
       env.docker.close();

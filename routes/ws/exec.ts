@@ -6,7 +6,7 @@
 import { Hono } from "hono";
 import type { AppDeps } from "../deps.ts";
 import type { AppEnv } from "../env.ts";
-import { endWithSession } from "../session_bound.ts";
+import { END_TEXT, endWithSession } from "../session_bound.ts";
 import { touchSession } from "../../lib/auth/sessions.ts";
 import { containerRef } from "../../lib/docker/validate.ts";
 import { isShellPath } from "../../lib/docker/exec.ts";
@@ -47,11 +47,11 @@ export function execWsRoutes(deps: AppDeps): Hono<AppEnv> {
     const release = endWithSession(c, deps, (reason) => {
       if (socket.readyState > WebSocket.OPEN) return;
       // 1008 (policy): the session that opened this terminal has ended; 1001: going away.
-      const text = reason === "shutdown"
-        ? "The panel is shutting down"
-        : "Your session ended: sign in again";
+      const text = reason === "session"
+        ? "Your session ended: sign in again"
+        : END_TEXT[reason][0].toUpperCase() + END_TEXT[reason].slice(1);
       panelCloseReasons.set(socket, text);
-      socket.close(reason === "shutdown" ? 1001 : 1008, text);
+      socket.close(reason === "session" ? 1008 : 1001, text);
     });
     // A client that leaves during the handshake may leave a socket that never opens and
     // never closes: its registration is released after OPEN_TIMEOUT_MS all the same.
