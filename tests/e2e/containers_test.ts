@@ -469,6 +469,11 @@ Deno.test({
     const after = await byImage();
     assert.ok(shown.includes(`${prefix}by-image`));
     for (const name of shown) {
+      const known = [before.same, before.other, after.same, after.other].some((set) =>
+        set.has(name)
+      );
+      // A row of a container removed just before `before` may still be leaving the table.
+      if (!known) continue;
       assert.ok(before.same.has(name) || after.same.has(name), `${name} has that image`);
       assert.ok(!before.other.has(name) || !after.other.has(name), `${name} has another image`);
     }
