@@ -489,6 +489,30 @@ Deno.test("swarm API on a 3-node swarm", async (t) => {
       },
     );
 
+    await t.step("a worker is promoted to manager and demoted back", async () => {
+      const roleOf = async (id: string) =>
+        (await get<{ nodes: { id: string; role: string }[] }>("/api/swarm/nodes")).nodes
+          .find((node) => node.id === id)?.role;
+      const promoted = await send("PATCH", `/api/swarm/nodes/${worker1Id}`, { role: "manager" });
+      assert.equal(promoted.status, 200, JSON.stringify(promoted.body));
+      assert.equal(await roleOf(worker1Id), "manager");
+      // The promoted node's own Engine now answers as a manager.
+      await waitFor("the promoted node to act as a manager", async () => {
+        const info = await swarm.engines[1].docker.json<{ Swarm: { ControlAvailable: boolean } }>(
+          "GET",
+          "/info",
+        );
+        return info.Swarm.ControlAvailable || undefined;
+      });
+      const demoted = await send("PATCH", `/api/swarm/nodes/${worker1Id}`, { role: "worker" });
+      assert.equal(demoted.status, 200, JSON.stringify(demoted.body));
+      assert.equal(await roleOf(worker1Id), "worker");
+      const rows = auditRows(panel.deps.db).filter((row) =>
+        row.action === "swarm.node.update" && row.target === worker1Id
+      );
+      assert.ok(rows.length >= 2, "both role changes are audited");
+    });
+
     await t.step("a node is removed only once it is down", async () => {
       const worker2 = swarm.engines[2];
       const nodeId = (await worker2.docker.json<{ Swarm: { NodeID: string } }>("GET", "/info"))
