@@ -42,9 +42,11 @@ const ROUNDS = Number(Deno.env.get("BENCH_ROUNDS") ?? 60);
 const WINDOW_MS = Number(Deno.env.get("BENCH_WINDOW_MS") ?? 20_000);
 const VIEWERS = 5;
 /** The panel runs as `deno task start` runs it; BENCH_V8_FLAGS compares other V8 flags. */
-const [mallocName, mallocValue] = MALLOC_ENV.split("=");
 const panelOptions = {
-  env: { DENO_V8_FLAGS: Deno.env.get("BENCH_V8_FLAGS") ?? V8_FLAGS, [mallocName]: mallocValue },
+  env: {
+    DENO_V8_FLAGS: Deno.env.get("BENCH_V8_FLAGS") ?? V8_FLAGS,
+    ...Object.fromEntries(MALLOC_ENV.split(" ").map((word) => word.split("="))),
+  },
 };
 
 const sorted = (values: number[]) => [...values].sort((a, b) => a - b);

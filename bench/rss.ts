@@ -153,7 +153,7 @@ try {
     return [name, flags.join("=")] as const;
   }) ?? [["baseline: no V8 flags", ""], [
     "as `deno task start` runs it",
-    `${V8_FLAGS}|${MALLOC_ENV}`,
+    `${V8_FLAGS}|${MALLOC_ENV.replaceAll(" ", ",")}`,
   ]];
   const results: Result[] = [];
   for (const [name, flags] of variants) {
