@@ -37,12 +37,15 @@ export function EngineStatus(props: EngineStatusProps) {
     return () => clearInterval(timer);
   }, []);
 
-  const label = state.reachable ? `Engine ${state.version}` : "Engine unreachable";
+  // A distribution's build suffix ("20.10.24+dfsg1") only crowds the header; the tooltip
+  // keeps the full version.
+  const shortVersion = state.version?.split("+")[0];
+  const label = state.reachable ? `Engine ${shortVersion}` : "Engine unreachable";
   return (
     <button
       type="button"
       class={`engine-status ${state.reachable ? "is-up" : "is-down"}`}
-      title="Docker Engine status: click to check now"
+      title={`Docker Engine ${state.reachable ? state.version : "unreachable"}: click to check now`}
       data-checks={checks}
       onClick={check}
       disabled={checking}

@@ -32,22 +32,23 @@ let leaving = false;
 addEventListener("pagehide", () => leaving = true);
 addEventListener("beforeunload", () => leaving = true);
 
+/** Waits before each further try of a chunk whose fetch failed. */
+const RETRY_DELAYS_MS = [500, 1_000, 2_000];
+
 /**
- * Loads an island's chunk, once more after a moment if the first fetch failed (a panel under
- * load, a connection reset); an import cut off because the page is being left is dropped.
+ * Loads an island's chunk, and again after a growing pause while the fetch fails (a panel
+ * under load or restarting, a connection reset, the network changing under the browser); an
+ * import cut off because the page is being left is dropped.
  */
 async function loadIsland(load: Loader): Promise<ComponentType | undefined> {
-  try {
-    return await load();
-  } catch (error) {
-    if (leaving) return undefined;
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    if (leaving) return undefined;
+  for (let attempt = 0;; attempt++) {
     try {
       return await load();
-    } catch (again) {
+    } catch (error) {
       if (leaving) return undefined;
-      throw again ?? error;
+      if (attempt >= RETRY_DELAYS_MS.length) throw error;
+      await new Promise((resolve) => setTimeout(resolve, RETRY_DELAYS_MS[attempt]));
+      if (leaving) return undefined;
     }
   }
 }
