@@ -568,6 +568,64 @@ export function* iterateAudit(
   }
 }
 
+export type ExportFormat = "csv" | "json";
+
+/**
+ * The export's text of every matching row, newest first, one string per BATCH_ROWS rows:
+ * SQLite formats the rows (CSV cells, json_object) and joins a batch into one string, so a
+ * million rows make ten thousand strings in the heap instead of seventeen million values,
+ * and the export's memory stays flat. A CSV batch is its lines (CRLF after each); a JSON
+ * batch is its objects joined by ",\n", the same text JSON.stringify makes of each row.
+ * Each batch is read only when the caller asks for it.
+ */
+export function* exportAuditText(
+  db: Db,
+  filter: Omit<AuditFilter, "cursor" | "limit">,
+  format: ExportFormat,
+): Generator<string> {
+  const query = auditQuery(db, { fold: false, ...filter, cursor: Number.MAX_SAFE_INTEGER });
+  const line = format === "csv"
+    ? `${AUDIT_COLUMNS.map(csvCellSql).join(" || ',' || ")} || char(13, 10)`
+    : `json_object(${AUDIT_COLUMNS.map((column) => `'${column}', ${column}`).join(", ")})`;
+  const separator = format === "csv" ? "''" : "char(44, 10)";
+  const statement = db.prepare(
+    `SELECT string_agg(${line}, ${separator} ORDER BY seq DESC), count(*), min(seq) ` +
+      `FROM (${query.sql} LIMIT ${BATCH_ROWS})`,
+  );
+  (statement as unknown as { setReturnArrays(enabled: boolean): void }).setReturnArrays(true);
+  let cursor = Number.MAX_SAFE_INTEGER;
+  for (;;) {
+    const [text, count, last] = statement.get(...query.bind(cursor)) as unknown as [
+      string | null,
+      number,
+      number | null,
+    ];
+    if (text !== null && count > 0) yield text;
+    if (count < BATCH_ROWS || last === null) return;
+    cursor = last;
+  }
+}
+
+/** Integer columns (STRICT table): only a negative number needs the formula quote. */
+const INTEGER_COLUMNS = new Set(["seq", "exit_code", "duration_ms", "started_seq"]);
+/** A cell that holds a quote, comma, CR or LF is quoted (GLOB: one pass over the text). */
+const NEEDS_QUOTES = `'*["",' || char(13, 10) || ']*'`;
+
+/**
+ * One CSV cell of a column, in SQL: its text ('' for NULL); a leading = + - @ tab or CR
+ * (a formula in a spreadsheet) gets a ' before it; a cell holding a quote, comma, CR or
+ * LF is quoted, its quotes doubled.
+ */
+function csvCellSql(column: string): string {
+  if (INTEGER_COLUMNS.has(column)) {
+    return `iif(${column} < 0, '''' || ${column}, coalesce(${column}, ''))`;
+  }
+  const text = `coalesce(${column}, '')`;
+  const formula = `iif(unicode(${text}) IN (61, 43, 45, 64, 9, 13), '''', '')`;
+  return `iif(glob(${NEEDS_QUOTES}, ${text}), ` +
+    `'"' || ${formula} || replace(${text}, '"', '""') || '"', ${formula} || ${text})`;
+}
+
 /** Every column of an audit row, in table order (the export's columns too). */
 export const AUDIT_COLUMNS = [
   "seq",

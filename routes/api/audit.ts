@@ -7,7 +7,7 @@ import { type Context, Hono } from "hono";
 import {
   AUDIT_COLUMNS,
   type AuditFilter,
-  iterateAudit,
+  exportAuditText,
   listAudit,
   MAX_PAGE,
 } from "../../lib/sysctl/audit.ts";
@@ -117,15 +117,7 @@ export function parseInstant(value: string, field: "from" | "to"): string {
   return new Date(time).toISOString();
 }
 
-function csvCell(value: unknown): string {
-  const text = String(value ?? "");
-  // A leading = + - @ would run as a formula in a spreadsheet; prefix it with a quote.
-  const safe = /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
-  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
-}
-
-/** Rows per chunk of an export (one read batch of iterateAudit). */
-const EXPORT_CHUNK_ROWS = 100;
+const CSV_HEADER = AUDIT_COLUMNS.join(",") + "\r\n";
 
 export function auditApiRoutes(deps: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
@@ -138,36 +130,27 @@ export function auditApiRoutes(deps: AppDeps): Hono<AppEnv> {
       throw new ValidationError(`format must be "csv" or "json"`, "format");
     }
     const { cursor: _cursor, limit: _limit, ...filter } = parseAuditFilter(c);
-    const rows = iterateAudit(deps.db, filter);
+    // One batch of rows per chunk, formatted by SQLite (lib/sysctl/audit.ts).
+    const batches = exportAuditText(deps.db, filter, format);
     const encoder = new TextEncoder();
     let first = true;
     // Pull-based: the next rows are read only when the client has taken the previous chunk
     // (highWaterMark 0), so a client that stops reading stops the reading.
     const body = new ReadableStream<Uint8Array>({
       pull(controller) {
-        let text = "";
-        for (let i = 0; i < EXPORT_CHUNK_ROWS; i++) {
-          const next = rows.next();
-          if (next.done) {
-            if (format === "json") text += first ? "[]\n" : "\n]\n";
-            else if (first) text += AUDIT_COLUMNS.join(",") + "\r\n";
-            controller.enqueue(encoder.encode(text));
-            controller.close();
-            return;
-          }
-          const row = next.value;
-          if (format === "csv") {
-            text += (first ? AUDIT_COLUMNS.join(",") + "\r\n" : "") +
-              AUDIT_COLUMNS.map((column) => csvCell(row[column])).join(",") + "\r\n";
-          } else {
-            text += (first ? "[\n" : ",\n") + JSON.stringify(row);
-          }
-          first = false;
+        const next = batches.next();
+        if (next.done) {
+          const end = format === "json" ? (first ? "[]\n" : "\n]\n") : first ? CSV_HEADER : "";
+          if (end) controller.enqueue(encoder.encode(end));
+          controller.close();
+          return;
         }
-        controller.enqueue(encoder.encode(text));
+        const lead = format === "json" ? (first ? "[\n" : ",\n") : first ? CSV_HEADER : "";
+        first = false;
+        controller.enqueue(encoder.encode(lead + next.value));
       },
       cancel() {
-        rows.return(undefined);
+        batches.return(undefined);
       },
     }, { highWaterMark: 0 });
     const stamp = new Date().toISOString().replace(/[:.]/g, "-");
