@@ -24,6 +24,8 @@ import {
   startContainer,
 } from "../lib/docker/containers.ts";
 import { createDockerClient } from "../lib/docker/client.ts";
+import { containerView } from "../lib/docker/views.ts";
+import type { ContainerSummary } from "../lib/docker/types.ts";
 import {
   dockerHost,
   ensureTestImage,
@@ -38,7 +40,9 @@ import { MALLOC_ENV, V8_FLAGS } from "../lib/install.ts";
 const RUNNING = Number(Deno.env.get("BENCH_RUNNING") ?? 100);
 const SMALL = Number(Deno.env.get("BENCH_CONTAINERS") ?? 200);
 const LARGE = Number(Deno.env.get("BENCH_CONTAINERS_LARGE") ?? 1000);
-const ROUNDS = Number(Deno.env.get("BENCH_ROUNDS") ?? 60);
+const ROUNDS = Number(Deno.env.get("BENCH_ROUNDS") ?? 100);
+/** BENCH_PARTS=list runs only the list against the raw Engine call (part 4). */
+const LIST_ONLY = Deno.env.get("BENCH_PARTS") === "list";
 const WINDOW_MS = Number(Deno.env.get("BENCH_WINDOW_MS") ?? 20_000);
 const VIEWERS = 5;
 /** The panel runs as `deno task start` runs it; BENCH_V8_FLAGS compares other V8 flags. */
@@ -176,18 +180,44 @@ async function listRatio(panel: PanelProcess, cookie: string) {
     const response = await fetch(`${panel.url}/api/containers`, { headers: { Cookie: cookie } });
     return await response.json();
   };
+  // The fixed cost of any request to the panel: the HTTP hop, the middleware (session
+  // lookup included) and a handler that asks the Engine nothing.
+  const panelMe = async () =>
+    await (await fetch(`${panel.url}/api/auth/me`, { headers: { Cookie: cookie } })).text();
   for (let i = 0; i < 5; i++) {
     await rawList();
     await panelList();
+    await panelMe();
   }
   const rawTimes: number[] = [];
   const panelTimes: number[] = [];
+  const meTimes: number[] = [];
+  // Which goes first alternates, so whatever one call leaves the Engine (its garbage
+  // collector, say) weighs on both alike.
   for (let i = 0; i < ROUNDS; i++) {
-    rawTimes.push((await timed(rawList))[0]);
+    if (i % 2) rawTimes.push((await timed(rawList))[0]);
     panelTimes.push((await timed(panelList))[0]);
+    if (!(i % 2)) rawTimes.push((await timed(rawList))[0]);
+    meTimes.push((await timed(panelMe))[0]);
   }
   const listed = (await panelList()).containers.length;
   const ratio = median(panelTimes) / median(rawTimes);
+  // The panel's own work on the Engine's answer, timed here in one process: parse, views,
+  // serialise (what GET /api/containers adds to the Engine call besides the hop).
+  const engineText = JSON.stringify(await rawList());
+  const work = () =>
+    JSON.stringify({
+      containers: (JSON.parse(engineText) as ContainerSummary[]).map((summary) =>
+        containerView(summary, "io.container-manager.managed")
+      ),
+    });
+  for (let i = 0; i < 20; i++) work();
+  const workTimes: number[] = [];
+  for (let i = 0; i < ROUNDS; i++) {
+    const start = performance.now();
+    work();
+    workTimes.push(performance.now() - start);
+  }
   console.log(
     `\n## GET /api/containers with ${listed} containers on the node, ${ROUNDS} alternating rounds\n`,
   );
@@ -199,6 +229,13 @@ async function listRatio(panel: PanelProcess, cookie: string) {
   );
   console.log(
     `| panel GET /api/containers over HTTP | ${ms(median(panelTimes))} | ${ms(p95(panelTimes))} |`,
+  );
+  console.log(
+    `\nwhere the panel's ${ms(median(panelTimes) - median(rawTimes))} ms go: GET /api/auth/me ` +
+      `(HTTP hop, middleware, session lookup; no Engine call) ${ms(median(meTimes))} ms median, ` +
+      `${ms(p95(meTimes))} ms p95; parsing the Engine's ${
+        (engineText.length / 1024).toFixed(0)
+      } KiB, building the views and serialising them ${median(workTimes).toFixed(2)} ms`,
   );
   console.log(
     `\nratio of medians: ${ratio.toFixed(2)}x (target at most 1.1x: ${verdict(ratio <= 1.1)})`,
@@ -220,6 +257,148 @@ async function listRatio(panel: PanelProcess, cookie: string) {
   );
 }
 
+/** Parts 1 to 3 on a freshly started panel with `running` running containers. */
+async function streamsViewersAndRss(panel: PanelProcess, cookie: string, running: number) {
+  const health = async () => {
+    const response = await fetch(`${panel.url}/api/health`, { headers: { Cookie: cookie } });
+    return (await response.json()) as { docker: { reachable: boolean } };
+  };
+  const list = async () =>
+    await (await fetch(`${panel.url}/api/containers`, { headers: { Cookie: cookie } })).json();
+  const idleHealth: number[] = [];
+  const idleList: number[] = [];
+  for (let i = 0; i < 20; i++) {
+    idleHealth.push((await timed(health))[0]);
+    idleList.push((await timed(list))[0]);
+  }
+
+  const viewers = new AbortController();
+  const firstSample = new Map<string, number>();
+  const opened = performance.now();
+  const table = sse(`${panel.url}/api/containers/stats/stream`, cookie, viewers.signal, (
+    event,
+    data,
+  ) => {
+    if (event !== "stats") return;
+    const id = (JSON.parse(data) as { id: string }).id;
+    if (!firstSample.has(id)) firstSample.set(id, performance.now() - opened);
+  });
+  const fillHealth: number[] = [];
+  const fillList: number[] = [];
+  let downReports = 0;
+  const deadline = opened + 15_000;
+  while (firstSample.size < running && performance.now() < deadline) {
+    const [healthTime, answer] = await timed(health);
+    fillHealth.push(healthTime);
+    if (!answer.docker.reachable) downReports++;
+    fillList.push((await timed(list))[0]);
+  }
+  const fill = max([...firstSample.values()]);
+  const healthRatio = median(fillHealth) / median(idleHealth);
+  const listRatioFill = median(fillList) / median(idleList);
+  console.log(
+    `\n## Opening the table's stats stream with ${running} running containers (fresh panel)\n`,
+  );
+  console.log(
+    `first sample of every container: ${firstSample.size} of ${running} within ${ms(fill)} ms ` +
+      `(median ${ms(median([...firstSample.values()]))} ms; target every one within 2 s: ${
+        verdict(firstSample.size === running && fill <= 2_000)
+      })\n`,
+  );
+  console.log("| request | idle median ms | during the fill: median ms | max ms | ratio |");
+  console.log("| --- | --- | --- | --- | --- |");
+  console.log(
+    `| GET /api/health | ${ms(median(idleHealth))} | ${ms(median(fillHealth))} | ${
+      ms(max(fillHealth))
+    } | ${healthRatio.toFixed(2)}x |`,
+  );
+  console.log(
+    `| GET /api/containers | ${ms(median(idleList))} | ${ms(median(fillList))} | ${
+      ms(max(fillList))
+    } | ${listRatioFill.toFixed(2)}x |`,
+  );
+  console.log(
+    `\n${fillHealth.length} health checks during the fill, ${downReports} said the Engine is down ` +
+      `(target: none, both within 2x: ${
+        verdict(downReports === 0 && healthRatio <= 2 && listRatioFill <= 2)
+      })`,
+  );
+
+  // 2. and 3. dockerd CPU with 1 viewer, then with 5; RSS with 5 streaming.
+  const dockerd = dockerdPid();
+  await sleep(2_000);
+  const oneViewer = await cpuPercent(dockerd, WINDOW_MS);
+  const more = Array.from(
+    { length: VIEWERS - 1 },
+    () => sse(`${panel.url}/api/containers/stats/stream`, cookie, viewers.signal, () => {}),
+  );
+  await sleep(2_000);
+  const panelBefore = cpuTicks(panel.child.pid);
+  const fiveViewers = await cpuPercent(dockerd, WINDOW_MS);
+  const panelCpu = (cpuTicks(panel.child.pid) - panelBefore) / (WINDOW_MS / 10);
+  const streamingRss = rssMiB(panel.child.pid);
+  viewers.abort();
+  await Promise.all([table, ...more]);
+
+  // The hub's upstream count, read in process: the same hub code, 5 subscribers.
+  const t = await createTestApp();
+  const inProcess = new AbortController();
+  const inCookie = t.cookieFor(await t.addUser("bench", "admin"));
+  const inStreams = await Promise.all(
+    Array.from(
+      { length: VIEWERS },
+      () => t.request("GET", "/api/containers/stats/stream", { cookie: inCookie }),
+    ),
+  );
+  const drains = inStreams.map(async (response) => {
+    const reader = response.body!.getReader();
+    inProcess.signal.addEventListener("abort", () => reader.cancel().catch(() => {}));
+    try {
+      while (!(await reader.read()).done);
+    } catch {
+      // cancelled
+    }
+  });
+  await sleep(3_000);
+  const upstreams = t.deps.stats.upstreams();
+  const runningNow = (await listContainers(docker, { all: false })).length;
+  inProcess.abort();
+  await Promise.all(drains);
+  await t.close();
+
+  console.log(
+    `\n## ${VIEWERS} viewers against 1 on the stats of ${running} running containers, ${
+      WINDOW_MS / 1000
+    } s each\n`,
+  );
+  console.log("| viewers | dockerd CPU % |\n| --- | --- |");
+  console.log(`| 1 (baseline) | ${oneViewer.toFixed(1)} |`);
+  console.log(`| ${VIEWERS} | ${fiveViewers.toFixed(1)} |`);
+  console.log(
+    `\nratio ${(fiveViewers / oneViewer).toFixed(2)}x; upstream Engine stats streams held by the ` +
+      `hub with ${VIEWERS} subscribers: ${upstreams} for ${runningNow} running containers ` +
+      `(one per container, not ${VIEWERS * runningNow}: ${
+        verdict(upstreams <= runningNow + 2)
+      }; other suites may start or stop a few meanwhile). Panel CPU with ${VIEWERS} viewers: ` +
+      `${panelCpu.toFixed(1)} %.`,
+  );
+
+  // Idle after the burst: the hub's upstreams linger 5 s after the last viewer left.
+  await sleep(10_000);
+  const idleRss = rssMiB(panel.child.pid);
+  console.log("\n## Panel RSS (VmRSS of the real process)\n");
+  console.log("| moment | RSS MiB | target |\n| --- | --- | --- |");
+  console.log(
+    `| ${VIEWERS} viewers streaming stats of ${running} running containers | ${
+      streamingRss.toFixed(0)
+    } | at most 120: ${verdict(streamingRss <= 120)} |`,
+  );
+  console.log(
+    `| idle with ${SMALL}+ containers, 10 s after that burst | ${idleRss.toFixed(0)} | ` +
+      `at most 80: ${verdict(idleRss <= 80)} |`,
+  );
+}
+
 try {
   console.log(
     `Creating ${SMALL} containers (${RUNNING} running) with prefix ${prefix} ...`,
@@ -232,146 +411,7 @@ try {
   activePanel = panel;
   try {
     const cookie = await panel.login();
-    const health = async () => {
-      const response = await fetch(`${panel.url}/api/health`, { headers: { Cookie: cookie } });
-      return (await response.json()) as { docker: { reachable: boolean } };
-    };
-    const list = async () =>
-      await (await fetch(`${panel.url}/api/containers`, { headers: { Cookie: cookie } })).json();
-    const idleHealth: number[] = [];
-    const idleList: number[] = [];
-    for (let i = 0; i < 20; i++) {
-      idleHealth.push((await timed(health))[0]);
-      idleList.push((await timed(list))[0]);
-    }
-
-    const viewers = new AbortController();
-    const firstSample = new Map<string, number>();
-    const opened = performance.now();
-    const table = sse(`${panel.url}/api/containers/stats/stream`, cookie, viewers.signal, (
-      event,
-      data,
-    ) => {
-      if (event !== "stats") return;
-      const id = (JSON.parse(data) as { id: string }).id;
-      if (!firstSample.has(id)) firstSample.set(id, performance.now() - opened);
-    });
-    const fillHealth: number[] = [];
-    const fillList: number[] = [];
-    let downReports = 0;
-    const deadline = opened + 15_000;
-    while (firstSample.size < running && performance.now() < deadline) {
-      const [healthTime, answer] = await timed(health);
-      fillHealth.push(healthTime);
-      if (!answer.docker.reachable) downReports++;
-      fillList.push((await timed(list))[0]);
-    }
-    const fill = max([...firstSample.values()]);
-    const healthRatio = median(fillHealth) / median(idleHealth);
-    const listRatioFill = median(fillList) / median(idleList);
-    console.log(
-      `\n## Opening the table's stats stream with ${running} running containers (fresh panel)\n`,
-    );
-    console.log(
-      `first sample of every container: ${firstSample.size} of ${running} within ${ms(fill)} ms ` +
-        `(median ${ms(median([...firstSample.values()]))} ms; target every one within 2 s: ${
-          verdict(firstSample.size === running && fill <= 2_000)
-        })\n`,
-    );
-    console.log("| request | idle median ms | during the fill: median ms | max ms | ratio |");
-    console.log("| --- | --- | --- | --- | --- |");
-    console.log(
-      `| GET /api/health | ${ms(median(idleHealth))} | ${ms(median(fillHealth))} | ${
-        ms(max(fillHealth))
-      } | ${healthRatio.toFixed(2)}x |`,
-    );
-    console.log(
-      `| GET /api/containers | ${ms(median(idleList))} | ${ms(median(fillList))} | ${
-        ms(max(fillList))
-      } | ${listRatioFill.toFixed(2)}x |`,
-    );
-    console.log(
-      `\n${fillHealth.length} health checks during the fill, ${downReports} said the Engine is down ` +
-        `(target: none, both within 2x: ${
-          verdict(downReports === 0 && healthRatio <= 2 && listRatioFill <= 2)
-        })`,
-    );
-
-    // 2. and 3. dockerd CPU with 1 viewer, then with 5; RSS with 5 streaming.
-    const dockerd = dockerdPid();
-    await sleep(2_000);
-    const oneViewer = await cpuPercent(dockerd, WINDOW_MS);
-    const more = Array.from(
-      { length: VIEWERS - 1 },
-      () => sse(`${panel.url}/api/containers/stats/stream`, cookie, viewers.signal, () => {}),
-    );
-    await sleep(2_000);
-    const panelBefore = cpuTicks(panel.child.pid);
-    const fiveViewers = await cpuPercent(dockerd, WINDOW_MS);
-    const panelCpu = (cpuTicks(panel.child.pid) - panelBefore) / (WINDOW_MS / 10);
-    const streamingRss = rssMiB(panel.child.pid);
-    viewers.abort();
-    await Promise.all([table, ...more]);
-
-    // The hub's upstream count, read in process: the same hub code, 5 subscribers.
-    const t = await createTestApp();
-    const inProcess = new AbortController();
-    const inCookie = t.cookieFor(await t.addUser("bench", "admin"));
-    const inStreams = await Promise.all(
-      Array.from(
-        { length: VIEWERS },
-        () => t.request("GET", "/api/containers/stats/stream", { cookie: inCookie }),
-      ),
-    );
-    const drains = inStreams.map(async (response) => {
-      const reader = response.body!.getReader();
-      inProcess.signal.addEventListener("abort", () => reader.cancel().catch(() => {}));
-      try {
-        while (!(await reader.read()).done);
-      } catch {
-        // cancelled
-      }
-    });
-    await sleep(3_000);
-    const upstreams = t.deps.stats.upstreams();
-    const runningNow = (await listContainers(docker, { all: false })).length;
-    inProcess.abort();
-    await Promise.all(drains);
-    await t.close();
-
-    console.log(
-      `\n## ${VIEWERS} viewers against 1 on the stats of ${running} running containers, ${
-        WINDOW_MS / 1000
-      } s each\n`,
-    );
-    console.log("| viewers | dockerd CPU % |\n| --- | --- |");
-    console.log(`| 1 (baseline) | ${oneViewer.toFixed(1)} |`);
-    console.log(`| ${VIEWERS} | ${fiveViewers.toFixed(1)} |`);
-    console.log(
-      `\nratio ${
-        (fiveViewers / oneViewer).toFixed(2)
-      }x; upstream Engine stats streams held by the ` +
-        `hub with ${VIEWERS} subscribers: ${upstreams} for ${runningNow} running containers ` +
-        `(one per container, not ${VIEWERS * runningNow}: ${
-          verdict(upstreams <= runningNow + 2)
-        }; other suites may start or stop a few meanwhile). Panel CPU with ${VIEWERS} viewers: ` +
-        `${panelCpu.toFixed(1)} %.`,
-    );
-
-    // Idle after the burst: the hub's upstreams linger 5 s after the last viewer left.
-    await sleep(10_000);
-    const idleRss = rssMiB(panel.child.pid);
-    console.log("\n## Panel RSS (VmRSS of the real process)\n");
-    console.log("| moment | RSS MiB | target |\n| --- | --- | --- |");
-    console.log(
-      `| ${VIEWERS} viewers streaming stats of ${running} running containers | ${
-        streamingRss.toFixed(0)
-      } | at most 120: ${verdict(streamingRss <= 120)} |`,
-    );
-    console.log(
-      `| idle with ${SMALL}+ containers, 10 s after that burst | ${idleRss.toFixed(0)} | ` +
-        `at most 80: ${verdict(idleRss <= 80)} |`,
-    );
+    if (!LIST_ONLY) await streamsViewersAndRss(panel, cookie, running);
 
     // 4. List against the raw Engine call, at SMALL containers.
     await listRatio(panel, cookie);
