@@ -13,7 +13,15 @@
 import { DatabaseSync } from "node:sqlite";
 import { openDatabase } from "../lib/db/db.ts";
 import { MIGRATIONS } from "../lib/db/migrations.ts";
-import { type AuditFilter, type AuditRow, listAudit, rowHash } from "../lib/sysctl/audit.ts";
+import {
+  AUDIT_COLUMNS,
+  type AuditFilter,
+  type AuditRow,
+  iterateAudit,
+  listAudit,
+  rowHash,
+} from "../lib/sysctl/audit.ts";
+import { MALLOC_ENV, V8_FLAGS } from "../lib/install.ts";
 import { seedAudit } from "../tests/fixtures/audit_seed.ts";
 import { startPermissions } from "../tests/fixtures/server.ts";
 
@@ -97,6 +105,41 @@ function baselineExport(db: DatabaseSync, format: string): ReadableStream<Uint8A
   });
 }
 
+/** The export of the revision before SQLite formatted it (e8bbf49^): batches of row objects. */
+function previousExport(db: DatabaseSync, format: string): ReadableStream<Uint8Array> {
+  const cell = (value: unknown) => {
+    const text = String(value ?? "");
+    const safe = /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
+    return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+  };
+  const rows = iterateAudit(db, {});
+  const encoder = new TextEncoder();
+  let first = true;
+  return new ReadableStream<Uint8Array>({
+    pull(controller) {
+      let text = "";
+      for (let i = 0; i < 100; i++) {
+        const next = rows.next();
+        if (next.done) {
+          if (format === "json") text += first ? "[]\n" : "\n]\n";
+          controller.enqueue(encoder.encode(text));
+          controller.close();
+          return;
+        }
+        const row = next.value;
+        if (format === "csv") {
+          text += (first ? AUDIT_COLUMNS.join(",") + "\r\n" : "") +
+            AUDIT_COLUMNS.map((column) => cell(row[column])).join(",") + "\r\n";
+        } else {
+          text += (first ? "[\n" : ",\n") + JSON.stringify(row);
+        }
+        first = false;
+      }
+      controller.enqueue(encoder.encode(text));
+    },
+  }, { highWaterMark: 0 });
+}
+
 // ---- child processes: one measurement each, so RSS is the measurement's own ------------
 
 async function exportChild(mode: string, dbPath: string, format: string, pauseMs: number) {
@@ -104,6 +147,8 @@ async function exportChild(mode: string, dbPath: string, format: string, pauseMs
   let body: ReadableStream<Uint8Array>;
   if (mode === "baseline") {
     body = baselineExport(db, format);
+  } else if (mode === "previous") {
+    body = previousExport(db, format);
   } else {
     const { auditApiRoutes } = await import("../routes/api/audit.ts");
     const app = auditApiRoutes({ db } as unknown as Parameters<typeof auditApiRoutes>[0]);
@@ -149,13 +194,16 @@ function verifyChild(dbPath: string) {
 }
 
 /** Runs a command, polling its RSS; returns its stdout, time and peak RSS. */
-async function measured(args: string[]) {
+/** The panel's V8 flags and allocator settings (as `deno task start` runs it). */
+const PANEL_ENV = Object.fromEntries(MALLOC_ENV.split(" ").map((word) => word.split("=")));
+
+async function measured(args: string[], env: Record<string, string> = {}) {
   const child = new Deno.Command(Deno.execPath(), {
     args,
     cwd: ROOT,
     stdout: "piped",
     stderr: "piped",
-    env: { NO_COLOR: "1" },
+    env: { NO_COLOR: "1", ...env },
   }).spawn();
   let peak = 0;
   let first = 0;
@@ -271,35 +319,48 @@ async function main() {
     baseline.close();
     db.close();
 
+    // Each export in its own process, run as the panel runs (its V8 flags and allocator
+    // settings); `first` is the oldest export code, `previous` the one before SQLite
+    // formatted the rows.
     console.log(
-      "| export of every row | before: time | before: RSS growth | now: time | " +
-        "now: RSS growth |",
+      "| export of every row (time / RSS growth) | first export code | previous | now |",
     );
-    console.log("|---|---:|---:|---:|---:|");
+    console.log("|---|---:|---:|---:|");
     const self = new URL(import.meta.url).pathname;
+    const show = (result: { ms: number; growth: number }) =>
+      `${(result.ms / 1000).toFixed(1)} s / ${mb(result.growth)}`;
     for (const format of ["csv", "json"]) {
       const run = async (mode: string, path: string, pause = 0) =>
         JSON.parse(
-          (await measured(["run", "-A", self, "export-child", mode, path, format, String(pause)]))
-            .stdout,
+          (await measured([
+            "run",
+            "-A",
+            `--v8-flags=${V8_FLAGS}`,
+            self,
+            "export-child",
+            mode,
+            path,
+            format,
+            String(pause),
+          ], PANEL_ENV)).stdout,
         );
-      const before = await run("baseline", basePath);
+      const first = await run("baseline", basePath);
+      const previous = await run("previous", panelPath);
       const now = await run("now", panelPath);
       console.log(
-        `| ${format} (${mb(now.bytes)}) | ${(before.ms / 1000).toFixed(1)} s | ${
-          mb(before.growth)
-        } | ${(now.ms / 1000).toFixed(1)} s | ${mb(now.growth)} |`,
+        `| ${format} (${mb(now.bytes)}) | ${show(first)} | ${show(previous)} | ${show(now)} |`,
       );
       if (format === "csv") {
-        const stalledBefore = await run("baseline", basePath, 2000);
-        const stalledNow = await run("now", panelPath, 2000);
-        console.log(
-          `| csv, client stops reading for 2 s | | ${mb(stalledBefore.paused)} | | ${
-            mb(stalledNow.paused)
-          } |`,
-        );
+        const stalled: string[] = [];
+        for (const mode of ["baseline", "previous", "now"]) {
+          stalled.push(
+            mb((await run(mode, mode === "baseline" ? basePath : panelPath, 2000)).paused),
+          );
+        }
+        console.log(`| csv, client stops reading for 2 s (growth) | ${stalled.join(" | ")} |`);
       }
     }
+    console.log("\n(target: RSS growth under 30 MB)");
 
     const before = await measured(["run", "-A", self, "verify-child", basePath]);
     const now = await measured([
