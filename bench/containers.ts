@@ -73,6 +73,19 @@ function rssMiB(pid: number): number {
   return Number(status.match(/VmRSS:\s+(\d+)/)![1]) / 1024;
 }
 
+/** Open sockets of a process (its Engine connections among them). */
+function sockets(pid: number): number {
+  let count = 0;
+  for (const entry of Deno.readDirSync(`/proc/${pid}/fd`)) {
+    try {
+      if (Deno.readLinkSync(`/proc/${pid}/fd/${entry.name}`).startsWith("socket:")) count++;
+    } catch {
+      // closed meanwhile
+    }
+  }
+  return count;
+}
+
 function dockerdPid(): number {
   const out = new Deno.Command("pidof", { args: ["dockerd"], stdout: "piped" }).outputSync();
   return Number(new TextDecoder().decode(out.stdout).trim().split(" ")[0]);
@@ -81,7 +94,8 @@ function dockerdPid(): number {
 async function cpuPercent(pid: number, windowMs: number): Promise<number> {
   const before = cpuTicks(pid);
   await sleep(windowMs);
-  return (cpuTicks(pid) - before) / (windowMs / 10);
+  // Clock ticks are 1/100 s: ticks / seconds is the percentage of one core.
+  return (cpuTicks(pid) - before) / (windowMs / 1000);
 }
 
 async function timed<T>(fn: () => Promise<T>): Promise<[number, T]> {
@@ -302,7 +316,7 @@ async function streamsViewersAndRss(panel: PanelProcess, cookie: string, running
   console.log(
     `first sample of every container: ${firstSample.size} of ${running} within ${ms(fill)} ms ` +
       `(median ${ms(median([...firstSample.values()]))} ms; target every one within 2 s: ${
-        verdict(firstSample.size === running && fill <= 2_000)
+        verdict(firstSample.size >= running && fill <= 2_000)
       })\n`,
   );
   console.log("| request | idle median ms | during the fill: median ms | max ms | ratio |");
@@ -328,17 +342,25 @@ async function streamsViewersAndRss(panel: PanelProcess, cookie: string, running
   const dockerd = dockerdPid();
   await sleep(2_000);
   const oneViewer = await cpuPercent(dockerd, WINDOW_MS);
+  const socketsOne = sockets(panel.child.pid);
+  const extra = new AbortController();
   const more = Array.from(
     { length: VIEWERS - 1 },
-    () => sse(`${panel.url}/api/containers/stats/stream`, cookie, viewers.signal, () => {}),
+    () => sse(`${panel.url}/api/containers/stats/stream`, cookie, extra.signal, () => {}),
   );
   await sleep(2_000);
   const panelBefore = cpuTicks(panel.child.pid);
   const fiveViewers = await cpuPercent(dockerd, WINDOW_MS);
-  const panelCpu = (cpuTicks(panel.child.pid) - panelBefore) / (WINDOW_MS / 10);
+  const panelCpu = (cpuTicks(panel.child.pid) - panelBefore) / (WINDOW_MS / 1000);
   const streamingRss = rssMiB(panel.child.pid);
+  const socketsFive = sockets(panel.child.pid);
+  // Back to one viewer: a second baseline window, so other suites' load on the Engine shows.
+  extra.abort();
+  await Promise.all(more);
+  await sleep(2_000);
+  const oneAgain = await cpuPercent(dockerd, WINDOW_MS);
   viewers.abort();
-  await Promise.all([table, ...more]);
+  await table;
 
   // The hub's upstream count, read in process: the same hub code, 5 subscribers.
   const t = await createTestApp();
@@ -374,8 +396,18 @@ async function streamsViewersAndRss(panel: PanelProcess, cookie: string, running
   console.log("| viewers | dockerd CPU % |\n| --- | --- |");
   console.log(`| 1 (baseline) | ${oneViewer.toFixed(1)} |`);
   console.log(`| ${VIEWERS} | ${fiveViewers.toFixed(1)} |`);
+  console.log(`| 1 again (baseline) | ${oneAgain.toFixed(1)} |`);
   console.log(
-    `\nratio ${(fiveViewers / oneViewer).toFixed(2)}x; upstream Engine stats streams held by the ` +
+    `\nopen sockets of the real panel process: ${socketsOne} with 1 viewer, ${socketsFive} with ` +
+      `${VIEWERS} (${VIEWERS - 1} more viewers' own connections; one upstream per container ` +
+      `would keep the difference near ${VIEWERS - 1}, one per viewer near ${
+        (VIEWERS - 1) * running
+      }: ${verdict(socketsFive - socketsOne <= 2 * VIEWERS)})`,
+  );
+  console.log(
+    `\nratio ${
+      (fiveViewers / ((oneViewer + oneAgain) / 2)).toFixed(2)
+    }x against the mean of the two baselines; upstream Engine stats streams held by the ` +
       `hub with ${VIEWERS} subscribers: ${upstreams} for ${runningNow} running containers ` +
       `(one per container, not ${VIEWERS * runningNow}: ${
         verdict(upstreams <= runningNow + 2)
