@@ -6,7 +6,8 @@
 import assert from "node:assert/strict";
 import { createTestApp } from "../fixtures/app.ts";
 import { ensureTestImage, TEST_IMAGE } from "../fixtures/engine.ts";
-import { inspectContainer, listContainers, removeContainer } from "../../lib/docker/containers.ts";
+import { cleanupComposeProject as cleanupProject } from "../fixtures/compose.ts";
+import { inspectContainer, listContainers } from "../../lib/docker/containers.ts";
 import type { DockerClient } from "../../lib/docker/client.ts";
 import { DockerError } from "../../lib/docker/errors.ts";
 
@@ -49,22 +50,6 @@ async function projectNetworks(docker: DockerClient, project: string) {
   return await docker.json<{ Id: string; Name: string }[]>("GET", "/networks", {
     query: { filters },
   });
-}
-
-async function cleanupProject(docker: DockerClient, project: string) {
-  for (const container of await projectContainers(docker, project)) {
-    await removeContainer(docker, container.Id, { force: true, volumes: true }).catch(() => {});
-  }
-  for (const network of await projectNetworks(docker, project)) {
-    await docker.json("DELETE", `/networks/${network.Id}`).catch(() => {});
-  }
-  const filters = JSON.stringify({ label: [`com.docker.compose.project=${project}`] });
-  const volumes = await docker.json<{ Volumes: { Name: string }[] | null }>("GET", "/volumes", {
-    query: { filters },
-  });
-  for (const volume of volumes.Volumes ?? []) {
-    await docker.json("DELETE", `/volumes/${volume.Name}`).catch(() => {});
-  }
 }
 
 function finalRows(t: TestApp, action: string) {
