@@ -66,3 +66,11 @@ export function jsonDepth(text: string): number {
   }
   return deepest;
 }
+
+/** A JSON object body, or {} when the request has none. */
+export async function optionalJsonObject(c: Context): Promise<Record<string, unknown>> {
+  if (!c.req.header("content-type") && (c.req.header("content-length") ?? "0") === "0") {
+    return {};
+  }
+  return await readJsonObject(c);
+}

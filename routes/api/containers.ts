@@ -2,7 +2,7 @@
  * /api/containers: list, inspect, lifecycle, run, logs, and the live events and stats
  * streams. Reads go straight to the Engine; every mutation goes through the dispatcher.
  */
-import { type Context, Hono } from "hono";
+import { Hono } from "hono";
 import type { AppDeps } from "../deps.ts";
 import type { AppEnv } from "../env.ts";
 import {
@@ -15,16 +15,16 @@ import {
 import { containerRef, onlyFields } from "../../lib/docker/validate.ts";
 import { containerView, inspectView, rawInspectView } from "../../lib/docker/views.ts";
 import type { ContainerInspect } from "../../lib/docker/types.ts";
-import { cancellableBody, demux } from "../../lib/docker/streams.ts";
+import { cancellableBody } from "../../lib/docker/streams.ts";
 import { HttpError, ValidationError } from "../../lib/errors.ts";
 import type { ContainerEvent } from "../../lib/docker/events.ts";
 import { sseResponse } from "../sse.ts";
 import { acceptsNdjson, jsonUntilProgress } from "../ndjson.ts";
-import { readJsonObject } from "./body.ts";
+import { optionalJsonObject, readJsonObject } from "./body.ts";
+import { describe, type LogLine, logLines, logOptions } from "./logs.ts";
 import { parseStatsIds, subscribeRunningIds } from "./stats_ids.ts";
 import { dispatchAs } from "./dispatch.ts";
 
-const MAX_TAIL = 10_000;
 /** Most containers one bulk request acts on. */
 export const MAX_BULK = 200;
 /** Bulk operations running at once (a stop may wait out its grace period). */
@@ -460,99 +460,4 @@ export function containerStatsRoutes(deps: AppDeps): Hono<AppEnv> {
 
 function nameOf(info: Pick<ContainerInspect, "Name">): string {
   return info.Name.replace(/^\//, "");
-}
-
-/** A JSON object body, or {} when the request has none. */
-async function optionalJsonObject(c: Context): Promise<Record<string, unknown>> {
-  if (!c.req.header("content-type") && (c.req.header("content-length") ?? "0") === "0") {
-    return {};
-  }
-  return await readJsonObject(c);
-}
-
-function logOptions(c: Context) {
-  const tailText = c.req.query("tail") ?? "200";
-  if (!/^\d{1,6}$/.test(tailText) || Number(tailText) > MAX_TAIL) {
-    throw new ValidationError(`tail must be a number from 0 to ${MAX_TAIL}`, "tail");
-  }
-  const flag = (name: string) => {
-    const value = c.req.query(name);
-    if (value !== undefined && value !== "0" && value !== "1") {
-      throw new ValidationError(`${name} must be 0 or 1`, name);
-    }
-    return value === "1";
-  };
-  return {
-    tail: Number(tailText),
-    follow: flag("follow"),
-    timestamps: flag("timestamps"),
-    since: sinceOf(c.req.query("since")),
-  };
-}
-
-const DURATION_UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
-
-/** `since` as the Engine takes it (Unix seconds): "15m", "24h", an ISO date, or Unix seconds. */
-export function sinceOf(value: string | undefined, now = Date.now()): number | undefined {
-  if (value === undefined || value === "") return undefined;
-  const duration = value.match(/^(\d{1,6})([smhd])$/);
-  if (duration) {
-    return Math.floor(now / 1000) - Number(duration[1]) * DURATION_UNITS[duration[2]];
-  }
-  if (/^\d{1,12}$/.test(value)) return Number(value);
-  const time = /^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(value)
-    ? Date.parse(value)
-    : NaN;
-  if (Number.isFinite(time)) return Math.floor(time / 1000);
-  throw new ValidationError(
-    "since must be a duration like 15m, 1h or 2d, a date (2026-01-31T12:00:00Z) or Unix seconds",
-    "since",
-  );
-}
-
-export interface LogLine {
-  stream: "stdout" | "stderr";
-  text: string;
-  ts: string | null;
-}
-
-/**
- * Splits the Engine's log body into lines marked stdout or stderr. A TTY container's log
- * is one raw stream (all stdout); otherwise frames are demultiplexed.
- */
-export async function* logLines(
-  body: ReadableStream<Uint8Array>,
-  tty: boolean,
-  timestamps: boolean,
-): AsyncGenerator<LogLine> {
-  const decoders = { stdout: new TextDecoder(), stderr: new TextDecoder() };
-  const pending = { stdout: "", stderr: "" };
-  const frames = tty
-    ? (async function* () {
-      for await (const data of body) yield { stream: "stdout" as const, data };
-    })()
-    : demux(body);
-  const split = (stream: "stdout" | "stderr", text: string): LogLine => {
-    if (!timestamps) return { stream, text, ts: null };
-    const space = text.indexOf(" ");
-    return space > 0
-      ? { stream, ts: text.slice(0, space), text: text.slice(space + 1) }
-      : { stream, text, ts: null };
-  };
-  for await (const frame of frames) {
-    if (frame.stream === "stdin") continue;
-    pending[frame.stream] += decoders[frame.stream].decode(frame.data, { stream: true });
-    let newline: number;
-    while ((newline = pending[frame.stream].indexOf("\n")) >= 0) {
-      yield split(frame.stream, pending[frame.stream].slice(0, newline).replace(/\r$/, ""));
-      pending[frame.stream] = pending[frame.stream].slice(newline + 1);
-    }
-  }
-  for (const stream of ["stdout", "stderr"] as const) {
-    if (pending[stream]) yield split(stream, pending[stream]);
-  }
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -7,7 +7,6 @@
 import { type Context, Hono } from "hono";
 import type { AppDeps } from "../deps.ts";
 import type { AppEnv } from "../env.ts";
-import { ValidationError } from "../../lib/errors.ts";
 import { onlyFields } from "../../lib/docker/validate.ts";
 import { cancellableBody } from "../../lib/docker/streams.ts";
 import { listNodes, nodeView, swarmInfo, swarmRef } from "../../lib/docker/swarm.ts";
@@ -25,39 +24,9 @@ import {
 } from "../../lib/docker/swarm_secrets.ts";
 import { sseResponse } from "../sse.ts";
 import { acceptsNdjson, jsonUntilProgress } from "../ndjson.ts";
-import { logLines, sinceOf } from "./containers.ts";
-import { readJsonObject } from "./body.ts";
+import { logLines, logOptions } from "./logs.ts";
+import { optionalJsonObject, readJsonObject } from "./body.ts";
 import { dispatchAs } from "./dispatch.ts";
-
-const MAX_TAIL = 10_000;
-
-function logOptions(c: Context) {
-  const tailText = c.req.query("tail") ?? "200";
-  if (!/^\d{1,6}$/.test(tailText) || Number(tailText) > MAX_TAIL) {
-    throw new ValidationError(`tail must be a number from 0 to ${MAX_TAIL}`, "tail");
-  }
-  const flag = (name: string) => {
-    const value = c.req.query(name);
-    if (value !== undefined && value !== "0" && value !== "1") {
-      throw new ValidationError(`${name} must be 0 or 1`, name);
-    }
-    return value === "1";
-  };
-  return {
-    tail: Number(tailText),
-    follow: flag("follow"),
-    timestamps: flag("timestamps"),
-    since: sinceOf(c.req.query("since")),
-  };
-}
-
-/** A JSON object body, or {} when the request has none. */
-async function optionalJsonObject(c: Context): Promise<Record<string, unknown>> {
-  if (!c.req.header("content-type") && (c.req.header("content-length") ?? "0") === "0") {
-    return {};
-  }
-  return await readJsonObject(c);
-}
 
 export function swarmApiRoutes(deps: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
