@@ -434,6 +434,13 @@ volumes:
   named: {}
 `;
     assert.equal((await deploy(t, admin, { yaml: withVolumes, project })).last?.done, true);
+    // A recreate hands the anonymous volume to the new container by name, which `rm -v`
+    // alone would then keep: down -v removes it all the same.
+    const changed = withVolumes.replace(
+      "    command:",
+      "    environment: {CHANGED: '1'}\n    command:",
+    );
+    assert.equal((await deploy(t, admin, { yaml: changed, project })).last?.done, true);
     const mounts = (await inspectContainer(t.deps.docker, `${project}-a-1`)).Mounts;
     const anonymous = mounts.find((m) => m.Destination === "/anon")!.Name!;
     const downV = await t.request("POST", `/api/containers/compose/stacks/${project}/down`, {

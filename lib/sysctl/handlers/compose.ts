@@ -30,6 +30,7 @@ import { createProjectLocks, type ProjectLocks } from "../../compose/lock.ts";
 import type { ComposeInput, ComposeProject } from "../../compose/types.ts";
 import type { Dispatcher, HandlerContext, Handlers } from "../dispatch.ts";
 import { displayName } from "../../docker/views.ts";
+import type { ContainerSummary } from "../../docker/types.ts";
 
 /**
  * What compose.deploy is handed (unaudited): the input and its parse, made once by the
@@ -304,6 +305,9 @@ export function composeHandlers(
       if (containers.length === 0 && networks.length === 0 && !volumeList.Volumes?.length) {
         throw new HttpError(404, `Nothing of the compose project "${project}" exists`);
       }
+      // A recreated container mounts its predecessor's anonymous volume by name, and the
+      // Engine's `rm -v` keeps a volume mounted by name: those go by name after the containers.
+      const inherited = withVolumes ? anonymousVolumesOf(containers) : [];
       const removed: string[] = [];
       for (const container of containers) {
         await nested(context)("docker.rm", container.Id, { volumes: withVolumes });
@@ -317,6 +321,18 @@ export function composeHandlers(
       for (const volume of volumeList.Volumes ?? []) {
         await docker.json("DELETE", `/volumes/${volumeName(volume.Name)}`).catch(goneIsFine);
         volumes.push(volume.Name);
+      }
+      for (const name of inherited) {
+        // Still used by a container outside the project (409): it stays, as with the CLI.
+        const deleted = await docker.json("DELETE", `/volumes/${volumeName(name)}`).then(
+          () => true,
+          (error) => {
+            if (error instanceof DockerError && error.daemonStatus === 409) return false;
+            goneIsFine(error);
+            return false;
+          },
+        );
+        if (deleted) volumes.push(name);
       }
       return { project, containers: removed, networks: networks.map((n) => n.Name), volumes };
     }),
@@ -332,4 +348,19 @@ export function composeHandlers(
       return { project: target, forgotten: true };
     }),
   };
+}
+
+/** The anonymous volumes (64-hex names) the containers mount. */
+function anonymousVolumesOf(containers: ContainerSummary[]): string[] {
+  const names = new Set<string>();
+  for (const container of containers) {
+    for (
+      const mount of (container as { Mounts?: { Type?: string; Name?: string }[] }).Mounts ?? []
+    ) {
+      if (mount.Type === "volume" && /^[0-9a-f]{64}$/.test(mount.Name ?? "")) {
+        names.add(mount.Name!);
+      }
+    }
+  }
+  return [...names];
 }
