@@ -8,7 +8,7 @@ import { useMemo, useState } from "preact/hooks";
 import { api } from "./api.ts";
 import { Notice, type NoticeValue } from "./shared/Notice.tsx";
 import { SortHeader, type SortState } from "./shared/SortHeader.tsx";
-import { TitledModal } from "./shared/TitledModal.tsx";
+import { attempt, ConfirmDialog } from "./shared/ConfirmDialog.tsx";
 import { CreateNetworkDialog } from "./networks/CreateNetworkDialog.tsx";
 import { ConnectDialog } from "./networks/ConnectDialog.tsx";
 import { keyValueEntries } from "./volumes/kv.ts";
@@ -395,45 +395,57 @@ export function NetworksPanel({ role, networks: initial }: NetworksPanelProps) {
         />
       )}
       {removing && (
-        <Confirm
+        <ConfirmDialog
           id="vn-network-remove"
           title="Remove network"
-          action={removing.name}
-          confirmLabel="Remove network"
-          run={() => api("DELETE", `/api/containers/networks/${encodeURIComponent(removing.id)}`)}
+          action="Remove network"
+          busyText="Removing…"
           onClose={() => setRemoving(null)}
-          onDone={async () => {
-            setNotice({ kind: "ok", text: `Removed network ${removing.name}.` });
-            setRemoving(null);
-            await refresh();
-          }}
-        />
+          onConfirm={() =>
+            attempt(async () => {
+              await api("DELETE", `/api/containers/networks/${encodeURIComponent(removing.id)}`);
+              setNotice({ kind: "ok", text: `Removed network ${removing.name}.` });
+              setRemoving(null);
+              await refresh();
+            })}
+        >
+          <p class="im-confirm-what vn-break">{removing.name}</p>
+        </ConfirmDialog>
       )}
       {pruning && (
-        <Confirm
+        <ConfirmDialog
           id="vn-network-prune"
           title="Prune unused networks"
-          action={prunable.length
-            ? `These networks have no containers and are removed: ${
-              prunable.map((n) => n.name).join(", ")
-            }`
-            : ""}
-          confirmLabel={`Remove ${prunable.length} ${
-            prunable.length === 1 ? "network" : "networks"
-          }`}
-          empty="No unused networks: every network of your own has containers, and built-ins stay."
-          run={() => api<{ deleted: string[] }>("POST", "/api/containers/networks/prune", {})}
+          action={`Remove ${prunable.length} ${prunable.length === 1 ? "network" : "networks"}`}
+          busyText="Pruning…"
+          empty={prunable.length === 0
+            ? (
+              <p class="im-confirm-what">
+                No unused networks: every network of your own has containers, and built-ins stay.
+              </p>
+            )
+            : undefined}
           onClose={() => setPruning(false)}
-          onDone={async (result) => {
-            const deleted = (result as { deleted: string[] }).deleted;
-            setPruning(false);
-            setNotice({
-              kind: "ok",
-              text: deleted.length ? `Pruned ${deleted.join(", ")}.` : "Nothing to prune.",
-            });
-            await refresh();
-          }}
-        />
+          onConfirm={() =>
+            attempt(async () => {
+              const { deleted } = await api<{ deleted: string[] }>(
+                "POST",
+                "/api/containers/networks/prune",
+                {},
+              );
+              setPruning(false);
+              setNotice({
+                kind: "ok",
+                text: deleted.length ? `Pruned ${deleted.join(", ")}.` : "Nothing to prune.",
+              });
+              await refresh();
+            })}
+        >
+          <p class="im-confirm-what vn-break">
+            These networks have no containers and are removed:{" "}
+            {prunable.map((n) => n.name).join(", ")}
+          </p>
+        </ConfirmDialog>
       )}
     </div>
   );
@@ -448,62 +460,5 @@ function kvList(map: Record<string, string>) {
         <li key={key} class="vn-break">{value ? `${key}=${value}` : key}</li>
       ))}
     </ul>
-  );
-}
-
-function Confirm(
-  { id, title, action, confirmLabel, empty, run, onClose, onDone }: {
-    id: string;
-    title: string;
-    action: string;
-    confirmLabel: string;
-    empty?: string;
-    run: () => Promise<unknown>;
-    onClose: () => void;
-    onDone: (result: unknown) => void;
-  },
-) {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState("");
-  async function confirm() {
-    setBusy(true);
-    setError("");
-    try {
-      onDone(await run());
-    } catch (e) {
-      setError((e as Error).message);
-      setBusy(false);
-    }
-  }
-  return (
-    <TitledModal
-      id={id}
-      class="im-confirm"
-      title={title}
-      onClose={onClose}
-      footer={
-        <div class="im-modal-actions">
-          {action
-            ? (
-              <>
-                <button type="button" class="btn ghost-dark" onClick={onClose}>Cancel</button>
-                <button
-                  type="button"
-                  class="btn danger"
-                  data-autofocus
-                  disabled={busy}
-                  onClick={confirm}
-                >
-                  {busy ? "Working…" : confirmLabel}
-                </button>
-              </>
-            )
-            : <button type="button" class="btn" data-autofocus onClick={onClose}>Close</button>}
-        </div>
-      }
-    >
-      <p class="im-confirm-what vn-break">{action || empty}</p>
-      {error && <div class="notice error im-inline-error" role="alert">{error}</div>}
-    </TitledModal>
   );
 }

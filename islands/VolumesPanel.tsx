@@ -7,7 +7,7 @@ import { useMemo, useState } from "preact/hooks";
 import { api } from "./api.ts";
 import { Notice, type NoticeValue } from "./shared/Notice.tsx";
 import { SortHeader, type SortState } from "./shared/SortHeader.tsx";
-import { TitledModal } from "./shared/TitledModal.tsx";
+import { attempt, ConfirmDialog } from "./shared/ConfirmDialog.tsx";
 import { formatBytes, formatDate, parseTimestamp } from "./images/format.ts";
 import { CreateVolumeDialog } from "./volumes/CreateVolumeDialog.tsx";
 import { BrowseDialog } from "./volumes/BrowseDialog.tsx";
@@ -328,31 +328,59 @@ export function VolumesPanel({ role, volumes: initial }: VolumesPanelProps) {
         />
       )}
       {removing && (
-        <ConfirmRemove
-          volume={removing}
+        <ConfirmDialog
+          id="vn-volume-remove"
+          title="Remove volume"
+          action="Remove volume"
+          busyText="Removing…"
           onClose={() => setRemoving(null)}
-          onRemoved={async () => {
-            setNotice({ kind: "ok", text: `Removed volume ${removing.name}.` });
-            setRemoving(null);
-            await refresh(sizes !== null);
-          }}
-        />
+          onConfirm={() =>
+            attempt(async () => {
+              await api("DELETE", `/api/containers/volumes/${encodeURIComponent(removing.name)}`);
+              setNotice({ kind: "ok", text: `Removed volume ${removing.name}.` });
+              setRemoving(null);
+              await refresh(sizes !== null);
+            })}
+        >
+          <p class="im-confirm-what">
+            <span class="mono im-break">{removing.name}</span>
+          </p>
+          <p class="im-small">Its data is deleted from disk. This cannot be undone.</p>
+        </ConfirmDialog>
       )}
       {pruning && (
-        <PruneVolumes
-          unused={unused}
+        <ConfirmDialog
+          id="vn-volume-prune"
+          class="im-prune"
+          title="Prune unused volumes"
+          action={`Delete ${unused.length} ${unused.length === 1 ? "volume" : "volumes"}`}
+          busyText="Pruning…"
+          empty={unused.length === 0
+            ? <p>No unused volumes: every volume is mounted by a container.</p>
+            : undefined}
           onClose={() => setPruning(false)}
-          onPruned={async (result) => {
-            setPruning(false);
-            setNotice({
-              kind: "ok",
-              text: `Pruned ${result.deleted.length} ${
-                result.deleted.length === 1 ? "volume" : "volumes"
-              }: reclaimed ${formatBytes(result.reclaimed_bytes)}.`,
-            });
-            await refresh(sizes !== null);
-          }}
-        />
+          onConfirm={() =>
+            attempt(async () => {
+              const result = await api<{ deleted: string[]; reclaimed_bytes: number }>(
+                "POST",
+                "/api/containers/volumes/prune",
+                {},
+              );
+              setPruning(false);
+              setNotice({
+                kind: "ok",
+                text: `Pruned ${result.deleted.length} ${
+                  result.deleted.length === 1 ? "volume" : "volumes"
+                }: reclaimed ${formatBytes(result.reclaimed_bytes)}.`,
+              });
+              await refresh(sizes !== null);
+            })}
+        >
+          <p>No container uses these volumes. Their data is deleted from disk:</p>
+          <ul class="vn-list mono im-prune-list">
+            {unused.map((v) => <li key={v.name} class="vn-break">{v.name}</li>)}
+          </ul>
+        </ConfirmDialog>
       )}
       {browsing && <BrowseDialog volume={browsing} onClose={() => setBrowsing(null)} />}
     </div>
@@ -368,110 +396,5 @@ function kvList(map: Record<string, string>) {
         <li key={key} class="vn-break">{value ? `${key}=${value}` : key}</li>
       ))}
     </ul>
-  );
-}
-
-function ConfirmRemove(
-  { volume, onClose, onRemoved }: {
-    volume: VolumeView;
-    onClose: () => void;
-    onRemoved: () => void;
-  },
-) {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState("");
-  async function remove() {
-    setBusy(true);
-    setError("");
-    try {
-      await api("DELETE", `/api/containers/volumes/${encodeURIComponent(volume.name)}`);
-      onRemoved();
-    } catch (e) {
-      setError((e as Error).message);
-      setBusy(false);
-    }
-  }
-  return (
-    <TitledModal
-      id="vn-volume-remove"
-      class="im-confirm"
-      title="Remove volume"
-      onClose={onClose}
-      footer={
-        <div class="im-modal-actions">
-          <button type="button" class="btn ghost-dark" onClick={onClose}>Cancel</button>
-          <button type="button" class="btn danger" data-autofocus disabled={busy} onClick={remove}>
-            {busy ? "Removing…" : "Remove volume"}
-          </button>
-        </div>
-      }
-    >
-      <p class="im-confirm-what">
-        <span class="mono im-break">{volume.name}</span>
-      </p>
-      <p class="im-small">Its data is deleted from disk. This cannot be undone.</p>
-      {error && <div class="notice error im-inline-error" role="alert">{error}</div>}
-    </TitledModal>
-  );
-}
-
-function PruneVolumes(
-  { unused, onClose, onPruned }: {
-    unused: VolumeView[];
-    onClose: () => void;
-    onPruned: (result: { deleted: string[]; reclaimed_bytes: number }) => void;
-  },
-) {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState("");
-  async function prune() {
-    setBusy(true);
-    setError("");
-    try {
-      onPruned(await api("POST", "/api/containers/volumes/prune", {}));
-    } catch (e) {
-      setError((e as Error).message);
-      setBusy(false);
-    }
-  }
-  return (
-    <TitledModal
-      id="vn-volume-prune"
-      class="im-prune"
-      title="Prune unused volumes"
-      onClose={onClose}
-      footer={
-        <div class="im-modal-actions">
-          {unused.length === 0
-            ? <button type="button" class="btn" data-autofocus onClick={onClose}>Close</button>
-            : (
-              <>
-                <button type="button" class="btn ghost-dark" onClick={onClose}>Cancel</button>
-                <button
-                  type="button"
-                  class="btn danger"
-                  data-autofocus
-                  disabled={busy}
-                  onClick={prune}
-                >
-                  {busy
-                    ? "Pruning…"
-                    : `Delete ${unused.length} ${unused.length === 1 ? "volume" : "volumes"}`}
-                </button>
-              </>
-            )}
-        </div>
-      }
-    >
-      {unused.length === 0 ? <p>No unused volumes: every volume is mounted by a container.</p> : (
-        <>
-          <p>No container uses these volumes. Their data is deleted from disk:</p>
-          <ul class="vn-list mono im-prune-list">
-            {unused.map((v) => <li key={v.name} class="vn-break">{v.name}</li>)}
-          </ul>
-        </>
-      )}
-      {error && <div class="notice error im-inline-error" role="alert">{error}</div>}
-    </TitledModal>
   );
 }

@@ -50,6 +50,10 @@ async function removeNetworksNamed(docker: DockerClient, prefix: string) {
   }
 }
 
+/** The text of the focused element (a dialog's default button). */
+const focusedText = (page: Page) =>
+  page.evaluate(() => (document.activeElement as HTMLElement | null)?.innerText.trim() ?? "");
+
 Deno.test({
   ...e2e,
   name: "e2e: volumes tab — create, refusals, details, sizes, browse, remove, viewer",
@@ -165,6 +169,9 @@ Deno.test({
       await page.screenshot({ path: await screenshotPath("volumes-browse-empty") });
       await browse.getByRole("button", { name: "Close" }).first().click();
       await spareRow.getByRole("button", { name: `Remove ${spare}` }).click();
+      await page.locator("dialog#vn-volume-remove").waitFor();
+      // The destructive button is never the default: Enter cancels.
+      assert.equal(await focusedText(page), "Cancel");
       await page.locator("dialog#vn-volume-remove").getByRole("button", { name: "Remove volume" })
         .click();
       await spareRow.waitFor({ state: "detached" });
@@ -268,6 +275,8 @@ Deno.test({
       await page.locator(".notice.ok", { hasText: "Disconnected" }).waitFor();
       await row.locator(".vn-col-used", { hasText: "none" }).waitFor();
       await row.getByRole("button", { name: `Remove ${name}` }).click();
+      await page.locator("dialog#vn-network-remove").waitFor();
+      assert.equal(await focusedText(page), "Cancel");
       await page.locator("dialog#vn-network-remove").getByRole("button", { name: "Remove network" })
         .click();
       await row.waitFor({ state: "detached" });
