@@ -40,6 +40,40 @@ export function CreateServiceDialog(
   const invalid = (field: Field) => error?.field === field ? true : undefined;
   const fieldError = (field: Field) =>
     error?.field === field && <span class="im-field-error" role="alert">{error.text}</span>;
+  /** A labelled one-line input of the form, with its error (called, not a component). */
+  const text = (field: Field, label: string, options: {
+    hint?: string;
+    placeholder?: string;
+    /** A name, reference or command: monospace, no autocomplete or spell check. */
+    code?: boolean;
+    /** A name: no autocomplete or spell check, proportional. */
+    word?: boolean;
+    inputMode?: "numeric" | "decimal";
+    autofocus?: boolean;
+  } = {}) => (
+    <label>
+      {label}
+      {options.hint && (
+        <>
+          {" "}
+          <span class="muted im-small">{options.hint}</span>
+        </>
+      )}
+      <input
+        name={field}
+        class={options.code ? "mono" : undefined}
+        autocomplete={options.code || options.word ? "off" : undefined}
+        spellcheck={options.code || options.word ? false : undefined}
+        inputMode={options.inputMode}
+        placeholder={options.placeholder}
+        value={form[field]}
+        data-autofocus={options.autofocus}
+        aria-invalid={invalid(field)}
+        onInput={set(field)}
+      />
+      {fieldError(field)}
+    </label>
+  );
 
   return (
     <TitledModal
@@ -58,34 +92,8 @@ export function CreateServiceDialog(
     >
       <form id="sw-create-form" class="im-form sw-create-form" onSubmit={submit} noValidate>
         <div class="sw-row">
-          <label>
-            Name
-            <input
-              name="name"
-              autocomplete="off"
-              spellcheck={false}
-              placeholder="web"
-              value={form.name}
-              data-autofocus
-              aria-invalid={invalid("name")}
-              onInput={set("name")}
-            />
-            {fieldError("name")}
-          </label>
-          <label>
-            Image
-            <input
-              name="image"
-              class="mono"
-              autocomplete="off"
-              spellcheck={false}
-              placeholder="nginx:1.27"
-              value={form.image}
-              aria-invalid={invalid("image")}
-              onInput={set("image")}
-            />
-            {fieldError("image")}
-          </label>
+          {text("name", "Name", { placeholder: "web", word: true, autofocus: true })}
+          {text("image", "Image", { placeholder: "nginx:1.27", code: true })}
         </div>
         <div class="sw-row">
           <label>
@@ -108,34 +116,16 @@ export function CreateServiceDialog(
             {fieldError("replicas")}
           </label>
         </div>
-        <label>
-          Command <span class="muted im-small">optional, as a shell would split it</span>
-          <input
-            name="command"
-            class="mono"
-            autocomplete="off"
-            spellcheck={false}
-            placeholder="httpd -f -p 80"
-            value={form.command}
-            aria-invalid={invalid("command")}
-            onInput={set("command")}
-          />
-          {fieldError("command")}
-        </label>
-        <label>
-          Published ports <span class="muted im-small">published:target, comma or line</span>
-          <input
-            name="ports"
-            class="mono"
-            autocomplete="off"
-            spellcheck={false}
-            placeholder="8080:80"
-            value={form.ports}
-            aria-invalid={invalid("ports")}
-            onInput={set("ports")}
-          />
-          {fieldError("ports")}
-        </label>
+        {text("command", "Command", {
+          hint: "optional, as a shell would split it",
+          placeholder: "httpd -f -p 80",
+          code: true,
+        })}
+        {text("ports", "Published ports", {
+          hint: "published:target, comma or line",
+          placeholder: "8080:80",
+          code: true,
+        })}
         <label>
           Environment <span class="muted im-small">KEY=value, one per line</span>
           <textarea
@@ -164,74 +154,25 @@ export function CreateServiceDialog(
           {fieldError("constraints")}
         </label>
         <div class="sw-row">
-          <label>
-            CPU limit
-            <input
-              name="cpus"
-              inputMode="decimal"
-              placeholder="0.5"
-              value={form.cpus}
-              aria-invalid={invalid("cpus")}
-              onInput={set("cpus")}
-            />
-            {fieldError("cpus")}
-          </label>
-          <label>
-            Memory limit
-            <input
-              name="memory"
-              placeholder="256m"
-              value={form.memory}
-              aria-invalid={invalid("memory")}
-              onInput={set("memory")}
-            />
-            {fieldError("memory")}
-          </label>
+          {text("cpus", "CPU limit", { placeholder: "0.5", inputMode: "decimal" })}
+          {text("memory", "Memory limit", { placeholder: "256m" })}
         </div>
         <details
           class="sw-more"
           open={!!error?.field && /^(secrets|update_|restart_)/.test(error.field)}
         >
           <summary>Secrets, update and restart policy</summary>
-          <label>
-            Secrets{" "}
-            <span class="muted im-small">names, comma or line; read at /run/secrets/NAME</span>
-            <input
-              name="secrets"
-              class="mono"
-              autocomplete="off"
-              spellcheck={false}
-              placeholder="db_password"
-              value={form.secrets}
-              aria-invalid={invalid("secrets")}
-              onInput={set("secrets")}
-            />
-            {fieldError("secrets")}
-          </label>
+          {text("secrets", "Secrets", {
+            hint: "names, comma or line; read at /run/secrets/NAME",
+            placeholder: "db_password",
+            code: true,
+          })}
           <div class="sw-row">
-            <label>
-              Update parallelism
-              <input
-                name="update_parallelism"
-                inputMode="numeric"
-                placeholder="1"
-                value={form.update_parallelism}
-                aria-invalid={invalid("update_parallelism")}
-                onInput={set("update_parallelism")}
-              />
-              {fieldError("update_parallelism")}
-            </label>
-            <label>
-              Update delay
-              <input
-                name="update_delay"
-                placeholder="10s"
-                value={form.update_delay}
-                aria-invalid={invalid("update_delay")}
-                onInput={set("update_delay")}
-              />
-              {fieldError("update_delay")}
-            </label>
+            {text("update_parallelism", "Update parallelism", {
+              placeholder: "1",
+              inputMode: "numeric",
+            })}
+            {text("update_delay", "Update delay", { placeholder: "10s" })}
           </div>
           <div class="sw-row">
             <label>
@@ -267,18 +208,10 @@ export function CreateServiceDialog(
                 <option value="none">never</option>
               </select>
             </label>
-            <label>
-              Restart attempts
-              <input
-                name="restart_max_attempts"
-                inputMode="numeric"
-                placeholder="unlimited"
-                value={form.restart_max_attempts}
-                aria-invalid={invalid("restart_max_attempts")}
-                onInput={set("restart_max_attempts")}
-              />
-              {fieldError("restart_max_attempts")}
-            </label>
+            {text("restart_max_attempts", "Restart attempts", {
+              placeholder: "unlimited",
+              inputMode: "numeric",
+            })}
           </div>
         </details>
         {error && !error.field && (
