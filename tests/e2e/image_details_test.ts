@@ -6,10 +6,11 @@
  * registry-browser-*.png and stack-update-*.png.
  */
 import assert from "node:assert/strict";
+import { newTestImage } from "../fixtures/updates.ts";
 import type { Page } from "playwright-core";
 import { launchBrowser, screenshotPath, signIn, watchErrors } from "../fixtures/browser.ts";
 import { startPanel } from "../fixtures/server.ts";
-import { makeTestContainer, removeTestContainers, testEngine } from "../fixtures/engine.ts";
+import { removeTestContainers, testEngine } from "../fixtures/engine.ts";
 import { pushImage, startRegistry } from "../fixtures/registry.ts";
 import { cleanupComposeProject } from "../fixtures/compose.ts";
 import type { DockerClient } from "../../lib/docker/client.ts";
@@ -18,28 +19,22 @@ import { listContainers } from "../../lib/docker/containers.ts";
 
 const e2e = { sanitizeResources: false, sanitizeOps: false };
 
-async function newImage(
+/** The update tests' image, with labels and a command the details drawer shows. */
+function newImage(
   docker: DockerClient,
   prefix: string,
   label: string,
   made: string[],
   query: Record<string, string> = {},
 ) {
-  const source = await makeTestContainer(docker, prefix, `src-${label}`, {}, false);
-  const { Id } = await docker.json<{ Id: string }>("POST", "/commit", {
-    query: {
-      container: source,
-      changes: [
-        `LABEL cm.update-test=${label}`,
-        "LABEL org.opencontainers.image.title=a-label-with-a-rather-long-value-that-has-to-wrap-inside-the-drawer-without-overflowing",
-        "LABEL org.opencontainers.image.source=https://example.invalid/team/app",
-        'CMD ["sleep", "300"]',
-      ],
-      ...query,
-    },
+  return newTestImage(docker, prefix, label, made, {
+    changes: [
+      "LABEL org.opencontainers.image.title=a-label-with-a-rather-long-value-that-has-to-wrap-inside-the-drawer-without-overflowing",
+      "LABEL org.opencontainers.image.source=https://example.invalid/team/app",
+      'CMD ["sleep", "300"]',
+    ],
+    query,
   });
-  made.push(Id);
-  return Id;
 }
 
 async function open(page: Page, url: string, island: string) {

@@ -6,24 +6,15 @@
  * row. Screenshots land in tests/.artifacts/updates-*.png.
  */
 import assert from "node:assert/strict";
+import { newTestImage as newImage } from "../fixtures/updates.ts";
 import type { Page } from "playwright-core";
 import { launchBrowser, screenshotPath, signIn, watchErrors } from "../fixtures/browser.ts";
 import { startPanel } from "../fixtures/server.ts";
 import { makeTestContainer, removeTestContainers, testEngine } from "../fixtures/engine.ts";
 import { pushImage } from "../fixtures/registry.ts";
 import { startTokenRegistry } from "../fixtures/token_registry.ts";
-import type { DockerClient } from "../../lib/docker/client.ts";
 
 const e2e = { sanitizeResources: false, sanitizeOps: false };
-
-async function newImage(docker: DockerClient, prefix: string, label: string, made: string[]) {
-  const source = await makeTestContainer(docker, prefix, `src-${label}`, {}, false);
-  const { Id } = await docker.json<{ Id: string }>("POST", "/commit", {
-    query: { container: source, changes: [`LABEL cm.update-test=${label}`] },
-  });
-  made.push(Id);
-  return Id;
-}
 
 /** Opens a page and waits for its island; once more after a reload if it did not hydrate. */
 async function open(page: Page, url: string, island: string) {

@@ -5,11 +5,11 @@
  * only the service whose image changed is updated.
  */
 import assert from "node:assert/strict";
+import { newTestImage as newImage, removeImages, saveCredentials } from "../fixtures/updates.ts";
 import { auditRows, createTestApp, type TestApp } from "../fixtures/app.ts";
 import { makeTestContainer, removeTestContainers, testEngine } from "../fixtures/engine.ts";
-import { pushImage, startRegistry, type TestRegistry } from "../fixtures/registry.ts";
+import { pushImage, startRegistry } from "../fixtures/registry.ts";
 import { startTokenRegistry } from "../fixtures/token_registry.ts";
-import { upsertRegistry } from "../../lib/registries.ts";
 import type { DockerClient } from "../../lib/docker/client.ts";
 import { inspectContainer, listContainers } from "../../lib/docker/containers.ts";
 import { LABEL } from "../../lib/compose/plan.ts";
@@ -17,42 +17,6 @@ import { cleanupComposeProject, deployStack } from "../fixtures/compose.ts";
 import type { UpdateResult } from "../../lib/updates/store.ts";
 
 /** A new image (its own config, so its own id and digest) committed from a test container. */
-async function newImage(
-  docker: DockerClient,
-  prefix: string,
-  label: string,
-  made: string[],
-  cmd?: string[],
-): Promise<string> {
-  const source = await makeTestContainer(
-    docker,
-    prefix,
-    `src-${label}`,
-    cmd ? { Cmd: cmd } : {},
-    cmd !== undefined,
-  );
-  if (cmd) await docker.json("POST", `/containers/${source}/wait`);
-  const { Id } = await docker.json<{ Id: string }>("POST", "/commit", {
-    query: { container: source, changes: [`LABEL cm.update-test=${label}`] },
-  });
-  made.push(Id);
-  return Id;
-}
-
-async function removeImages(docker: DockerClient, references: string[]) {
-  for (const reference of references.reverse()) {
-    await docker.json("DELETE", `/images/${reference}`, { query: { force: 1 } }).catch(() => {});
-  }
-}
-
-async function saveCredentials(app: TestApp, registry: TestRegistry) {
-  await upsertRegistry(app.deps.db, app.deps.secretKey, {
-    server_address: registry.address,
-    username: registry.username,
-    password: registry.password,
-  });
-}
-
 async function check(app: TestApp, cookie: string, id: string): Promise<UpdateResult> {
   const response = await app.request("POST", "/api/containers/updates/check", {
     cookie,
@@ -234,7 +198,7 @@ Deno.test("update: a new image whose container exits at once is rolled back to t
     const before = await inspectContainer(docker, id);
     const second = await pushImage(
       docker,
-      await newImage(docker, prefix, "broken", images, ["touch", "/broken"]),
+      await newImage(docker, prefix, "broken", images, { cmd: ["touch", "/broken"] }),
       registry,
       "priv/app",
       "1",

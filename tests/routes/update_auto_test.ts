@@ -5,21 +5,13 @@
  * `off` is never checked; a webhook receiver gets updates.found and update.applied.
  */
 import assert from "node:assert/strict";
+import { newTestImage as newImage } from "../fixtures/updates.ts";
 import { makeTestContainer, removeTestContainers, testEngine } from "../fixtures/engine.ts";
 import { pushImage, startRegistry } from "../fixtures/registry.ts";
 import { delay, startPanel } from "../fixtures/server.ts";
-import type { DockerClient } from "../../lib/docker/client.ts";
 import { inspectContainer, listContainers } from "../../lib/docker/containers.ts";
 import type { UpdateResult } from "../../lib/updates/store.ts";
 import type { WebhookPayload } from "../../lib/webhooks/payload.ts";
-
-async function newImage(docker: DockerClient, prefix: string, label: string): Promise<string> {
-  const source = await makeTestContainer(docker, prefix, `src-${label}`, {}, false);
-  const { Id } = await docker.json<{ Id: string }>("POST", "/commit", {
-    query: { container: source, changes: [`LABEL cm.update-test=${label}`] },
-  });
-  return Id;
-}
 
 Deno.test("policy label: auto is updated by the 2 s schedule without a click, notify only badged, off not checked; webhooks told", async () => {
   await using engine = await testEngine("cmauto");

@@ -6,35 +6,16 @@
 import assert from "node:assert/strict";
 import { auditRows, createTestApp, type TestApp } from "../fixtures/app.ts";
 import { makeTestContainer, TEST_IMAGE, testEngine } from "../fixtures/engine.ts";
-import { pushImage, startRegistry, type TestRegistry } from "../fixtures/registry.ts";
+import { pushImage, startRegistry } from "../fixtures/registry.ts";
 import { startTokenRegistry } from "../fixtures/token_registry.ts";
 import { delay, startPanel } from "../fixtures/server.ts";
-import { deleteRegistry, findRegistry, upsertRegistry } from "../../lib/registries.ts";
+import { deleteRegistry, findRegistry } from "../../lib/registries.ts";
+import { newTestImage as newImage, removeImages, saveCredentials } from "../fixtures/updates.ts";
 import type { DockerClient } from "../../lib/docker/client.ts";
 import type { UpdateResult } from "../../lib/updates/store.ts";
 import { ConfigError, parseCommand } from "../../lib/config.ts";
 
 /** A new image (its own config, so its own id and digest) committed from the test image. */
-async function newImage(
-  docker: DockerClient,
-  prefix: string,
-  label: string,
-  made: string[],
-): Promise<string> {
-  const source = await makeTestContainer(docker, prefix, `src-${label}`, {}, false);
-  const { Id } = await docker.json<{ Id: string }>("POST", "/commit", {
-    query: { container: source, changes: [`LABEL cm.update-test=${label}`] },
-  });
-  made.push(Id);
-  return Id;
-}
-
-async function removeImages(docker: DockerClient, references: string[]) {
-  for (const reference of references.reverse()) {
-    await docker.json("DELETE", `/images/${reference}`, { query: { force: 1 } }).catch(() => {});
-  }
-}
-
 async function check(app: TestApp, cookie: string, containers?: string[]) {
   const response = await app.request("POST", "/api/containers/updates/check", {
     cookie,
@@ -44,14 +25,6 @@ async function check(app: TestApp, cookie: string, containers?: string[]) {
   assert.equal(response.status, 200, text);
   const body = JSON.parse(text) as { checked: number; results: UpdateResult[] };
   return { text, body, byId: new Map(body.results.map((r) => [r.id, r])) };
-}
-
-async function saveCredentials(app: TestApp, registry: TestRegistry, password = registry.password) {
-  await upsertRegistry(app.deps.db, app.deps.secretKey, {
-    server_address: registry.address,
-    username: registry.username,
-    password,
-  });
 }
 
 /** Nothing the panel said or kept holds these secrets (or their basic-auth encoding). */
