@@ -26,6 +26,22 @@ export type ContainerWithMounts = ContainerSummary & {
   Mounts?: { Type: string; Name?: string; Source?: string; Destination: string; RW: boolean }[];
 };
 
+/**
+ * The anonymous volumes (64-hex names) the containers mount. A recreated compose container
+ * mounts its predecessor's by name, which the Engine's `rm -v` then keeps.
+ */
+export function anonymousVolumesOf(containers: ContainerSummary[]): string[] {
+  const names = new Set<string>();
+  for (const container of containers as ContainerWithMounts[]) {
+    for (const mount of container.Mounts ?? []) {
+      if (mount.Type === "volume" && /^[0-9a-f]{64}$/.test(mount.Name ?? "")) {
+        names.add(mount.Name!);
+      }
+    }
+  }
+  return [...names];
+}
+
 export interface VolumeUser {
   id: string;
   name: string;

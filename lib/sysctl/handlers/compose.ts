@@ -30,7 +30,7 @@ import { createProjectLocks, type ProjectLocks } from "../../compose/lock.ts";
 import type { ComposeInput, ComposeProject } from "../../compose/types.ts";
 import type { Dispatcher, HandlerContext, Handlers } from "../dispatch.ts";
 import { displayName } from "../../docker/views.ts";
-import type { ContainerSummary } from "../../docker/types.ts";
+import { anonymousVolumesOf } from "../../docker/volumes.ts";
 
 /**
  * What compose.deploy is handed (unaudited): the input and its parse, made once by the
@@ -348,19 +348,4 @@ export function composeHandlers(
       return { project: target, forgotten: true };
     }),
   };
-}
-
-/** The anonymous volumes (64-hex names) the containers mount. */
-function anonymousVolumesOf(containers: ContainerSummary[]): string[] {
-  const names = new Set<string>();
-  for (const container of containers) {
-    for (
-      const mount of (container as { Mounts?: { Type?: string; Name?: string }[] }).Mounts ?? []
-    ) {
-      if (mount.Type === "volume" && /^[0-9a-f]{64}$/.test(mount.Name ?? "")) {
-        names.add(mount.Name!);
-      }
-    }
-  }
-  return [...names];
 }
