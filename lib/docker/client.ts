@@ -57,6 +57,12 @@ export interface DockerClient {
   apiVersion(): Promise<string>;
   /** A raw hijacked stream for `POST path` (exec start, attach). */
   hijack(path: string, json: unknown): Promise<HijackedStream>;
+  /**
+   * A count of this client's writes (every method but GET and HEAD, and hijacks) that moves
+   * when one begins and again when it ends. A list kept from the events stream compares it to
+   * know the panel may have changed something whose events have not arrived yet.
+   */
+  writes(): number;
   close(): void;
 }
 
@@ -112,6 +118,16 @@ export function createDockerClient(host: EngineHost, options: ClientOptions = {}
   });
   const doFetch = options.fetch ?? fetch;
   let negotiated: Promise<string> | undefined;
+  let writes = 0;
+  /** Counts a write's beginning; the returned function counts its end, once. */
+  const beginWrite = () => {
+    writes++;
+    let ended = false;
+    return () => {
+      if (!ended) writes++;
+      ended = true;
+    };
+  };
 
   /**
    * Sends one request. The timeout keeps running until `settle` is called (after the body
@@ -121,7 +137,11 @@ export function createDockerClient(host: EngineHost, options: ClientOptions = {}
     const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     const timeout = new AbortController();
     const timer = setTimeout(() => timeout.abort(), timeoutMs);
-    const settle = () => clearTimeout(timer);
+    const endWrite = method === "GET" || method === "HEAD" ? undefined : beginWrite();
+    const settle = () => {
+      clearTimeout(timer);
+      endWrite?.();
+    };
     const signal = options.signal
       ? AbortSignal.any([options.signal, timeout.signal])
       : timeout.signal;
@@ -227,14 +247,18 @@ export function createDockerClient(host: EngineHost, options: ClientOptions = {}
     async hijack(path: string, json: unknown) {
       assertPath(path);
       const fullPath = `/v${await apiVersion()}${path}`;
+      const endWrite = beginWrite();
       try {
         return await hijack(host, fullPath, json);
       } catch (error) {
         if (error instanceof DockerError) throw error;
         negotiated = undefined;
         throw new DockerUnreachableError(endpoint, error);
+      } finally {
+        endWrite();
       }
     },
+    writes: () => writes,
     close() {
       shortClient.close();
       streamClient.close();

@@ -2,8 +2,7 @@
 import type { DockerClient } from "./client.ts";
 import type { ContainerCreateBody, ContainerInspect, ContainerSummary } from "./types.ts";
 import { DockerError } from "./errors.ts";
-import type { EventsHub } from "./events.ts";
-import { type ContainerView, containerView, type RowState, rowState } from "./views.ts";
+import { type ContainerView, containerView, rowState } from "./views.ts";
 import { containerName, containerRef, networkRef } from "./validate.ts";
 
 export async function listContainers(
@@ -125,119 +124,26 @@ export async function connectContainer(
 }
 
 /**
- * The inspect part of each row (the Engine's own state, restart count, start and finish
- * times), kept between lists and dropped on the container's next event. Without it a list
- * of N containers cost N inspects on top of the list itself (7x the Engine's list at 200
- * containers). It is trusted only while the events stream is up: an inspect is kept only
- * if the stream was connected when it began and no event for its container came since.
- */
-export interface RowStates {
-  /** A kept state, or undefined. */
-  get(id: string): RowState | undefined;
-  /** Starts an inspect; `keep` stores its result unless the container changed meanwhile. */
-  begin(id: string): { keep(info: RowState): void };
-  /** Drops states of containers that are not in a complete list any more. */
-  retain(ids: Set<string>): void;
-  /** Number of kept states (tests). */
-  size(): number;
-}
-
-const rowStatesByHub = new WeakMap<EventsHub, RowStates>();
-
-/** The one RowStates of an events hub (the list route and the page share it). */
-export function rowStatesFor(events: EventsHub): RowStates {
-  let states = rowStatesByHub.get(events);
-  if (!states) {
-    states = createRowStates(events);
-    rowStatesByHub.set(events, states);
-  }
-  return states;
-}
-
-export function createRowStates(events: EventsHub): RowStates {
-  const kept = new Map<string, RowState>();
-  /** Inspects in flight, by container: a token an event for it (or an outage) revokes. */
-  const inFlight = new Map<string, symbol>();
-  let subscribed = false;
-
-  const forgetAll = () => {
-    kept.clear();
-    inFlight.clear();
-  };
-
-  // Subscribed on first use and kept for the hub's life: the stream is one connection, and
-  // the table's own events SSE keeps it open anyway whenever someone looks.
-  function follow() {
-    if (subscribed) return;
-    subscribed = true;
-    events.subscribe((event) => {
-      if (event.kind === "engine") return forgetAll(); // an outage may have hidden changes
-      // Health checks run execs every few seconds; they change nothing a row shows.
-      if (event.event.action.startsWith("exec_")) return;
-      kept.delete(event.event.id);
-      inFlight.delete(event.event.id);
-    });
-  }
-
-  return {
-    get(id) {
-      follow();
-      return events.connected() ? kept.get(id) : undefined;
-    },
-    begin(id) {
-      follow();
-      if (!events.connected()) return { keep() {} };
-      const token = Symbol(id);
-      inFlight.set(id, token);
-      return {
-        keep(info) {
-          if (inFlight.get(id) !== token) return;
-          inFlight.delete(id);
-          if (events.connected()) kept.set(id, rowState(info));
-        },
-      };
-    },
-    retain(ids) {
-      for (const id of kept.keys()) if (!ids.has(id)) kept.delete(id);
-    },
-    size: () => kept.size,
-  };
-}
-
-/**
- * The table's rows: the list, each with its inspect (the Engine's own state and restart
- * count), read a few at a time, or kept from an earlier list (`states`) while nothing
- * happened to the container since. A container gone between the two keeps its list view.
+ * Every container's row read straight from the Engine: the list, and each container's inspect
+ * (the Engine's own state and restart count), a few at a time. A container gone between the
+ * two keeps its list view. The table's list is kept from events instead (container_list.ts).
  */
 export async function listContainerViews(
   docker: DockerClient,
   managedLabel: string,
   filters?: Record<string, string[]>,
-  states?: RowStates,
 ): Promise<ContainerView[]> {
   const summaries = await listContainers(docker, { all: true, filters });
   const views: ContainerView[] = new Array(summaries.length);
-  const missing: number[] = [];
-  for (let index = 0; index < summaries.length; index++) {
-    const summary = summaries[index];
-    const state = states?.get(summary.Id);
-    // A list that disagrees with the kept state means something changed: read it again.
-    if (state && state.State.Status === summary.State) {
-      views[index] = containerView(summary, managedLabel, state);
-    } else missing.push(index);
-  }
-  if (states && !filters) states.retain(new Set(summaries.map((summary) => summary.Id)));
   let next = 0;
   const worker = async () => {
-    while (next < missing.length) {
-      const index = missing[next++];
+    while (next < summaries.length) {
+      const index = next++;
       const summary = summaries[index];
-      const pending = states?.begin(summary.Id);
       const info = await inspectContainer(docker, summary.Id).catch(() => undefined);
-      if (info) pending?.keep(info);
-      views[index] = containerView(summary, managedLabel, info);
+      views[index] = containerView(summary, managedLabel, info ? rowState(info) : undefined);
     }
   };
-  await Promise.all(Array.from({ length: Math.min(8, missing.length) }, worker));
+  await Promise.all(Array.from({ length: Math.min(8, summaries.length) }, worker));
   return views;
 }

@@ -32,6 +32,8 @@ export interface ObjectEvent {
   id: string;
   /** `Actor.Attributes.name` when the Engine sends one. */
   name: string;
+  /** A network connect or disconnect: the container's id (`Actor.Attributes.container`). */
+  container?: string;
   time: number;
 }
 
@@ -197,13 +199,16 @@ function objectEvent(raw: RawEvent): ObjectEvent | undefined {
   if (type !== "image" && type !== "volume" && type !== "network") return undefined;
   const id = raw.Actor?.ID;
   if (typeof id !== "string" || typeof raw.Action !== "string") return undefined;
-  return {
+  const event: ObjectEvent = {
     type,
     action: raw.Action,
     id,
     name: raw.Actor?.Attributes?.name ?? "",
     time: typeof raw.time === "number" ? raw.time * 1000 : Date.now(),
   };
+  const container = raw.Actor?.Attributes?.container;
+  if (typeof container === "string") event.container = container;
+  return event;
 }
 
 function containerEvent(raw: RawEvent): ContainerEvent | undefined {

@@ -138,12 +138,7 @@ function healthFromStatus(status: string): string | null {
   return match ? (match[1] === "health: starting" ? "starting" : match[1]) : null;
 }
 
-/**
- * A row of the table. With the container's inspect, its state is the Engine's own (the
- * list can lag behind it: a crash-looping container is `restarting` there first), and the
- * restart count is known.
- */
-/** What a row takes from a container's inspect (lib/docker/containers.ts keeps these). */
+/** What a row takes from a container's inspect (lib/docker/container_list.ts keeps these). */
 export interface RowState {
   State: Pick<ContainerInspect["State"], "Status" | "ExitCode" | "StartedAt" | "FinishedAt"> & {
     Health?: { Status: string };
@@ -181,27 +176,29 @@ function isManaged(labels: Record<string, string>, managedLabel: string): boolea
   return labels[managedLabel] === "true" && labels[CREATED_BY_LABEL] !== CREATED_BY_PANEL;
 }
 
+/**
+ * A row of the table. With the container's inspect, its state is the Engine's own (the
+ * list can lag behind it: a crash-looping container is `restarting` there first), and the
+ * restart count is known.
+ */
 export function containerView(
   summary: ContainerSummary,
   managedLabel: string,
   info?: RowState,
+  now = Date.now(),
 ): ContainerView {
   const labels = summary.Labels ?? {};
-  // A restarting container's status also names the exit code ("Restarting (1) 2 seconds ago").
-  const exited = summary.Status.match(/^(?:Exited|Restarting) \((-?\d+)\)/);
   let state = summary.State as ContainerState;
   let status = summary.Status;
+  // A restarting container's status also names the exit code ("Restarting (1) 2 seconds ago").
+  const exited = summary.Status.match(/^(?:Exited|Restarting) \((-?\d+)\)/);
   let exitCode = exited ? Number(exited[1]) : null;
-  if (info && info.State.Status !== summary.State) {
+  // With the inspect, its state is the truth (the list can lag behind it) and the status text
+  // is computed from its times, so a row kept from an earlier read still says how long.
+  if (info) {
     state = info.State.Status as ContainerState;
+    status = statusText(info.State, now);
     exitCode = state === "exited" || state === "restarting" ? info.State.ExitCode : null;
-    status = state === "exited"
-      ? `Exited (${exitCode}) just now`
-      : state === "restarting"
-      ? `Restarting (${exitCode}) just now`
-      : state === "running"
-      ? "Up less than a second"
-      : state[0].toUpperCase() + state.slice(1);
   }
   return {
     id: summary.Id,
@@ -222,6 +219,58 @@ export function containerView(
     managed: isManaged(labels, managedLabel),
     panel_created: labels[CREATED_BY_LABEL] === CREATED_BY_PANEL,
   };
+}
+
+/**
+ * The Engine's status text for a container (moby's `State.String()`), from its inspected state
+ * and a clock: "Up 5 minutes (healthy)", "Exited (0) 2 hours ago", "Created".
+ */
+export function statusText(state: RowState["State"], now: number): string {
+  const since = (time: string) => humanDuration(now - Date.parse(time));
+  switch (state.Status) {
+    case "running": {
+      const health = state.Health?.Status;
+      const suffix = health ? ` (${health === "starting" ? "health: starting" : health})` : "";
+      return `Up ${since(state.StartedAt)}${suffix}`;
+    }
+    case "paused":
+      return `Up ${since(state.StartedAt)} (Paused)`;
+    case "restarting":
+      return `Restarting (${state.ExitCode}) ${since(state.FinishedAt)} ago`;
+    case "removing":
+      return "Removal In Progress";
+    case "dead":
+      return "Dead";
+    case "created":
+      return "Created";
+    default:
+      return isZeroTime(state.FinishedAt)
+        ? ""
+        : `Exited (${state.ExitCode}) ${since(state.FinishedAt)} ago`;
+  }
+}
+
+/** Go's zero time ("0001-01-01T00:00:00Z"): never set. */
+function isZeroTime(time: string): boolean {
+  return !time || time.startsWith("0001-01-01");
+}
+
+/** go-units' `HumanDuration`, which the Engine's status texts use. */
+export function humanDuration(ms: number): string {
+  const seconds = Math.trunc(ms / 1000);
+  if (seconds < 1) return "Less than a second";
+  if (seconds === 1) return "1 second";
+  if (seconds < 60) return `${seconds} seconds`;
+  const minutes = Math.trunc(seconds / 60);
+  if (minutes === 1) return "About a minute";
+  if (minutes < 60) return `${minutes} minutes`;
+  const hours = Math.round(ms / 3_600_000);
+  if (hours === 1) return "About an hour";
+  if (hours < 48) return `${hours} hours`;
+  if (hours < 24 * 7 * 2) return `${Math.trunc(hours / 24)} days`;
+  if (hours < 24 * 30 * 2) return `${Math.trunc(hours / 24 / 7)} weeks`;
+  if (hours < 24 * 365 * 2) return `${Math.trunc(hours / 24 / 30)} months`;
+  return `${Math.trunc(Math.trunc(ms / 3_600_000) / 24 / 365)} years`;
 }
 
 export function inspectView(

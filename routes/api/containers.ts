@@ -5,16 +5,11 @@
 import { Hono } from "hono";
 import type { AppDeps } from "../deps.ts";
 import type { AppEnv } from "../env.ts";
-import {
-  inspectContainer,
-  listContainers,
-  listContainerViews,
-  rowStatesFor,
-  topContainer,
-} from "../../lib/docker/containers.ts";
+import { inspectContainer, listContainers, topContainer } from "../../lib/docker/containers.ts";
 import { containerRef, onlyFields } from "../../lib/docker/validate.ts";
 import { containerView, inspectView, rawInspectView } from "../../lib/docker/views.ts";
 import type { ContainerInspect } from "../../lib/docker/types.ts";
+import { containerListFor } from "../../lib/docker/container_list.ts";
 import { cancellableBody } from "../../lib/docker/streams.ts";
 import { HttpError, ValidationError } from "../../lib/errors.ts";
 import type { ContainerEvent } from "../../lib/docker/events.ts";
@@ -43,20 +38,10 @@ export function containerApiRoutes(deps: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const { docker, dispatcher, config } = deps;
 
-  /** The current view of one container (with the Engine's own state), or null once it is gone. */
-  async function viewOf(id: string) {
-    const [summary] = await listContainers(docker, { all: true, filters: { id: [id] } });
-    if (!summary) return null;
-    const info = await inspectContainer(docker, summary.Id).catch(() => undefined);
-    return containerView(summary, config.managedLabel, info);
-  }
-
-  const rowStates = rowStatesFor(deps.events);
-  app.get("/", async (c) => {
-    return c.json({
-      containers: await listContainerViews(docker, config.managedLabel, undefined, rowStates),
-    });
-  });
+  // Kept from the Engine's events: a list while nothing changed costs the Engine nothing, and
+  // a row event reads its container once for every viewer.
+  const list = containerListFor(docker, deps.events, config.managedLabel);
+  app.get("/", async (c) => c.json({ containers: await list.views() }));
 
   // The hubs fan out to every client: their listeners queue events without waiting, and a
   // client that does not keep up is dropped by the bounded stream (routes/sse.ts).
@@ -71,7 +56,7 @@ export function containerApiRoutes(deps: AppDeps): Hono<AppEnv> {
           if (signal.aborted) return;
           let container = event.action === "destroy"
             ? null
-            : await viewOf(event.id).catch(() => null);
+            : await list.view(event.id).catch(() => null);
           // The view's state is the inspect's, which the Engine sets before it sends `die`
           // (`restarting` when its restart policy restarts it). Should it still read running,
           // the event is the truth, and the policy says which of the two follows.

@@ -1,5 +1,5 @@
 import type { AppDeps } from "../deps.ts";
-import { listContainerViews, rowStatesFor } from "../../lib/docker/containers.ts";
+import { containerListFor } from "../../lib/docker/container_list.ts";
 import { EngineDown } from "../_components/EngineDown.tsx";
 import { Island } from "../_components/Island.tsx";
 import type { ContainerView, Role } from "../../islands/containers/types.ts";
@@ -15,12 +15,8 @@ export async function containersPage(deps: AppDeps, reachable: boolean, role: Ro
   let containers: ContainerView[] = [];
   if (reachable) {
     try {
-      containers = await listContainerViews(
-        deps.docker,
-        deps.config.managedLabel,
-        undefined,
-        rowStatesFor(deps.events),
-      ) as ContainerView[];
+      const list = containerListFor(deps.docker, deps.events, deps.config.managedLabel);
+      containers = await list.views() as ContainerView[];
     } catch {
       reachable = false;
     }

@@ -1,0 +1,242 @@
+/**
+ * The container list, kept up to date from the Engine's events, so that listing costs no
+ * Engine call while nothing changes (issue 15: the panel's list within 1.1x of the Engine's).
+ *
+ * It keeps each container's list entry and the part of its inspect a row shows, in the
+ * Engine's order. The kept list is served only while all of these hold since it was read:
+ * - the events stream was up when the read began and has stayed up (an outage may hide
+ *   changes);
+ * - the panel's own Engine client made no write (its events may still be on their way when
+ *   the caller asks for the list, and a caller must see its own change);
+ * - no image was tagged, untagged, removed or loaded (a row shows its image's reference only
+ *   while that reference still names the container's image).
+ * Otherwise the list is read whole again, reusing the inspect part of every container without
+ * an event since. A container with an event (any action but `exec_*`, or a network connect or
+ * disconnect) is read again alone: one filtered list call and its inspect.
+ * The `status` text is computed from the kept times when a list is served (views.ts
+ * `statusText`), so "Up 5 minutes" stays true while nothing happens.
+ */
+import type { DockerClient } from "./client.ts";
+import { inspectContainer, listContainers } from "./containers.ts";
+import type { EventsHub } from "./events.ts";
+import type { ContainerSummary } from "./types.ts";
+import { type ContainerView, containerView, type RowState, rowState } from "./views.ts";
+
+export interface ContainerList {
+  /** Every container's row, newest first. */
+  views(): Promise<ContainerView[]>;
+  /**
+   * One container's row, or null once it is gone: from the kept list (after reading the
+   * containers with events since), else read alone.
+   */
+  view(id: string): Promise<ContainerView | null>;
+  /** What the list cost the Engine so far (tests and benchmarks). */
+  counters(): { wholeReads: number; partialReads: number; inspects: number };
+}
+
+/** Above this many changed containers a whole read is cheaper than an id filter. */
+const MAX_PARTIAL = 32;
+/** Inspects run this many at a time. */
+const INSPECT_WORKERS = 8;
+/** Image events that can change the reference a row shows. */
+const IMAGE_NAMING = new Set(["tag", "untag", "delete", "load", "import"]);
+const CONTAINER_ID = /^[0-9a-f]{64}$/;
+
+interface KeptRow {
+  summary: ContainerSummary;
+  /** Absent when its inspect failed (the row then shows the list's own status). */
+  state?: RowState;
+}
+
+/** When the kept rows were read: what must not have changed for them to be served. */
+interface ReadMark {
+  connected: boolean;
+  outages: number;
+  writes: number;
+}
+
+const listsByHub = new WeakMap<EventsHub, ContainerList>();
+
+/** The one kept list of an events hub (the list route, the page and the row events share it). */
+export function containerListFor(
+  docker: DockerClient,
+  events: EventsHub,
+  managedLabel: string,
+): ContainerList {
+  let list = listsByHub.get(events);
+  if (!list) {
+    list = createContainerList(docker, events, managedLabel);
+    listsByHub.set(events, list);
+  }
+  return list;
+}
+
+export function createContainerList(
+  docker: DockerClient,
+  events: EventsHub,
+  managedLabel: string,
+): ContainerList {
+  let rows = new Map<string, KeptRow>();
+  let mark: ReadMark | undefined;
+  /** Outages of the events stream and image renames: each makes a kept list stale. */
+  let outages = 0;
+  /** Containers with an event since the rows were read. */
+  const changed = new Set<string>();
+  let reading: Promise<unknown> | undefined;
+  let following = false;
+  const counts = { wholeReads: 0, partialReads: 0, inspects: 0 };
+
+  const staleAll = () => outages++;
+  const touch = (id: string | undefined) => {
+    if (id && CONTAINER_ID.test(id)) changed.add(id);
+    else staleAll();
+  };
+
+  // Subscribed on first use and kept for the hub's life: the stream is one connection, and
+  // the table's own events SSE keeps it open anyway whenever someone looks.
+  function follow() {
+    if (following) return;
+    following = true;
+    events.subscribe((event) => {
+      if (event.kind === "engine") return staleAll();
+      // Health checks run execs every few seconds; they change nothing a row shows.
+      if (!event.event.action.startsWith("exec_")) touch(event.event.id);
+    });
+    events.subscribeObjects((event) => {
+      if (
+        event.type === "network" && (event.action === "connect" || event.action === "disconnect")
+      ) {
+        touch(event.container);
+      } else if (event.type === "image" && IMAGE_NAMING.has(event.action)) staleAll();
+    });
+  }
+
+  const currentMark = (): ReadMark => ({
+    connected: events.connected(),
+    outages,
+    writes: docker.writes(),
+  });
+
+  /** Whether the kept rows are still the Engine's, apart from the `changed` containers. */
+  function trusted(): boolean {
+    return mark !== undefined && mark.connected && events.connected() &&
+      mark.outages === outages && mark.writes === docker.writes();
+  }
+
+  async function inspectInto(target: Map<string, KeptRow>, ids: string[]) {
+    let next = 0;
+    const worker = async () => {
+      while (next < ids.length) {
+        const id = ids[next++];
+        counts.inspects++;
+        const info = await inspectContainer(docker, id).catch(() => undefined);
+        const row = target.get(id);
+        if (row && info) row.state = rowState(info);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(INSPECT_WORKERS, ids.length) }, worker));
+  }
+
+  /** Reads the whole list; a container's kept inspect part serves again if nothing happened to it. */
+  async function readAll() {
+    const begun = currentMark();
+    // The kept states are the Engine's if the stream stayed up since they were read.
+    const reuse = begun.connected && mark?.connected === true && mark.outages === outages;
+    const seen = new Set(changed);
+    changed.clear();
+    counts.wholeReads++;
+    let summaries: ContainerSummary[];
+    try {
+      summaries = await listContainers(docker, { all: true });
+    } catch (error) {
+      for (const id of seen) changed.add(id);
+      throw error;
+    }
+    const next = new Map<string, KeptRow>();
+    const missing: string[] = [];
+    for (const summary of summaries) {
+      const state = reuse && !seen.has(summary.Id) ? rows.get(summary.Id)?.state : undefined;
+      // A list that disagrees with the kept state means something changed: inspect again.
+      if (state && state.State.Status === summary.State) next.set(summary.Id, { summary, state });
+      else {
+        next.set(summary.Id, { summary });
+        missing.push(summary.Id);
+      }
+    }
+    await inspectInto(next, missing);
+    rows = next;
+    mark = begun;
+    return next;
+  }
+
+  /** Reads only the containers with events since; new ones take their place by creation time. */
+  async function readChanged() {
+    const ids = [...changed];
+    changed.clear();
+    counts.partialReads++;
+    let summaries: ContainerSummary[];
+    try {
+      summaries = await listContainers(docker, { all: true, filters: { id: ids } });
+    } catch (error) {
+      for (const id of ids) changed.add(id);
+      throw error;
+    }
+    const found = new Map<string, KeptRow>(summaries.map((summary) => [summary.Id, { summary }]));
+    await inspectInto(found, [...found.keys()]);
+    const added: [string, KeptRow][] = [];
+    for (const id of ids) {
+      const row = found.get(id);
+      if (!row) rows.delete(id);
+      else if (rows.has(id)) rows.set(id, row);
+      else added.push([id, row]);
+    }
+    if (added.length > 0) {
+      // Newest first, as the Engine lists them; new ones first among equal creation seconds.
+      rows = new Map(
+        [...added, ...rows].sort(([, a], [, b]) => b.summary.Created - a.summary.Created),
+      );
+    }
+    return rows;
+  }
+
+  /** The kept rows, read again where needed; one read at a time serves every caller. */
+  async function current(): Promise<Map<string, KeptRow>> {
+    follow();
+    // Nothing can be kept without the stream: every list reads the Engine, side by side.
+    if (!events.connected()) return await readAll();
+    while (reading) await reading.catch(() => {});
+    if (trusted() && changed.size === 0) return rows;
+    const read = trusted() && changed.size <= MAX_PARTIAL ? readChanged() : readAll();
+    reading = read;
+    try {
+      return await read;
+    } finally {
+      if (reading === read) reading = undefined;
+    }
+  }
+
+  const viewOf = (row: KeptRow, now: number) =>
+    containerView(row.summary, managedLabel, row.state, now);
+
+  return {
+    async views() {
+      const kept = await current();
+      const now = Date.now();
+      return Array.from(kept.values(), (row) => viewOf(row, now));
+    },
+    async view(id) {
+      follow();
+      if (trusted() && changed.size <= MAX_PARTIAL) {
+        const row = (await current()).get(id);
+        return row ? viewOf(row, Date.now()) : null;
+      }
+      // Not kept (or a burst of changes): this one container alone, as the Engine has it.
+      const [summary] = await listContainers(docker, { all: true, filters: { id: [id] } });
+      if (!summary) return null;
+      counts.inspects++;
+      const info = await inspectContainer(docker, summary.Id).catch(() => undefined);
+      return containerView(summary, managedLabel, info ? rowState(info) : undefined);
+    },
+    counters: () => ({ ...counts }),
+  };
+}
