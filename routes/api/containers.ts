@@ -7,7 +7,7 @@ import type { AppDeps } from "../deps.ts";
 import type { AppEnv } from "../env.ts";
 import { inspectContainer, listContainers, topContainer } from "../../lib/docker/containers.ts";
 import { containerRef, onlyFields } from "../../lib/docker/validate.ts";
-import { containerView, inspectView, rawInspectView } from "../../lib/docker/views.ts";
+import { inspectView, rawInspectView } from "../../lib/docker/views.ts";
 import type { ContainerInspect } from "../../lib/docker/types.ts";
 import { containerListFor } from "../../lib/docker/container_list.ts";
 import { cancellableBody } from "../../lib/docker/streams.ts";
