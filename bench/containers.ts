@@ -222,7 +222,7 @@ async function listRatio(panel: PanelProcess, cookie: string) {
   const changedTimes: number[] = [];
   const rawAgain: number[] = [];
   for (let i = 0; i < ROUNDS; i++) {
-    await renameContainer(docker, renamed, `${prefix}renamed-${i % 2}`);
+    await renameContainer(docker, renamed, `${prefix}renamed-${ids.length}-${i % 2}`);
     await sleep(100);
     if (i % 2) rawAgain.push((await timed(rawList))[0]);
     changedTimes.push((await timed(panelList))[0]);
