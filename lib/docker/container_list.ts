@@ -10,6 +10,8 @@
  *   the caller asks for the list, and a caller must see its own change);
  * - no image was tagged, untagged, removed or loaded (a row shows its image's reference only
  *   while that reference still names the container's image).
+ * - it is at most `maxAgeMs` old (30 s): the Engine drops events for a reader that falls
+ *   behind, so a missed event must not leave a row wrong for longer than that.
  * Otherwise the list is read whole again, reusing the inspect part of every container without
  * an event since. A container with an event (any action but `exec_*`, or a network connect or
  * disconnect) is read again alone: one filtered list call and its inspect.
@@ -34,6 +36,8 @@ export interface ContainerList {
   counters(): { wholeReads: number; partialReads: number; inspects: number };
 }
 
+/** How long a kept list serves at most before it is read whole again. */
+const MAX_AGE_MS = 30_000;
 /** Above this many changed containers a whole read is cheaper than an id filter. */
 const MAX_PARTIAL = 32;
 /** Inspects run this many at a time. */
@@ -50,6 +54,7 @@ interface KeptRow {
 
 /** When the kept rows were read: what must not have changed for them to be served. */
 interface ReadMark {
+  at: number;
   connected: boolean;
   outages: number;
   writes: number;
@@ -75,7 +80,9 @@ export function createContainerList(
   docker: DockerClient,
   events: EventsHub,
   managedLabel: string,
+  options: { maxAgeMs?: number } = {},
 ): ContainerList {
+  const maxAgeMs = options.maxAgeMs ?? MAX_AGE_MS;
   let rows = new Map<string, KeptRow>();
   let mark: ReadMark | undefined;
   /** Outages of the events stream and image renames: each makes a kept list stale. */
@@ -112,6 +119,7 @@ export function createContainerList(
   }
 
   const currentMark = (): ReadMark => ({
+    at: Date.now(),
     connected: events.connected(),
     outages,
     writes: docker.writes(),
@@ -120,7 +128,8 @@ export function createContainerList(
   /** Whether the kept rows are still the Engine's, apart from the `changed` containers. */
   function trusted(): boolean {
     return mark !== undefined && mark.connected && events.connected() &&
-      mark.outages === outages && mark.writes === docker.writes();
+      mark.outages === outages && mark.writes === docker.writes() &&
+      Date.now() - mark.at < maxAgeMs;
   }
 
   async function inspectInto(target: Map<string, KeptRow>, ids: string[]) {

@@ -353,6 +353,25 @@ Deno.test("kept list: the panel's own write shows before its events arrive; othe
   }
 });
 
+Deno.test("kept list: read whole again once it is older than its longest age", async () => {
+  await using engine = await testEngine("keptlist");
+  await makeTestContainer(engine.docker, engine.prefix, "a", { Cmd: ["true"] }, false);
+  const { docker, calls } = countingClient();
+  const held = heldEvents();
+  const list = createContainerList(docker, held.hub, "x", { maxAgeMs: 300 });
+  try {
+    await list.views();
+    const lists = calls.lists;
+    await list.views();
+    assert.equal(calls.lists, lists, "kept while young");
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    await list.views();
+    assert.equal(calls.lists, lists + 1, "read again when old (an event may have been dropped)");
+  } finally {
+    docker.close();
+  }
+});
+
 Deno.test("without a live events stream every list reads every container", async () => {
   const id = "e".repeat(64);
   let inspects = 0;
