@@ -31,6 +31,7 @@ import { PANEL_ADMIN_PASSWORD, startPermissions } from "../tests/fixtures/server
 import { freePort } from "../tests/fixtures/registry.ts";
 import { launchBrowser, watchErrors } from "../tests/fixtures/browser.ts";
 import type { BrowserContext, Page } from "playwright-core";
+import { reportTarget } from "./report.ts";
 
 const COUNT = Number(Deno.env.get("BENCH_PAGE_CONTAINERS") ?? 1000);
 const LOADS = Number(Deno.env.get("BENCH_PAGE_LOADS") ?? 5);
@@ -308,12 +309,23 @@ try {
     unit: string,
     target?: number,
     shown: (f: Figures) => string = (f) => `${ms(pick(f))} ${unit}`,
-  ) =>
+  ) => {
+    if (target !== undefined) {
+      reportTarget({
+        measure: `Containers page in Chromium, ${onNode} containers: ${label}`,
+        target: `under ${target} ${unit}`,
+        baseline: base ? shown(base) : "",
+        measured: shown(current),
+        ratio: base ? pick(current) / pick(base) : undefined,
+        met: pick(current) < target,
+      });
+    }
     console.log(
       `| ${label} | ${base ? `${shown(base)} | ` : ""}${shown(current)} | ${ratio(pick)} | ${
         target === undefined ? "" : `${target} ${unit}: ${verdict(pick(current) < target)}`
       } |`,
     );
+  };
   console.log(`| measure | ${base ? "baseline | " : ""}this tree | ratio | target |`);
   console.log(`| --- | ${base ? "---: | " : ""}---: | ---: | --- |`);
   row("HTML size", (f) => f.bytes / 1024, "KiB", 400);

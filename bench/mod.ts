@@ -13,6 +13,8 @@ const BENCHMARKS = [
   "audit",
   "environments",
 ] as const;
+import { targetSummary } from "./report.ts";
+
 const chosen = Deno.args.length ? Deno.args : BENCHMARKS;
 for (const name of chosen) {
   if (!(BENCHMARKS as readonly string[]).includes(name)) {
@@ -21,3 +23,5 @@ for (const name of chosen) {
   console.log(`\n# ${name}\n`);
   await import(`./${name}.ts`);
 }
+const summary = targetSummary();
+if (summary) console.log(`\n# Targets (issue 15), this run\n\n${summary}`);
