@@ -22,7 +22,7 @@ import type { DockerClient } from "./client.ts";
 import { inspectContainer, listContainers } from "./containers.ts";
 import type { EventsHub } from "./events.ts";
 import type { ContainerSummary } from "./types.ts";
-import { type ContainerView, containerView, type RowState, rowState } from "./views.ts";
+import { type ContainerView, containerView, type RowState, rowState, statusText } from "./views.ts";
 
 export interface ContainerList {
   /** Every container's row, newest first. */
@@ -163,10 +163,15 @@ export function createContainerList(
     }
     const next = new Map<string, KeptRow>();
     const missing: string[] = [];
+    const now = Date.now();
     for (const summary of summaries) {
       const state = reuse && !seen.has(summary.Id) ? rows.get(summary.Id)?.state : undefined;
-      // A list that disagrees with the kept state means something changed: inspect again.
-      if (state && state.State.Status === summary.State) next.set(summary.Id, { summary, state });
+      // A list that disagrees with the kept state means something changed that no event told
+      // yet (the panel's own restart, say: same state, a new start time): inspect again.
+      if (
+        state && state.State.Status === summary.State &&
+        statusText(state.State, now) === summary.Status
+      ) next.set(summary.Id, { summary, state });
       else {
         next.set(summary.Id, { summary });
         missing.push(summary.Id);

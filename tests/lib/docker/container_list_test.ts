@@ -105,6 +105,10 @@ async function assertSameAsEngine(
 Deno.test("kept list: the Engine's rows, and no Engine call while nothing changes", async () => {
   await using engine = await testEngine("keptlist");
   await makeTestContainer(engine.docker, engine.prefix, "up", { Cmd: ["sleep", "600"] });
+  await makeTestContainer(engine.docker, engine.prefix, "checked", {
+    Cmd: ["sleep", "600"],
+    Healthcheck: { Test: ["CMD", "true"], Interval: 500_000_000, StartPeriod: 0 },
+  });
   await makeTestContainer(engine.docker, engine.prefix, "new", { Cmd: ["true"] }, false);
   const done = await makeTestContainer(engine.docker, engine.prefix, "done", { Cmd: ["true"] });
   const { docker, calls } = countingClient();
@@ -113,11 +117,15 @@ Deno.test("kept list: the Engine's rows, and no Engine call while nothing change
   try {
     await list.views(); // subscribes; the stream was not up when it began, so nothing is kept
     await waitUntil(() => events.connected(), 5_000, "the events stream");
-    // `done` may still be exiting: wait for it, so the reads below see a settled Engine.
-    for (let exited = false; !exited;) {
-      const [summary] = await listContainers(engine.docker, { filters: { id: [done] } });
-      exited = summary.State === "exited";
-      if (!exited) await new Promise((resolve) => setTimeout(resolve, 50));
+    // `done` may still be exiting and `checked` not yet healthy: wait, so the reads below see
+    // a settled Engine.
+    for (let settled = false; !settled;) {
+      const summaries = await listContainers(engine.docker, {
+        filters: { label: [`${TEST_LABEL}=${engine.prefix}`] },
+      });
+      settled = summaries.find((summary) => summary.Id === done)?.State === "exited" &&
+        summaries.some((summary) => summary.Status.endsWith("(healthy)"));
+      if (!settled) await new Promise((resolve) => setTimeout(resolve, 50));
     }
     await list.views();
     const before = { ...calls };
@@ -348,6 +356,26 @@ Deno.test("kept list: the panel's own write shows before its events arrive; othe
     const views = await Promise.all(Array.from({ length: 10 }, () => list.views()));
     assert.equal(list.counters().partialReads, partial + 1);
     assert.ok(views.every((rows) => rows.find((view) => view.id === id)?.state === "exited"));
+  } finally {
+    docker.close();
+  }
+});
+
+Deno.test("kept list: the panel's own restart shows its new start time before the events", async () => {
+  await using engine = await testEngine("keptlist");
+  const id = await makeTestContainer(engine.docker, engine.prefix, "r", { Cmd: ["sleep", "600"] });
+  const { docker } = countingClient();
+  const held = heldEvents();
+  const list = createContainerList(docker, held.hub, "x");
+  const rowOf = async () => (await list.views()).find((view) => view.id === id)!;
+  try {
+    // A second on, so the status text ("Up 1 second") tells an old start from a new one.
+    await new Promise((resolve) => setTimeout(resolve, 1_200));
+    const before = await rowOf();
+    await restartContainer(docker, id, 0);
+    const after = await rowOf();
+    assert.equal(after.state, "running");
+    assert.notEqual(after.started_at, before.started_at, "the restart's new start time");
   } finally {
     docker.close();
   }
