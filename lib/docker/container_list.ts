@@ -1,26 +1,38 @@
 /**
  * The container list, kept up to date from the Engine's events, so that listing costs no
- * Engine call while nothing changes (issue 15: the panel's list within 1.1x of the Engine's).
+ * list call while nothing changes (issue 15: the panel's list within 1.1x of the Engine's).
  *
  * It keeps each container's list entry and the part of its inspect a row shows, in the
- * Engine's order. The kept list is served only while all of these hold since it was read:
+ * Engine's order. Before serving them it asks the Engine's events log what happened since
+ * the last list, up to this moment (`GET /events?since=…&until=…`, which answers at once):
+ * an event the live stream has not delivered yet (a change made with the CLI just before the
+ * list was asked for) counts too, so a list is never older than the request for it.
+ * The kept list is served only while all of these hold since it was read:
+ * - the Engine is on this host (its Unix socket): the log is asked with the panel's clock;
  * - the events stream was up when the read began and has stayed up (an outage may hide
  *   changes);
- * - the panel's own Engine client made no write (its events may still be on their way when
- *   the caller asks for the list, and a caller must see its own change);
+ * - the panel's own Engine client made no write (a caller must see its own change, whenever
+ *   the Engine logs its events);
  * - no image was tagged, untagged, removed or loaded (a row shows its image's reference only
- *   while that reference still names the container's image).
- * - it is at most `maxAgeMs` old (30 s): the Engine drops events for a reader that falls
- *   behind, so a missed event must not leave a row wrong for longer than that.
+ *   while that reference still names the container's image);
+ * - the events log held every event since (it keeps the last 256);
+ * - it is at most `maxAgeMs` old (30 s), a bound on anything missed all the same.
  * Otherwise the list is read whole again, reusing the inspect part of every container without
- * an event since. A container with an event (any action but `exec_*`, or a network connect or
- * disconnect) is read again alone: one filtered list call and its inspect.
- * The `status` text is computed from the kept times when a list is served (views.ts
- * `statusText`), so "Up 5 minutes" stays true while nothing happens.
+ * an event since whose status text still agrees. A container with an event (any action but
+ * `exec_*`, or a network connect or disconnect) is read again alone: one filtered list call
+ * and its inspect. The `status` text is computed from the kept times when a list is served
+ * (views.ts `statusText`), so "Up 5 minutes" stays true while nothing happens.
  */
 import type { DockerClient } from "./client.ts";
 import { inspectContainer, listContainers } from "./containers.ts";
-import type { EventsHub } from "./events.ts";
+import {
+  type ContainerEvent,
+  containerEvent,
+  type EventsHub,
+  type ObjectEvent,
+  objectEvent,
+  type RawEvent,
+} from "./events.ts";
 import type { ContainerSummary } from "./types.ts";
 import { type ContainerView, containerView, type RowState, rowState, statusText } from "./views.ts";
 
@@ -33,7 +45,7 @@ export interface ContainerList {
    */
   view(id: string): Promise<ContainerView | null>;
   /** What the list cost the Engine so far (tests and benchmarks). */
-  counters(): { wholeReads: number; partialReads: number; inspects: number };
+  counters(): { wholeReads: number; partialReads: number; inspects: number; catchUps: number };
 }
 
 /** How long a kept list serves at most before it is read whole again. */
@@ -45,6 +57,15 @@ const INSPECT_WORKERS = 8;
 /** Image events that can change the reference a row shows. */
 const IMAGE_NAMING = new Set(["tag", "untag", "delete", "load", "import"]);
 const CONTAINER_ID = /^[0-9a-f]{64}$/;
+/** The Engine keeps this many events in its log; an answer this long may have lost some. */
+const EVENTS_LOG = 256;
+/** The events log answers at once; a slower answer makes the list read whole instead. */
+const CATCH_UP_TIMEOUT_MS = 2_000;
+
+/** The Engine's time format for `since` and `until`: seconds and nanoseconds. */
+function engineTime(ms: number): string {
+  return `${Math.floor(ms / 1000)}.${String((ms % 1000) * 1_000_000).padStart(9, "0")}`;
+}
 
 interface KeptRow {
   summary: ContainerSummary;
@@ -83,6 +104,7 @@ export function createContainerList(
   options: { maxAgeMs?: number } = {},
 ): ContainerList {
   const maxAgeMs = options.maxAgeMs ?? MAX_AGE_MS;
+  const sameClock = docker.endpoint.startsWith("unix://");
   let rows = new Map<string, KeptRow>();
   let mark: ReadMark | undefined;
   /** Outages of the events stream and image renames: each makes a kept list stale. */
@@ -91,12 +113,24 @@ export function createContainerList(
   const changed = new Set<string>();
   let reading: Promise<unknown> | undefined;
   let following = false;
-  const counts = { wholeReads: 0, partialReads: 0, inspects: 0 };
+  /** Up to when (panel clock, ms) the events log was read. */
+  let checkedUntil = 0;
+  const counts = { wholeReads: 0, partialReads: 0, inspects: 0, catchUps: 0 };
 
   const staleAll = () => outages++;
   const touch = (id: string | undefined) => {
     if (id && CONTAINER_ID.test(id)) changed.add(id);
     else staleAll();
+  };
+
+  const noteContainer = (event: ContainerEvent) => {
+    // Health checks run execs every few seconds; they change nothing a row shows.
+    if (!event.action.startsWith("exec_")) touch(event.id);
+  };
+  const noteObject = (event: ObjectEvent) => {
+    if (event.type === "network" && (event.action === "connect" || event.action === "disconnect")) {
+      touch(event.container);
+    } else if (event.type === "image" && IMAGE_NAMING.has(event.action)) staleAll();
   };
 
   // Subscribed on first use and kept for the hub's life: the stream is one connection, and
@@ -105,17 +139,42 @@ export function createContainerList(
     if (following) return;
     following = true;
     events.subscribe((event) => {
-      if (event.kind === "engine") return staleAll();
-      // Health checks run execs every few seconds; they change nothing a row shows.
-      if (!event.event.action.startsWith("exec_")) touch(event.event.id);
+      if (event.kind === "engine") staleAll();
+      else noteContainer(event.event);
     });
-    events.subscribeObjects((event) => {
-      if (
-        event.type === "network" && (event.action === "connect" || event.action === "disconnect")
-      ) {
-        touch(event.container);
-      } else if (event.type === "image" && IMAGE_NAMING.has(event.action)) staleAll();
-    });
+    events.subscribeObjects(noteObject);
+  }
+
+  /**
+   * Reads the Engine's events log from the last check (or the kept read) up to now, and notes
+   * each event as the live stream would. A failure makes the list read whole (which then says
+   * what is wrong with the Engine).
+   */
+  async function catchUp(since: number) {
+    // A millisecond ahead: the clock reads whole milliseconds, and an event logged within the
+    // current one must count (the Engine waits out that millisecond before it answers).
+    const until = Date.now() + 1;
+    counts.catchUps++;
+    try {
+      const response = await docker.request("GET", "/events", {
+        query: { since: engineTime(since), until: engineTime(until) },
+        timeoutMs: CATCH_UP_TIMEOUT_MS,
+      });
+      const lines = (await response.text()).split("\n").filter((line) => line.trim() !== "");
+      if (lines.length >= EVENTS_LOG) staleAll();
+      for (const line of lines) {
+        const raw = JSON.parse(line) as RawEvent;
+        const event = containerEvent(raw);
+        if (event) noteContainer(event);
+        else {
+          const other = objectEvent(raw);
+          if (other) noteObject(other);
+        }
+      }
+      checkedUntil = Math.max(checkedUntil, until);
+    } catch {
+      staleAll();
+    }
   }
 
   const currentMark = (): ReadMark => ({
@@ -127,7 +186,7 @@ export function createContainerList(
 
   /** Whether the kept rows are still the Engine's, apart from the `changed` containers. */
   function trusted(): boolean {
-    return mark !== undefined && mark.connected && events.connected() &&
+    return sameClock && mark !== undefined && mark.connected && events.connected() &&
       mark.outages === outages && mark.writes === docker.writes() &&
       Date.now() - mark.at < maxAgeMs;
   }
@@ -213,20 +272,26 @@ export function createContainerList(
     return rows;
   }
 
-  /** The kept rows, read again where needed; one read at a time serves every caller. */
+  /** The kept rows, brought up to date; one caller at a time, so one read serves all. */
   async function current(): Promise<Map<string, KeptRow>> {
     follow();
     // Nothing can be kept without the stream: every list reads the Engine, side by side.
     if (!events.connected()) return await readAll();
     while (reading) await reading.catch(() => {});
-    if (trusted() && changed.size === 0) return rows;
-    const read = trusted() && changed.size <= MAX_PARTIAL ? readChanged() : readAll();
+    const read = refresh();
     reading = read;
     try {
       return await read;
     } finally {
       if (reading === read) reading = undefined;
     }
+  }
+
+  /** The events log since the last check, then whatever it and the stream say to read. */
+  async function refresh(): Promise<Map<string, KeptRow>> {
+    if (trusted()) await catchUp(Math.max(checkedUntil, mark!.at));
+    if (trusted() && changed.size === 0) return rows;
+    return trusted() && changed.size <= MAX_PARTIAL ? await readChanged() : await readAll();
   }
 
   const viewOf = (row: KeptRow, now: number) =>

@@ -63,8 +63,8 @@ export interface EventsHubOptions {
 
 const MAX_RETRY_MS = 10_000;
 
-/** The Engine's event JSON, as far as it is used here. */
-interface RawEvent {
+/** The Engine's event JSON, as far as it is used here (and by the kept container list). */
+export interface RawEvent {
   Type?: string;
   Action?: string;
   Actor?: { ID?: string; Attributes?: Record<string, string> };
@@ -193,7 +193,7 @@ export function createEventsHub(docker: DockerClient, options: EventsHubOptions 
   return hub;
 }
 
-function objectEvent(raw: RawEvent): ObjectEvent | undefined {
+export function objectEvent(raw: RawEvent): ObjectEvent | undefined {
   if (typeof raw !== "object" || raw === null) return undefined;
   const type = raw.Type;
   if (type !== "image" && type !== "volume" && type !== "network") return undefined;
@@ -211,7 +211,7 @@ function objectEvent(raw: RawEvent): ObjectEvent | undefined {
   return event;
 }
 
-function containerEvent(raw: RawEvent): ContainerEvent | undefined {
+export function containerEvent(raw: RawEvent): ContainerEvent | undefined {
   if (typeof raw !== "object" || raw === null || raw.Type !== "container") return undefined;
   const id = raw.Actor?.ID;
   if (typeof id !== "string" || typeof raw.Action !== "string") return undefined;
