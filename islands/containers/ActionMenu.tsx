@@ -1,7 +1,9 @@
 /**
  * The per-row action menu: a fixed-position list under (or above) its button, so the
- * table's borders never clip it. Esc, a click elsewhere, scrolling or resizing close it;
- * arrow keys move between items.
+ * table's borders never clip it. Esc or a click elsewhere close it; when the page scrolls or
+ * resizes it follows its button (rows arriving live above it move it, and the browser's scroll
+ * anchoring scrolls), and it closes once the button is off screen or gone. Arrow keys move
+ * between items.
  */
 import { useLayoutEffect, useRef } from "preact/hooks";
 
@@ -24,16 +26,24 @@ export interface ActionMenuProps {
 export function ActionMenu({ anchor, label, items, onClose }: ActionMenuProps) {
   const ref = useRef<HTMLDivElement>(null);
 
-  useLayoutEffect(() => {
-    const menu = ref.current!;
+  /** Puts the menu beside its button; false when the button is off screen or gone. */
+  const place = (): boolean => {
+    const menu = ref.current;
+    if (!menu || !anchor.isConnected) return false;
     const rect = anchor.getBoundingClientRect();
+    if (rect.bottom < 0 || rect.top > innerHeight) return false;
     const height = menu.offsetHeight;
     const width = menu.offsetWidth;
     const below = rect.bottom + 4 + height <= innerHeight;
     // Styles set through the CSSOM from script are allowed by `style-src 'self'`.
     menu.style.top = `${below ? rect.bottom + 4 : Math.max(4, rect.top - height - 4)}px`;
     menu.style.left = `${Math.max(4, Math.min(rect.right - width, innerWidth - width - 4))}px`;
-    menu.querySelector<HTMLButtonElement>("button:not(:disabled)")?.focus();
+    return true;
+  };
+
+  useLayoutEffect(() => {
+    place();
+    ref.current!.querySelector<HTMLButtonElement>("button:not(:disabled)")?.focus();
   }, [anchor]);
 
   // A layout effect, not useEffect: the listeners are in place as soon as the menu is on
@@ -50,18 +60,19 @@ export function ActionMenu({ anchor, label, items, onClose }: ActionMenuProps) {
         anchor.focus();
       }
     };
-    const onScroll = (e: Event) => {
-      if (!ref.current?.contains(e.target as Node)) onClose();
+    const follow = (e: Event) => {
+      if (ref.current?.contains(e.target as Node)) return;
+      if (!place()) onClose();
     };
     document.addEventListener("mousedown", onPointer);
     document.addEventListener("keydown", onKey);
-    addEventListener("scroll", onScroll, true);
-    addEventListener("resize", onClose);
+    addEventListener("scroll", follow, true);
+    addEventListener("resize", follow);
     return () => {
       document.removeEventListener("mousedown", onPointer);
       document.removeEventListener("keydown", onKey);
-      removeEventListener("scroll", onScroll, true);
-      removeEventListener("resize", onClose);
+      removeEventListener("scroll", follow, true);
+      removeEventListener("resize", follow);
     };
   }, [anchor, onClose]);
 

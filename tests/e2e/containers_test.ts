@@ -368,6 +368,28 @@ Deno.test({
     await page.waitForFunction(() => scrollY > 0);
     await page.screenshot({ path: await screenshotPath("containers-many") });
     await page.mouse.wheel(0, -10_000);
+    await page.waitForFunction(() => scrollY === 0);
+
+    // A row's menu stays open and beside its button while the page scrolls under it (rows
+    // arriving live above it do that), and closes once its button is off screen.
+    const tenth = row(page, `${prefix}n009`);
+    await tenth.locator(".ct-menu-btn").click();
+    const menu = page.locator(".ct-menu");
+    await menu.waitFor();
+    await page.evaluate(() => scrollBy(0, 120));
+    await page.waitForFunction(() => scrollY === 120);
+    await page.waitForTimeout(100);
+    assert.equal(await menu.count(), 1, "the menu stays open when the page scrolls a little");
+    const button = (await tenth.locator(".ct-menu-btn").boundingBox())!;
+    const box = (await menu.boundingBox())!;
+    assert.ok(
+      Math.abs(box.y - (button.y + button.height + 4)) < 2 ||
+        Math.abs(box.y + box.height + 4 - button.y) < 2,
+      `the menu follows its button (menu at ${box.y}, button at ${button.y})`,
+    );
+    await page.evaluate(() => scrollBy(0, 3000));
+    await menu.waitFor({ state: "detached" });
+    await page.evaluate(() => scrollTo(0, 0));
 
     await page.getByRole("button", { name: /^Name/ }).click();
     assert.equal(
