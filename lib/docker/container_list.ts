@@ -77,7 +77,7 @@ interface KeptRow {
 interface ReadMark {
   at: number;
   connected: boolean;
-  outages: number;
+  invalidations: number;
   writes: number;
 }
 
@@ -107,8 +107,8 @@ export function createContainerList(
   const sameClock = docker.endpoint.startsWith("unix://");
   let rows = new Map<string, KeptRow>();
   let mark: ReadMark | undefined;
-  /** Outages of the events stream and image renames: each makes a kept list stale. */
-  let outages = 0;
+  /** Outages of the events stream, image renames, a full events log: each makes a kept list stale. */
+  let invalidations = 0;
   /** Containers with an event since the rows were read. */
   const changed = new Set<string>();
   let reading: Promise<unknown> | undefined;
@@ -117,7 +117,7 @@ export function createContainerList(
   let checkedUntil = 0;
   const counts = { wholeReads: 0, partialReads: 0, inspects: 0, catchUps: 0 };
 
-  const staleAll = () => outages++;
+  const staleAll = () => invalidations++;
   const touch = (id: string | undefined) => {
     if (id && CONTAINER_ID.test(id)) changed.add(id);
     else staleAll();
@@ -180,14 +180,14 @@ export function createContainerList(
   const currentMark = (): ReadMark => ({
     at: Date.now(),
     connected: events.connected(),
-    outages,
+    invalidations,
     writes: docker.writes(),
   });
 
   /** Whether the kept rows are still the Engine's, apart from the `changed` containers. */
   function trusted(): boolean {
     return sameClock && mark !== undefined && mark.connected && events.connected() &&
-      mark.outages === outages && mark.writes === docker.writes() &&
+      mark.invalidations === invalidations && mark.writes === docker.writes() &&
       Date.now() - mark.at < maxAgeMs;
   }
 
@@ -209,7 +209,8 @@ export function createContainerList(
   async function readAll() {
     const begun = currentMark();
     // The kept states are the Engine's if the stream stayed up since they were read.
-    const reuse = begun.connected && mark?.connected === true && mark.outages === outages;
+    const reuse = begun.connected && mark?.connected === true &&
+      mark.invalidations === invalidations;
     const seen = new Set(changed);
     changed.clear();
     counts.wholeReads++;
