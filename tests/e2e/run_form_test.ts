@@ -9,33 +9,11 @@ import assert from "node:assert/strict";
 import type { Locator, Page } from "playwright-core";
 import { launchBrowser, screenshotPath, signIn, watchErrors } from "../fixtures/browser.ts";
 import { startPanel } from "../fixtures/server.ts";
-import { removeContainersNamed, TEST_IMAGE, TEST_LABEL, testEngine } from "../fixtures/engine.ts";
+import { TEST_IMAGE, testEngine, testNetwork } from "../fixtures/engine.ts";
 import { inspectContainer } from "../../lib/docker/containers.ts";
-import { createNetwork, removeNetwork } from "../../lib/docker/networks.ts";
-import type { DockerClient } from "../../lib/docker/client.ts";
+import { removeNetwork } from "../../lib/docker/networks.ts";
 
 const e2e = { sanitizeResources: false, sanitizeOps: false };
-
-/** A bridge network named `name` for this test; removed (after its containers) at scope end. */
-async function testNetwork(docker: DockerClient, prefix: string, name: string) {
-  await createNetwork(docker, {
-    Name: name,
-    CheckDuplicate: true,
-    Driver: "bridge",
-    Internal: false,
-    Attachable: false,
-    EnableIPv6: false,
-    IPAM: { Driver: "default", Config: [] },
-    Options: {},
-    Labels: { [TEST_LABEL]: prefix },
-  });
-  return {
-    async [Symbol.asyncDispose]() {
-      await removeContainersNamed(docker, prefix);
-      await removeNetwork(docker, name).catch(() => {});
-    },
-  };
-}
 
 async function openRunDialog(page: Page): Promise<Locator> {
   await page.locator('[data-island="RunContainerDialog"][data-hydrated="true"]').waitFor();

@@ -13,12 +13,7 @@ import {
   unpauseContainer,
 } from "../../../lib/docker/containers.ts";
 import { createEventsHub, type EngineEvent, type EventsHub } from "../../../lib/docker/events.ts";
-import {
-  connectNetwork,
-  createNetwork,
-  disconnectNetwork,
-  removeNetwork,
-} from "../../../lib/docker/networks.ts";
+import { connectNetwork, disconnectNetwork } from "../../../lib/docker/networks.ts";
 import { removeImage } from "../../../lib/docker/images.ts";
 import type { ContainerView } from "../../../lib/docker/views.ts";
 import {
@@ -27,8 +22,10 @@ import {
   TEST_IMAGE,
   TEST_LABEL,
   testEngine,
+  testNetwork,
 } from "../../fixtures/engine.ts";
 import { startFakeEngine, withVersion } from "../../fixtures/fake_engine.ts";
+import { waitUntil } from "../../fixtures/wait.ts";
 
 /**
  * A client to the real Engine that counts whole list calls and notes every container read
@@ -50,16 +47,6 @@ function countingClient() {
     },
   });
   return { docker, calls };
-}
-
-async function waitUntil(condition: () => boolean, timeoutMs: number, what: string) {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) {
-      throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 /**
@@ -185,17 +172,7 @@ Deno.test("kept list: every change made elsewhere shows in the next list, readin
     Cmd: ["sleep", "600"],
   }, false);
   const network = `${engine.prefix}net`;
-  await createNetwork(engine.docker, {
-    Name: network,
-    CheckDuplicate: true,
-    Driver: "bridge",
-    Internal: false,
-    Attachable: false,
-    EnableIPv6: false,
-    IPAM: { Driver: "default", Config: [] },
-    Options: {},
-    Labels: { [TEST_LABEL]: engine.prefix },
-  });
+  await using _network = await testNetwork(engine.docker, engine.prefix, network);
   const { docker, calls } = countingClient();
   const events = createEventsHub(docker, { log: () => {} });
   const list = createContainerList(docker, events, "x");
@@ -298,7 +275,6 @@ Deno.test("kept list: every change made elsewhere shows in the next list, readin
   } finally {
     events.close();
     docker.close();
-    await removeNetwork(engine.docker, network).catch(() => {});
   }
 });
 

@@ -11,17 +11,7 @@ import {
   uniquePrefix,
 } from "../../fixtures/engine.ts";
 import { startFakeEngine, withVersion } from "../../fixtures/fake_engine.ts";
-
-/** Resolves once `condition` holds, checking every 20 ms; fails after `timeoutMs`. */
-async function waitUntil(condition: () => boolean, timeoutMs: number, what: string) {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) {
-      throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+import { waitUntil } from "../../fixtures/wait.ts";
 
 async function docker(...args: string[]): Promise<string> {
   const output = await new Deno.Command("docker", { args, stdout: "piped", stderr: "piped" })

@@ -18,19 +18,9 @@ import {
   uniquePrefix,
 } from "../../fixtures/engine.ts";
 import { startFakeEngine, withVersion } from "../../fixtures/fake_engine.ts";
+import { waitUntil } from "../../fixtures/wait.ts";
 
 const LINGER_MS = 200;
-
-/** Resolves once `condition` holds, checking every 20 ms; fails after `timeoutMs`. */
-async function waitUntil(condition: () => boolean, timeoutMs: number, what: string) {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) {
-      throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
