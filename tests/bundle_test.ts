@@ -36,6 +36,10 @@ Deno.test("the single-file bundle, alone in an empty folder, serves the whole pa
     stderr: "piped",
   }).output();
   assert.equal(build.code, 0, new TextDecoder().decode(build.stderr));
+  // One non-ASCII character makes V8 hold the whole source as two bytes a character.
+  const nonAscii = (await Deno.readTextFile(new URL("dist/container-manager.js", ROOT)))
+    .match(/.{0,40}[\u0080-\uffff].{0,20}/);
+  assert.equal(nonAscii, null, `A non-ASCII character in the bundle: ${nonAscii?.[0]}`);
 
   const folder = await Deno.makeTempDir({ prefix: "cm-bundle-" });
   await Deno.copyFile(new URL("dist/container-manager.js", ROOT), `${folder}/container-manager.js`);
