@@ -57,6 +57,13 @@ export function servicePermissions(dataDir: string, dockerSocket: string): strin
  */
 export const V8_FLAGS = "--max-semi-space-size=1";
 /**
+ * The `deno run` flags of the start and dev tasks and this unit (compile takes them too):
+ * V8_FLAGS, and no V8 code cache, which the panel would otherwise read (and on a first run
+ * write) through an SQLite database in DENO_DIR for every module it loads, for a few MiB of
+ * RSS that stay (docs/BENCHMARKS.md, bench/rss.ts).
+ */
+export const RUN_FLAGS: readonly string[] = [`--v8-flags=${V8_FLAGS}`, "--no-code-cache"];
+/**
  * glibc malloc settings, as `NAME=value` words: two arenas instead of one per thread that
  * allocates (Deno's runtime threads would each keep one), and blocks of 64 KiB and more (the
  * read buffers of every open stream) mapped on their own and given back when freed, instead
@@ -64,6 +71,9 @@ export const V8_FLAGS = "--max-semi-space-size=1";
  */
 export const MALLOC_ENV =
   "MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=65536 MALLOC_TRIM_THRESHOLD_=131072";
+
+/** The unit's DENO_DIR, in the data folder (the one folder the service may write). */
+export const DENO_CACHE = "deno-cache";
 
 /** The ExecStart command line, as argv. */
 export function serviceCommand(options: UnitOptions): string[] {
@@ -73,7 +83,7 @@ export function serviceCommand(options: UnitOptions): string[] {
   return [
     options.deno,
     "run",
-    `--v8-flags=${V8_FLAGS}`,
+    ...RUN_FLAGS,
     "--no-prompt",
     ...servicePermissions(options.dataDir, options.dockerSocket),
     options.bundle,
@@ -125,6 +135,9 @@ Group=${options.user}
 SupplementaryGroups=${DOCKER_GROUP}
 Environment=DENO_NO_UPDATE_CHECK=1
 Environment=${MALLOC_ENV}
+# A cache Deno can write (the user has no home): without one, every start analyses the whole
+# bundle again and the panel keeps ~35 MiB more (docs/BENCHMARKS.md, bench/rss.ts).
+Environment=DENO_DIR=${unitPath(options.dataDir)}/${DENO_CACHE}
 ExecStart=${exec}
 Restart=on-failure
 RestartSec=5

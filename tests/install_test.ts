@@ -9,11 +9,13 @@ import {
   APP_DIR,
   BUNDLE_PATH,
   DATA_DIR,
+  DENO_CACHE,
   DOCKER_SOCKET,
   MALLOC_ENV,
   planInstall,
   planUninstall,
   renderUnit,
+  RUN_FLAGS,
   serviceCommand,
   type SystemFacts,
   UNIT_PATH,
@@ -83,6 +85,9 @@ Deno.test("the unit: hardening, the data folder the only writable path, explicit
   assert.ok(argv.includes("--no-prompt"));
   assert.ok(argv.includes(`--v8-flags=${V8_FLAGS}`), "the start task's V8 flags");
   assert.ok(setting(unit, "Environment").includes(MALLOC_ENV), "the start task's allocator");
+  for (const flag of RUN_FLAGS) assert.ok(argv.includes(flag), `the start task's ${flag}`);
+  // A cache Deno can write, inside the one writable folder.
+  assert.ok(setting(unit, "Environment").includes(`DENO_DIR=${DATA_DIR}/${DENO_CACHE}`), unit);
   assert.deepEqual(argv.slice(argv.indexOf(BUNDLE_PATH)), [
     BUNDLE_PATH,
     "--listen",
@@ -101,6 +106,9 @@ Deno.test("the start, dev and compile tasks and the unit run with the same V8 fl
   for (const task of ["start", "dev", "compile"]) {
     const last: string = config.tasks[task].split("&&").at(-1)!.trim();
     assert.ok(last.split(/\s+/).includes(`--v8-flags=${V8_FLAGS}`), `${task}: ${last}`);
+    for (const flag of RUN_FLAGS) {
+      assert.ok(last.split(/\s+/).includes(flag), `${task}: ${flag} in ${last}`);
+    }
     // A compiled binary cannot carry an environment variable; the others run with it.
     if (task !== "compile") assert.ok(last.startsWith(`${MALLOC_ENV} deno `), `${task}: ${last}`);
   }
