@@ -4,10 +4,17 @@
  */
 import { Hono } from "hono";
 
-/** Path under static/ → base64 of its bytes; set only by the single-file build's entry. */
-let embedded: Map<string, string> | undefined;
+/**
+ * An embedded file: its bytes in base64, gzip-compressed where that made them smaller (the
+ * scripts and styles; images are stored as they are). Compressed, the single-file build is
+ * 0.8 MB smaller, and the process that holds its source text a few MiB lighter.
+ */
+export type EmbeddedAsset = [encoding: "gzip" | "identity", base64: string];
 
-export function setEmbeddedAssets(files: Record<string, string>): void {
+/** Path under static/ → its embedded copy; set only by the single-file build's entry. */
+let embedded: Map<string, EmbeddedAsset> | undefined;
+
+export function setEmbeddedAssets(files: Record<string, EmbeddedAsset>): void {
   embedded = new Map(Object.entries(files));
 }
 
@@ -18,13 +25,25 @@ function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
   return bytes;
 }
 
-async function readAsset(relative: string): Promise<Uint8Array<ArrayBuffer> | undefined> {
+async function gunzip(bytes: Uint8Array<ArrayBuffer>): Promise<Uint8Array<ArrayBuffer>> {
+  const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
+  return new Uint8Array(await new Response(stream).arrayBuffer());
+}
+
+/** A file's bytes, gzip-compressed when it is stored so and the client takes that. */
+async function readAsset(
+  relative: string,
+  acceptsGzip: boolean,
+): Promise<{ bytes: Uint8Array<ArrayBuffer>; gzip: boolean } | undefined> {
   if (embedded) {
-    const encoded = embedded.get(relative);
-    return encoded === undefined ? undefined : decodeBase64(encoded);
+    const asset = embedded.get(relative);
+    if (!asset) return undefined;
+    const bytes = decodeBase64(asset[1]);
+    if (asset[0] === "identity") return { bytes, gzip: false };
+    return acceptsGzip ? { bytes, gzip: true } : { bytes: await gunzip(bytes), gzip: false };
   }
   try {
-    return await Deno.readFile(new URL(relative, STATIC_ROOT));
+    return { bytes: await Deno.readFile(new URL(relative, STATIC_ROOT)), gzip: false };
   } catch {
     return undefined;
   }
@@ -54,11 +73,14 @@ export function staticAssets(): Hono {
     const extension = relative.slice(relative.lastIndexOf("."));
     const type = CONTENT_TYPES[extension];
     if (!type) return c.text("Not found", 404);
-    const bytes = await readAsset(relative);
-    if (!bytes) return c.text("Not found", 404);
-    return c.body(bytes, 200, {
+    const acceptsGzip = /\bgzip\b/.test(c.req.header("Accept-Encoding") ?? "");
+    const asset = await readAsset(relative, acceptsGzip);
+    if (!asset) return c.text("Not found", 404);
+    return c.body(asset.bytes, 200, {
       "Content-Type": type,
       "Cache-Control": "no-cache",
+      ...(asset.gzip ? { "Content-Encoding": "gzip" } : {}),
+      ...(embedded ? { Vary: "Accept-Encoding" } : {}),
     });
   });
   return app;

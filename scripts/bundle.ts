@@ -1,10 +1,13 @@
 /**
  * `deno task bundle`: dist/container-manager.js, the whole panel in one file. It builds the
  * islands (static/build/), bundles the compose parse worker, and generates an entry that
- * embeds every file under static/ (base64) and the worker's code before it runs main.ts;
+ * embeds every file under static/ (base64, gzip-compressed where that helps: routes/static.ts
+ * sends those compressed) and the worker's code before it runs main.ts;
  * then `deno bundle` makes one ES module of it all (npm packages included; node: and Deno
  * APIs stay built in). Run the result with the same permissions as `deno task start`.
  */
+import type { EmbeddedAsset } from "../routes/static.ts";
+
 const ROOT = new URL("../", import.meta.url);
 const WORK = new URL("dist/.bundle/", ROOT);
 const OUTPUT = "dist/container-manager.js";
@@ -53,6 +56,19 @@ function base64(bytes: Uint8Array): string {
   return btoa(binary);
 }
 
+async function gzip(bytes: Uint8Array<ArrayBuffer>): Promise<Uint8Array> {
+  const stream = new Blob([bytes]).stream().pipeThrough(new CompressionStream("gzip"));
+  return new Uint8Array(await new Response(stream).arrayBuffer());
+}
+
+/** A file as the bundle holds it: gzip-compressed when that saves a tenth or more. */
+async function embedded(bytes: Uint8Array<ArrayBuffer>): Promise<EmbeddedAsset> {
+  const compressed = await gzip(bytes);
+  return compressed.length < bytes.length * 0.9
+    ? ["gzip", base64(compressed)]
+    : ["identity", base64(bytes)];
+}
+
 await run(
   [
     "run",
@@ -82,9 +98,9 @@ try {
     ],
     "Bundling the compose parse worker",
   );
-  const assets: Record<string, string> = {};
+  const assets: Record<string, EmbeddedAsset> = {};
   for await (const path of walk(new URL("static/", ROOT))) {
-    assets[path] = base64(await Deno.readFile(new URL(`static/${path}`, ROOT)));
+    assets[path] = await embedded(await Deno.readFile(new URL(`static/${path}`, ROOT)));
   }
   // A worker started from a blob: URL has that as its import.meta.url, which the bundler's
   // require shim refuses; it gets the bundle file's own URL instead.

@@ -108,13 +108,20 @@ Deno.test("the single-file bundle, alone in an empty folder, serves the whole pa
     // The islands load their chunks by relative import: all of static/ must be there.
     for await (const path of staticFiles(new URL("static/", ROOT))) assets.add(`/static/${path}`);
     assert.ok([...assets].some((path) => path.startsWith("/static/build/")));
+    // Scripts and styles are embedded gzip-compressed and sent so to a browser that takes
+    // gzip (fetch does, and unpacks them), as the files themselves to one that does not.
+    let compressed = 0;
     for (const asset of assets) {
-      const response = await fetch(`${url}${asset}`);
-      const bytes = new Uint8Array(await response.arrayBuffer());
-      assert.equal(response.status, 200, asset);
       const local = await Deno.readFile(new URL(`.${asset}`, ROOT));
-      assert.deepEqual(bytes, local, `${asset} is the built file`);
+      const response = await fetch(`${url}${asset}`);
+      assert.equal(response.status, 200, asset);
+      if (response.headers.get("content-encoding") === "gzip") compressed++;
+      assert.deepEqual(new Uint8Array(await response.arrayBuffer()), local, `${asset} (gzip)`);
+      const plain = await fetch(`${url}${asset}`, { headers: { "Accept-Encoding": "identity" } });
+      assert.equal(plain.headers.get("content-encoding"), null, asset);
+      assert.deepEqual(new Uint8Array(await plain.arrayBuffer()), local, `${asset} (identity)`);
     }
+    assert.ok(compressed >= assets.size / 2, `${compressed} of ${assets.size} sent compressed`);
 
     // The compose parser runs in a worker, embedded in the bundle as well.
     const preview = await fetch(`${url}/api/containers/compose/preview`, {
