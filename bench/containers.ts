@@ -37,7 +37,7 @@ import {
 } from "../tests/fixtures/engine.ts";
 import { createTestApp } from "../tests/fixtures/app.ts";
 import { type PanelProcess, startPanel } from "../tests/fixtures/server.ts";
-import { MALLOC_ENV, V8_FLAGS } from "../lib/install.ts";
+import { MALLOC_ENV, RUN_FLAGS } from "../lib/install.ts";
 import { reportTarget } from "./report.ts";
 
 const RUNNING = Number(Deno.env.get("BENCH_RUNNING") ?? 100);
@@ -49,9 +49,11 @@ const LIST_ONLY = Deno.env.get("BENCH_PARTS") === "list";
 const WINDOW_MS = Number(Deno.env.get("BENCH_WINDOW_MS") ?? 20_000);
 const VIEWERS = 5;
 /** The panel runs as `deno task start` runs it; BENCH_V8_FLAGS compares other V8 flags. */
+const benchV8Flags = Deno.env.get("BENCH_V8_FLAGS");
 const panelOptions = {
+  runFlags: benchV8Flags === undefined ? [...RUN_FLAGS] : [],
   env: {
-    DENO_V8_FLAGS: Deno.env.get("BENCH_V8_FLAGS") ?? V8_FLAGS,
+    ...(benchV8Flags === undefined ? {} : { DENO_V8_FLAGS: benchV8Flags }),
     ...Object.fromEntries(MALLOC_ENV.split(" ").map((word) => word.split("="))),
   },
 };
