@@ -48,7 +48,7 @@ const ROUNDS = Number(Deno.env.get("BENCH_ROUNDS") ?? 100);
 const LIST_ONLY = Deno.env.get("BENCH_PARTS") === "list";
 const WINDOW_MS = Number(Deno.env.get("BENCH_WINDOW_MS") ?? 20_000);
 const VIEWERS = 5;
-/** The panel runs as `deno task start` runs it; BENCH_V8_FLAGS compares other V8 flags. */
+/** main.ts with the start task's run flags and allocator settings; BENCH_V8_FLAGS compares others. */
 const benchV8Flags = Deno.env.get("BENCH_V8_FLAGS");
 const panelOptions = {
   runFlags: benchV8Flags === undefined ? [...RUN_FLAGS] : [],

@@ -78,7 +78,7 @@ async function run(command: string, args: string[], cwd: string) {
   return output.stdout;
 }
 
-/** main.ts of `dir` as `deno task start` runs it, on a free port with a fresh data dir. */
+/** main.ts of `dir` with the start task's permissions, on a free port with a fresh data dir. */
 async function startPanelIn(dir: string, label: string): Promise<Panel> {
   const port = freePort();
   const dataDir = await Deno.makeTempDir({ prefix: "cm-bench-page-" });

@@ -1,8 +1,9 @@
 /**
  * Panel RSS (issue 15), in one run on the same containers: the panel without its memory
- * settings (the baseline), main.ts as `deno task start` runs it, and the bundle
- * (dist/container-manager.js, rebuilt here) as the service unit runs it, both with the
- * start task's `deno run` flags (RUN_FLAGS) and allocator settings (MALLOC_ENV):
+ * settings (the baseline), main.ts from source as `deno task dev` runs it (without --watch),
+ * and the bundle (dist/container-manager.js, rebuilt here) as `deno task start` and the service
+ * unit run it, both with the start task's `deno run` flags (RUN_FLAGS) and allocator settings
+ * (MALLOC_ENV):
  * SMALL containers of which RUNNING run; a fresh panel answers 20 lists, then 5 viewers
  * stream the stats of every running container for STREAM_S seconds (RSS sampled every
  * second: the peak and the last), then nobody watches for IDLE_S seconds (the hub's
@@ -182,8 +183,11 @@ try {
     return [name, flags.join("=")] as const;
   }) ?? [
     ["baseline: main.ts, no settings", ""],
-    ["main.ts as `deno task start` runs it", `${RUN_FLAGS.join(" ")}|${settings}`],
-    ["the bundle as the service unit runs it", `${RUN_FLAGS.join(" ")}|${settings}|${BUNDLE}`],
+    ["main.ts from source, as `deno task dev` runs it", `${RUN_FLAGS.join(" ")}|${settings}`],
+    [
+      "the bundle, as `deno task start` and the service unit run it",
+      `${RUN_FLAGS.join(" ")}|${settings}|${BUNDLE}`,
+    ],
   ];
   if (variants.some(([, flags]) => flags.split("|")[2] === BUNDLE)) await buildBundle();
   const results: Result[] = [];
