@@ -507,17 +507,16 @@ async function streamsViewersAndRss(panel: PanelProcess, cookie: string, running
   // Idle after the burst: the hub's upstreams linger 5 s after the last viewer left.
   await sleep(10_000);
   const idleRss = rssMiB(panel.child.pid);
-  console.log("\n## Panel RSS (VmRSS of the real process)\n");
-  console.log("| moment | RSS MiB | target |\n| --- | --- | --- |");
+  // The memory targets are judged by bench/rss.ts, on the bundle `deno task start` and the
+  // unit run; this is main.ts from source after this benchmark's lists and viewers.
+  console.log("\n## Panel RSS, main.ts from source (VmRSS of the real process)\n");
+  console.log("| moment | RSS MiB |\n| --- | --- |");
   console.log(
     `| ${VIEWERS} viewers streaming stats of ${running} running containers | ${
       streamingRss.toFixed(0)
-    } | at most 120: ${verdict(streamingRss <= 120)} |`,
+    } |`,
   );
-  console.log(
-    `| idle with ${SMALL}+ containers, 10 s after that burst | ${idleRss.toFixed(0)} | ` +
-      `at most 80: ${verdict(idleRss <= 80)} |`,
-  );
+  console.log(`| idle with ${SMALL}+ containers, 10 s after that burst | ${idleRss.toFixed(0)} |`);
 }
 
 try {
