@@ -49,6 +49,15 @@ async function readAsset(
   }
 }
 
+/** Whether an Accept-Encoding header takes gzip (named or "*", and not with q=0). */
+function takesGzip(header: string): boolean {
+  return header.split(",").some((part) => {
+    const [name, ...params] = part.trim().toLowerCase().split(";");
+    const q = params.map((param) => param.trim()).find((param) => param.startsWith("q="));
+    return (name.trim() === "gzip" || name.trim() === "*") && (!q || Number(q.slice(2)) > 0);
+  });
+}
+
 const STATIC_ROOT = new URL("../static/", import.meta.url);
 const CONTENT_TYPES: Record<string, string> = {
   ".js": "text/javascript; charset=utf-8",
@@ -73,7 +82,7 @@ export function staticAssets(): Hono {
     const extension = relative.slice(relative.lastIndexOf("."));
     const type = CONTENT_TYPES[extension];
     if (!type) return c.text("Not found", 404);
-    const acceptsGzip = /\bgzip\b/.test(c.req.header("Accept-Encoding") ?? "");
+    const acceptsGzip = takesGzip(c.req.header("Accept-Encoding") ?? "");
     const asset = await readAsset(relative, acceptsGzip);
     if (!asset) return c.text("Not found", 404);
     return c.body(asset.bytes, 200, {

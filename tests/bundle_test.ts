@@ -122,6 +122,14 @@ Deno.test("the single-file bundle, alone in an empty folder, serves the whole pa
       assert.deepEqual(new Uint8Array(await plain.arrayBuffer()), local, `${asset} (identity)`);
     }
     assert.ok(compressed >= assets.size / 2, `${compressed} of ${assets.size} sent compressed`);
+    const refused = await fetch(`${url}/static/styles.css`, {
+      headers: { "Accept-Encoding": "br, gzip;q=0" },
+    });
+    assert.equal(refused.headers.get("content-encoding"), null, "gzip;q=0 refuses gzip");
+    assert.deepEqual(
+      new Uint8Array(await refused.arrayBuffer()),
+      await Deno.readFile(new URL("static/styles.css", ROOT)),
+    );
 
     // The compose parser runs in a worker, embedded in the bundle as well.
     const preview = await fetch(`${url}/api/containers/compose/preview`, {
