@@ -2,7 +2,6 @@
 import type { DockerClient } from "./client.ts";
 import type { ContainerCreateBody, ContainerInspect, ContainerSummary } from "./types.ts";
 import { DockerError } from "./errors.ts";
-import { type ContainerView, containerView, rowState } from "./views.ts";
 import { containerName, containerRef, networkRef } from "./validate.ts";
 
 export async function listContainers(
@@ -121,29 +120,4 @@ export async function connectContainer(
   await docker.json("POST", `/networks/${networkRef(network)}/connect`, {
     json: { Container: containerRef(container), EndpointConfig: endpoint },
   });
-}
-
-/**
- * Every container's row read straight from the Engine: the list, and each container's inspect
- * (the Engine's own state and restart count), a few at a time. A container gone between the
- * two keeps its list view. The table's list is kept from events instead (container_list.ts).
- */
-export async function listContainerViews(
-  docker: DockerClient,
-  managedLabel: string,
-  filters?: Record<string, string[]>,
-): Promise<ContainerView[]> {
-  const summaries = await listContainers(docker, { all: true, filters });
-  const views: ContainerView[] = new Array(summaries.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < summaries.length) {
-      const index = next++;
-      const summary = summaries[index];
-      const info = await inspectContainer(docker, summary.Id).catch(() => undefined);
-      views[index] = containerView(summary, managedLabel, info ? rowState(info) : undefined);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(8, summaries.length) }, worker));
-  return views;
 }

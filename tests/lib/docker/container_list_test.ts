@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { createDockerClient, type DockerClient } from "../../../lib/docker/client.ts";
 import { createContainerList } from "../../../lib/docker/container_list.ts";
 import {
+  inspectContainer,
   listContainers,
-  listContainerViews,
   pauseContainer,
   removeContainer,
   renameContainer,
@@ -15,7 +15,7 @@ import {
 import { createEventsHub, type EngineEvent, type EventsHub } from "../../../lib/docker/events.ts";
 import { connectNetwork, disconnectNetwork } from "../../../lib/docker/networks.ts";
 import { removeImage } from "../../../lib/docker/images.ts";
-import type { ContainerView } from "../../../lib/docker/views.ts";
+import { type ContainerView, containerView, rowState } from "../../../lib/docker/views.ts";
 import {
   dockerHost,
   makeTestContainer,
@@ -84,13 +84,24 @@ function comparable(views: ContainerView[]) {
   return views.map(({ status: _status, ...rest }) => rest).sort((a, b) => a.id < b.id ? -1 : 1);
 }
 
+/** The rows read straight from the Engine now: the list, then each container's inspect. */
+async function freshViews(docker: DockerClient, prefix: string): Promise<ContainerView[]> {
+  const summaries = await listContainers(docker, {
+    filters: { label: [`${TEST_LABEL}=${prefix}`] },
+  });
+  return await Promise.all(summaries.map(async (summary) => {
+    const info = await inspectContainer(docker, summary.Id).catch(() => undefined);
+    return containerView(summary, "x", info ? rowState(info) : undefined);
+  }));
+}
+
 async function assertSameAsEngine(
   kept: ContainerView[],
   docker: DockerClient,
   prefix: string,
   what: string,
 ) {
-  const fresh = await listContainerViews(docker, "x", { label: [`${TEST_LABEL}=${prefix}`] });
+  const fresh = await freshViews(docker, prefix);
   assert.deepEqual(comparable(kept.filter(mine(prefix))), comparable(fresh), what);
   for (let i = 1; i < kept.length; i++) {
     assert.ok(kept[i - 1].created >= kept[i].created, `${what}: newest first`);
