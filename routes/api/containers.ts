@@ -1,6 +1,8 @@
 /**
  * /api/containers: list, inspect, lifecycle, run, logs, and the live events and stats
- * streams. Reads go straight to the Engine; every mutation goes through the dispatcher.
+ * streams. Reads go straight to the Engine, but for the list (kept from the Engine's events and
+ * checked against its events log, lib/docker/container_list.ts); every mutation goes through
+ * the dispatcher.
  */
 import { Hono } from "hono";
 import type { AppDeps } from "../deps.ts";
@@ -38,8 +40,9 @@ export function containerApiRoutes(deps: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const { docker, dispatcher, config } = deps;
 
-  // Kept from the Engine's events: a list while nothing changed costs the Engine nothing, and
-  // a row event reads its container once for every viewer.
+  // Kept from the Engine's events: a list while nothing changed costs the Engine one look at
+  // its events log instead of the list, and a row event reads its container once for every
+  // viewer.
   const list = containerListFor(docker, deps.events, config.managedLabel);
   app.get("/", async (c) => c.json({ containers: await list.views() }));
 
